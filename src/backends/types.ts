@@ -1,0 +1,54 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig, ServerSource } from '../config/types.js';
+
+export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
+
+/** What `list_servers` shows for one backend. Never contains env values or header values. */
+export interface BackendInfo {
+  name: string;
+  transport: 'stdio' | 'http';
+  status: BackendStatus;
+  description?: string;
+  /** `command args...` for stdio, the URL for http (credentials stripped). */
+  target: string;
+  toolCount: number;
+  tools: string[];
+  lastError?: string;
+  /** Last lines the process wrote to stderr (stdio only). */
+  stderrTail: string[];
+  source: ServerSource;
+  pid?: number;
+  restarts: number;
+  timeoutMs: number;
+}
+
+export interface CallOptions {
+  /** Aborting it sends MCP cancellation to the backend. */
+  signal?: AbortSignal;
+  /** Overrides the backend's and the gateway's default. */
+  timeoutMs?: number;
+  /** Called with each progress notification the backend sends for this call. */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/**
+ * The one seam the front and the pipeline engine call backends through, so each can be tested
+ * with a fake and the registry without them.
+ */
+export interface ToolInvoker {
+  callTool(server: string, tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+}
+
+export interface BackendToolEntry {
+  server: string;
+  tool: Tool;
+}
+
+export interface RegistryEvents {
+  /** The set of servers or of their tools changed; the front sends tools/list_changed. */
+  toolsChanged: [];
+  /** A backend's status changed. */
+  status: [name: string, status: BackendStatus];
+}
+
+export type { ServerConfig };

@@ -1,0 +1,58 @@
+/**
+ * The gateway's own errors. Each has a stable `code` a caller can branch on and `data` with the
+ * context a user needs to act (file:line:col, server, tool, step). Errors that come from a backend
+ * over the wire are forwarded unchanged and never wrapped in these.
+ */
+export type GatewayErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_ENV_MISSING'
+  | 'CONFIG_READ_FAILED'
+  | 'BACKEND_UNKNOWN'
+  | 'BACKEND_EXISTS'
+  | 'BACKEND_UNAVAILABLE'
+  | 'BACKEND_EXITED'
+  | 'BACKEND_REMOVED'
+  | 'BACKEND_TIMEOUT'
+  | 'BACKEND_CANCELLED'
+  | 'TOOL_UNKNOWN'
+  | 'PARAMS_INVALID'
+  | 'REGISTER_REFUSED'
+  | 'PIPELINE_INVALID'
+  | 'PIPELINE_UNKNOWN'
+  | 'PIPELINE_FAILED'
+  | 'USAGE';
+
+/** A position in a source file, 1-based as editors show it. */
+export interface SourcePosition {
+  file?: string;
+  line: number;
+  column: number;
+}
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly data: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isGatewayError(err: unknown, code?: GatewayErrorCode): err is GatewayError {
+  return err instanceof GatewayError && (code === undefined || err.code === code);
+}
+
+/** `file:line:col: message`, the form editors and terminals make clickable. */
+export function formatAt(pos: SourcePosition | undefined, message: string): string {
+  if (!pos) return message;
+  const where = pos.file ? `${pos.file}:${pos.line}:${pos.column}` : `${pos.line}:${pos.column}`;
+  return `${where}: ${message}`;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
