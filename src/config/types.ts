@@ -66,3 +66,47 @@ export interface GatewayConfig {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_PORT = 8003;
+
+/**
+ * One problem in a config file. `line` and `column` are 1-based; both are 0 for a problem with the
+ * whole file (it cannot be read, it is too large). `path` is where in the document, like
+ * `servers.weather.timeout` (empty for the top level). `message` reads on its own and starts with the
+ * path it is about; it never contains a value that came from an environment variable.
+ */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+/** Loading reports every problem at once instead of throwing at the first. */
+export type ConfigResult =
+  | { ok: true; config: GatewayConfig; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+/** The servers of a Claude Desktop style file (`--auto-register FILE`). */
+export type ServersResult =
+  | { ok: true; servers: ServerConfig[]; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+/** A server as `register_server` receives it; checked at runtime, since it arrives as JSON. */
+export interface ServerInput {
+  name: string;
+  type?: 'stdio' | 'http' | 'streamable-http';
+  command?: string;
+  /** A list, or one string split like a shell would. */
+  args?: string | string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  description?: string;
+  /** `"10s"`, `"500ms"`, or milliseconds. */
+  timeout?: string | number;
+  enabled?: boolean;
+}
+
+/** Largest config file read, in bytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;

@@ -1,0 +1,623 @@
+import { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  ErrorCode,
+  type Implementation,
+  ListToolsResultSchema,
+  McpError,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import { describeError, describeExit, describeTarget, type ExitInfo } from './describe.js';
+import { StderrTail } from './stderr-tail.js';
+import type { BackendInfo, BackendStatus, CallOptions } from './types.js';
+
+/** What a Backend needs from the registry that owns it. */
+export interface BackendContext {
+  defaultTimeoutMs: number;
+  logger: Logger;
+  clientInfo: Implementation;
+  backoff: BackoffPolicy;
+  onStatus(backend: Backend, status: BackendStatus): void;
+  onToolsChanged(backend: Backend): void;
+}
+
+/** One attempt at talking to the backend: one Client, one transport, for stdio one process. */
+interface Connection {
+  readonly client: Client;
+  readonly transport: Transport;
+  /** Set right after spawn for stdio. */
+  child: ChildProcess | undefined;
+  pid: number | undefined;
+  /** Where this process's stderr starts in the backend's tail. */
+  readonly stderrMark: number;
+  exit?: ExitInfo;
+  exited: Promise<void>;
+  /** Initialized and listed its tools. */
+  established: boolean;
+  /** We are closing it; its close is not a crash. */
+  closing: boolean;
+  /** The transport has closed. */
+  ended: boolean;
+  /** Resolves, once it has ended, with why: `exited with code 3; stderr: …`. */
+  readonly endReason: Promise<string>;
+  markEnded(): void;
+  /** A tools/list_changed arrived; the listing in progress may be stale. */
+  toolsStale: boolean;
+  refreshing: boolean;
+}
+
+interface InFlightCall {
+  tool: string;
+  controller: AbortController;
+  /** Set when the gateway ended the call itself (server removed, shutdown). */
+  endedBy?: GatewayError;
+}
+
+/** Lines of a process's own stderr quoted in an error. */
+const STDERR_LINES_IN_ERROR = 3;
+/**
+ * The SDK's stdio close ends stdin, waits 2 s, sends SIGTERM, waits 2 s, sends SIGKILL and returns
+ * without waiting for it to land. We wait this long for the exit before sending SIGKILL ourselves.
+ */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * One backend MCP server: connects in the background, keeps its tools, calls them, and reconnects with
+ * backoff when the connection ends. Created and owned by BackendRegistry.
+ *
+ * Status: `connecting` during the first attempt and after a ready backend's connection ended (calls
+ * wait for it); `ready`; `failed` once an attempt failed, and it stays `failed` while retrying with
+ * backoff until an attempt succeeds (calls fail fast meanwhile); `closed` after remove/close.
+ */
+export class Backend {
+  readonly name: string;
+  readonly config: ServerConfig;
+  private statusValue: BackendStatus = 'connecting';
+  private toolCache: Tool[] = [];
+  private lastErrorValue: string | undefined;
+  private restartCount = 0;
+  private attempts = 0;
+  /** Failed attempts in a row; drives the backoff. Reset once a connection stays up `stableMs`. */
+  private failures = 0;
+  private conn: Connection | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private closedBy: 'removed' | 'shutdown' | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly calls = new Set<InFlightCall>();
+  private readonly settleWaiters = new Set<() => void>();
+  private readonly stderr = new StderrTail();
+  private readonly log: Logger;
+
+  constructor(
+    config: ServerConfig,
+    private readonly context: BackendContext,
+  ) {
+    this.name = config.name;
+    this.config = config;
+    this.log = context.logger.child(config.name);
+  }
+
+  get status(): BackendStatus {
+    return this.statusValue;
+  }
+
+  /** The per-call timeout: the backend's own, else the gateway default. Also bounds connecting. */
+  get timeoutMs(): number {
+    return this.config.timeoutMs ?? this.context.defaultTimeoutMs;
+  }
+
+  /** Starts the first connection attempt; returns at once. Called by the registry. */
+  start(): void {
+    void this.attempt();
+  }
+
+  /**
+   * Resolves with the backend's info once it is ready, failed or closed, or when `timeoutMs` has passed
+   * (then the status may still be `connecting`). Never rejects.
+   */
+  whenSettled(timeoutMs?: number): Promise<BackendInfo> {
+    if (this.statusValue !== 'connecting') return Promise.resolve(this.info());
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(done);
+        resolve(this.info());
+      };
+      this.settleWaiters.add(done);
+      if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
+    });
+  }
+
+  info(): BackendInfo {
+    const c = this.config;
+    const alive = this.conn && !this.conn.ended && !this.conn.exit;
+    return {
+      name: this.name,
+      transport: c.transport,
+      status: this.statusValue,
+      ...(c.description === undefined ? {} : { description: c.description }),
+      target: describeTarget(c),
+      toolCount: this.toolCache.length,
+      tools: this.toolCache.map((t) => t.name),
+      ...(this.lastErrorValue === undefined ? {} : { lastError: this.lastErrorValue }),
+      stderrTail: this.stderr.lines(),
+      source: c.source,
+      ...(alive && this.conn?.pid !== undefined ? { pid: this.conn.pid } : {}),
+      restarts: this.restartCount,
+      timeoutMs: this.timeoutMs,
+    };
+  }
+
+  /** The tools as the backend last listed them (empty when it never connected or has failed). */
+  toolDefinitions(): Tool[] {
+    return [...this.toolCache];
+  }
+
+  /**
+   * Whether the registry serves this backend's tools: when ready, and while reconnecting after a
+   * crash (calls wait for the reconnect), so a quick restart does not make the tools flicker.
+   */
+  servesTools(): boolean {
+    return this.statusValue === 'ready' || (this.statusValue === 'connecting' && this.toolCache.length > 0);
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    const limit = options.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
+    const { signal } = options;
+    if (signal?.aborted) throw this.cancelled(tool, signal);
+    if (this.statusValue === 'connecting') {
+      await this.settledOrAborted(limit, signal);
+      if (signal?.aborted) throw this.cancelled(tool, signal);
+    }
+    const conn = this.conn;
+    if (this.statusValue !== 'ready' || !conn) throw this.unavailable(tool, limit);
+    if (!this.toolCache.some((t) => t.name === tool)) {
+      const names = this.toolCache.map((t) => t.name).join(', ') || '(none)';
+      throw new GatewayError('TOOL_UNKNOWN', `server '${this.name}' has no tool '${tool}'; its tools: ${names}`, {
+        server: this.name,
+        tool,
+      });
+    }
+
+    // A call of its own controller, so the caller's signal (perhaps shared by a whole pipeline run) is
+    // unhooked when the call ends: the SDK never removes the abort listener it adds.
+    const call: InFlightCall = { tool, controller: new AbortController() };
+    const onAbort = () => call.controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.calls.add(call);
+    const timeout = Math.max(limit - (Date.now() - started), 1);
+    try {
+      // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
+      // belong to the end client (callTool's validator cache is also reset by every tools/list page).
+      return await conn.client.request(
+        { method: 'tools/call', params: { name: tool, arguments: args } },
+        CallToolResultSchema,
+        // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
+        { signal: call.controller.signal, timeout, onprogress: options.onProgress },
+      );
+    } catch (err) {
+      throw await this.callError(err, { call, conn, limit, timeout, signal });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.calls.delete(call);
+    }
+  }
+
+  /** Stops it for good: ends calls in flight, closes the connection and waits for the process to go. */
+  close(kind: 'removed' | 'shutdown'): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closedBy = kind;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
+    for (const call of this.calls) {
+      const what =
+        kind === 'removed'
+          ? new GatewayError('BACKEND_REMOVED', `server '${this.name}' was removed while '${call.tool}' was running`)
+          : new GatewayError(
+              'BACKEND_UNAVAILABLE',
+              `server '${this.name}' was shut down while '${call.tool}' was running (the gateway is closing)`,
+            );
+      Object.assign(what.data, { server: this.name, tool: call.tool });
+      call.endedBy = what;
+      // Aborting sends notifications/cancelled while the connection is still open.
+      call.controller.abort(what);
+    }
+    this.toolCache = [];
+    this.setStatus('closed');
+    const conn = this.conn;
+    this.closing = conn ? this.closeConnection(conn) : Promise.resolve();
+    return this.closing;
+  }
+
+  // ── connecting ───────────────────────────────────────────────────────────
+
+  private async attempt(): Promise<void> {
+    if (this.closedBy) return;
+    if (this.attempts++ > 0) this.restartCount++;
+    let conn: Connection | undefined;
+    let phase = 'start';
+    try {
+      const opened = this.open();
+      conn = opened.conn;
+      this.conn = conn;
+      phase = 'initialize';
+      await opened.connected;
+      phase = 'tools/list';
+      let tools = await listAllTools(conn.client, this.timeoutMs);
+      while (conn.toolsStale) {
+        conn.toolsStale = false;
+        tools = await listAllTools(conn.client, this.timeoutMs);
+      }
+      if (this.closedBy || this.conn !== conn) return;
+      conn.established = true;
+      this.toolCache = tools;
+      this.setStatus('ready');
+      this.log.info(`ready with ${tools.length} tools${conn.pid ? ` (pid ${conn.pid})` : ''}`);
+      this.context.onToolsChanged(this);
+      this.stableTimer = setTimeout(() => {
+        this.failures = 0;
+      }, this.context.backoff.stableMs);
+      this.stableTimer.unref();
+    } catch (err) {
+      if (this.closedBy || (conn && this.conn !== conn)) return;
+      const reason = await this.describeFailure(err, phase, conn);
+      if (this.closedBy) return;
+      this.lastErrorValue = reason;
+      const hadTools = this.toolCache.length > 0;
+      this.toolCache = [];
+      this.setStatus('failed');
+      if (hadTools) this.context.onToolsChanged(this);
+      const delay = backoffDelay(this.failures++, this.context.backoff);
+      this.log.warn(`failed to start: ${reason}; retrying in ${delay} ms`);
+      if (conn) await this.closeConnection(conn);
+      this.scheduleRetry(delay);
+    }
+  }
+
+  private scheduleRetry(delay: number): void {
+    if (this.closedBy) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.attempt();
+    }, delay);
+    // Retrying alone keeps no process alive; whoever uses the registry does.
+    this.retryTimer.unref();
+  }
+
+  /** Creates the transport and client and starts connecting. Throws only on a bad config (URL). */
+  private open(): { conn: Connection; connected: Promise<void> } {
+    const config = this.config;
+    let transport: Transport;
+    if (config.transport === 'stdio') {
+      const stdio = new StdioClientTransport({
+        command: config.command,
+        args: config.args,
+        // The SDK's safe subset of our environment (HOME, LOGNAME, PATH, SHELL, TERM, USER) plus what the
+        // user configured for this server: the gateway's own secrets (tokens in its environment) do not
+        // leak into every backend, and a backend gets exactly what its config asks for.
+        env: { ...getDefaultEnvironment(), ...config.env },
+        cwd: config.cwd,
+        stderr: 'pipe',
+      });
+      // Attached before start so output written before initialize (why it is about to exit) is kept.
+      if (stdio.stderr) {
+        this.stderr.attach(stdio.stderr as Readable, (line) => this.log.debug(`stderr: ${line}`));
+      }
+      transport = stdio;
+    } else {
+      transport = new StreamableHTTPClientTransport(new URL(config.url), {
+        requestInit: { headers: config.headers },
+      });
+    }
+
+    const client = new Client(this.context.clientInfo, { capabilities: {} });
+    let resolveEnded!: (reason: string) => void;
+    const endReason = new Promise<string>((resolve) => {
+      resolveEnded = resolve;
+    });
+    const conn: Connection = {
+      client,
+      transport,
+      child: undefined,
+      pid: undefined,
+      stderrMark: this.stderr.mark(),
+      exited: Promise.resolve(),
+      established: false,
+      closing: false,
+      ended: false,
+      endReason,
+      markEnded: () => {
+        if (conn.ended) return;
+        conn.ended = true;
+        // The last stderr chunks pass through a PassThrough; let them land before quoting them.
+        setImmediate(() => resolveEnded(this.describeEnd(conn)));
+      },
+      toolsStale: false,
+      refreshing: false,
+    };
+    client.onclose = () => this.onClosed(conn);
+    client.onerror = (error) => this.log.debug(`client error: ${describeError(error)}`);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(conn));
+
+    // connect() spawns the process synchronously before its first await, so the child exists here and
+    // its exit cannot have been missed.
+    const connected = client.connect(transport, { timeout: this.timeoutMs });
+    if (transport instanceof StdioClientTransport) {
+      const child = childProcessOf(transport);
+      conn.pid = transport.pid ?? undefined;
+      conn.child = child;
+      if (child) {
+        conn.exited = new Promise((resolve) => {
+          child.once('exit', (code, signal) => {
+            conn.exit = { code, signal };
+            resolve();
+          });
+          child.once('error', () => resolve());
+        });
+      }
+    }
+    return { conn, connected };
+  }
+
+  private onClosed(conn: Connection): void {
+    conn.markEnded();
+    if (conn !== this.conn || conn.closing || !conn.established || this.closedBy) return;
+    // A ready backend went away: calls wait for the reconnect; the tools stay listed meanwhile.
+    clearTimeout(this.stableTimer);
+    this.setStatus('connecting');
+    const delay = backoffDelay(this.failures++, this.context.backoff);
+    void conn.endReason.then(async (reason) => {
+      this.lastErrorValue = reason;
+      this.log.warn(`${reason}; reconnecting in ${delay} ms`);
+      await this.closeConnection(conn);
+      this.scheduleRetry(delay);
+    });
+  }
+
+  private refreshTools(conn: Connection): void {
+    if (!conn.established) {
+      conn.toolsStale = true;
+      return;
+    }
+    if (conn.refreshing) {
+      conn.toolsStale = true;
+      return;
+    }
+    conn.refreshing = true;
+    void (async () => {
+      try {
+        do {
+          conn.toolsStale = false;
+          const tools = await listAllTools(conn.client, this.timeoutMs);
+          if (conn !== this.conn || this.statusValue !== 'ready') return;
+          this.toolCache = tools;
+          this.log.debug(`tools changed: ${tools.length} tools`);
+          this.context.onToolsChanged(this);
+        } while (conn.toolsStale);
+      } catch (err) {
+        if (conn === this.conn && !conn.ended) this.log.warn(`could not refresh tools: ${describeError(err)}`);
+      } finally {
+        conn.refreshing = false;
+      }
+    })();
+  }
+
+  private async closeConnection(conn: Connection): Promise<void> {
+    conn.closing = true;
+    try {
+      await conn.client.close();
+    } catch (err) {
+      this.log.debug(`close: ${describeError(err)}`);
+    }
+    if (conn.pid === undefined) return;
+    if (await exitedWithin(conn, EXIT_GRACE_MS)) return;
+    this.log.warn(`pid ${conn.pid} outlived close; sending SIGKILL`);
+    try {
+      process.kill(conn.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+    await exitedWithin(conn, 1_000);
+  }
+
+  // ── errors ───────────────────────────────────────────────────────────────
+
+  private async describeFailure(err: unknown, phase: string, conn: Connection | undefined): Promise<string> {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (this.config.transport === 'stdio' && (code === 'ENOENT' || code === 'EACCES')) {
+      const cwd = this.config.cwd;
+      const why =
+        code === 'EACCES'
+          ? 'permission denied'
+          : cwd !== undefined && !existsSync(cwd)
+            ? `its working directory '${cwd}' does not exist`
+            : 'command not found';
+      return `could not start '${this.config.command}': ${why} (${describeError(err)})`;
+    }
+    if (conn && err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+      const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);
+      return `did not answer ${phase} within ${this.timeoutMs} ms${lines.length ? `; stderr: ${lines.join(' | ')}` : ''}`;
+    }
+    if (conn && this.config.transport === 'stdio' && (conn.ended || conn.exit)) {
+      // Exited before it was ready; wait for the close (bounded: a grandchild may hold the pipes).
+      conn.markEnded();
+      const reason = await Promise.race([conn.endReason, delay(1_000).then(() => this.describeEnd(conn))]);
+      return `${reason} (during ${phase})`;
+    }
+    if (this.config.transport === 'http' && phase === 'initialize') {
+      return `could not connect to ${describeTarget(this.config)}: ${describeError(err)}`;
+    }
+    return `${phase} failed: ${describeError(err)}`;
+  }
+
+  private describeEnd(conn: Connection): string {
+    let what: string;
+    if (conn.exit) what = describeExit(conn.exit);
+    else what = this.config.transport === 'stdio' ? 'closed its connection' : 'connection closed';
+    const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);
+    return lines.length ? `${what}; stderr: ${lines.join(' | ')}` : what;
+  }
+
+  private async callError(
+    err: unknown,
+    at: { call: InFlightCall; conn: Connection; limit: number; timeout: number; signal: AbortSignal | undefined },
+  ): Promise<unknown> {
+    const { call, conn, signal } = at;
+    const data = { server: this.name, tool: call.tool };
+    if (call.endedBy) return call.endedBy;
+    if (signal?.aborted) return this.cancelled(call.tool, signal);
+    if (isSdkTimeout(err, at.timeout)) {
+      return new GatewayError('BACKEND_TIMEOUT', `${this.name}.${call.tool} timed out after ${at.limit} ms`, {
+        ...data,
+        timeoutMs: at.limit,
+      });
+    }
+    if (conn.ended) {
+      // ConnectionClosed from the SDK, or "Not connected" if the call raced the close.
+      const reason = await conn.endReason;
+      const verb = this.config.transport === 'stdio' ? 'exited' : 'disconnected';
+      return new GatewayError(
+        'BACKEND_EXITED',
+        `server '${this.name}' ${verb} while '${call.tool}' was running: ${reason}`,
+        { ...data, reason, stderr: this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR) },
+        { cause: err },
+      );
+    }
+    // The backend's own protocol error crosses the wire unchanged.
+    if (err instanceof McpError) return err;
+    return new GatewayError('BACKEND_UNAVAILABLE', `${this.name}.${call.tool} failed: ${describeError(err)}`, data, {
+      cause: err,
+    });
+  }
+
+  private cancelled(tool: string, signal: AbortSignal): GatewayError {
+    return new GatewayError(
+      'BACKEND_CANCELLED',
+      `${this.name}.${tool} was cancelled`,
+      { server: this.name, tool },
+      { cause: signal.reason },
+    );
+  }
+
+  private unavailable(tool: string, limit: number): GatewayError {
+    const status = this.statusValue;
+    const waited = status === 'connecting' ? `, still connecting after ${limit} ms` : '';
+    const why = this.lastErrorValue ? `: ${this.lastErrorValue}` : '';
+    return new GatewayError(
+      'BACKEND_UNAVAILABLE',
+      `server '${this.name}' is not available for '${tool}' (status ${status}${waited})${why}`,
+      { server: this.name, tool, status, lastError: this.lastErrorValue },
+    );
+  }
+
+  // ── status ───────────────────────────────────────────────────────────────
+
+  private setStatus(status: BackendStatus): void {
+    if (this.statusValue === status) return;
+    this.statusValue = status;
+    this.context.onStatus(this, status);
+    if (status !== 'connecting') for (const done of [...this.settleWaiters]) done();
+  }
+
+  private settledOrAborted(timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (!signal) return this.whenSettled(timeoutMs);
+    let onAbort = () => {};
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([this.whenSettled(timeoutMs), aborted]).finally(() =>
+      signal.removeEventListener('abort', onAbort),
+    );
+  }
+}
+
+/**
+ * The child process behind a StdioClientTransport. SDK 1.32 exposes only `pid` and drops the exit code
+ * and signal in its own 'close' handler, yet "exited with code 3" is what a user needs to see. This is
+ * the one place that reads the private `_process` field; should a later SDK rename it, we get
+ * undefined and still work: no exit code in messages, and the exit is watched through the pid.
+ */
+function childProcessOf(transport: StdioClientTransport): ChildProcess | undefined {
+  const candidate = (transport as unknown as { _process?: unknown })._process;
+  return candidate instanceof ChildProcess ? candidate : undefined;
+}
+
+async function exitedWithin(conn: Connection, ms: number): Promise<boolean> {
+  if (conn.child) {
+    if (conn.exit || conn.child.exitCode !== null || conn.child.signalCode !== null) return true;
+    return Promise.race([conn.exited.then(() => true), delay(ms).then(() => false)]);
+  }
+  const deadline = Date.now() + ms;
+  while (conn.pid !== undefined && isAlive(conn.pid)) {
+    if (Date.now() >= deadline) return false;
+    await delay(50);
+  }
+  return true;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The SDK rejects its own timeout with RequestTimeout and `{ timeout }` as data. */
+function isSdkTimeout(err: unknown, timeout: number): boolean {
+  return (
+    err instanceof McpError &&
+    err.code === ErrorCode.RequestTimeout &&
+    (err.data as { timeout?: unknown } | undefined)?.timeout === timeout
+  );
+}
+
+/** Every page of tools/list, following nextCursor; a cursor seen twice is an error, not a loop. */
+async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    let page: { tools: Tool[]; nextCursor?: string };
+    try {
+      page = await client.request(
+        { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
+        ListToolsResultSchema,
+        { timeout: timeoutMs },
+      );
+    } catch (err) {
+      // A server without tools may not implement tools/list at all.
+      if (err instanceof McpError && err.code === ErrorCode.MethodNotFound && tools.length === 0) return [];
+      throw err;
+    }
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+    if (cursor !== undefined) {
+      if (seen.has(cursor)) throw new Error(`tools/list returned the cursor '${cursor}' twice`);
+      seen.add(cursor);
+    }
+  } while (cursor !== undefined);
+  return tools;
+}

@@ -1,0 +1,17 @@
+/** When a backend that exited or failed to start is tried again. */
+export interface BackoffPolicy {
+  /** Delay before the first retry. */
+  initialMs: number;
+  /** The delay doubles per failed attempt up to this cap. */
+  maxMs: number;
+  /** A connection that stays up this long resets the delay to `initialMs`. */
+  stableMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
+
+/** The delay before retry number `attempt` (0-based): 250 ms, 500 ms, 1 s, … capped at `maxMs`. */
+export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+  const exponent = Math.min(Math.max(attempt, 0), 30);
+  return Math.min(policy.initialMs * 2 ** exponent, policy.maxMs);
+}

@@ -1,0 +1,37 @@
+import type { ServerConfig } from '../config/types.js';
+
+/**
+ * What list_servers shows as where a backend lives. Never includes env or header values; for a URL the
+ * user name, password, query and fragment are dropped, since tokens tend to hide there.
+ */
+export function describeTarget(config: ServerConfig): string {
+  if (config.transport === 'stdio') return [config.command, ...config.args].join(' ');
+  try {
+    const url = new URL(config.url);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** `exited with code 3`, `exited on signal SIGKILL`. */
+export function describeExit(exit: ExitInfo): string {
+  if (exit.code !== null) return `exited with code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ''}`;
+  return `exited on signal ${exit.signal ?? 'unknown'}`;
+}
+
+/** An error's message with its cause's (fetch hides ECONNREFUSED in `cause`), one line. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  const code = (err as NodeJS.ErrnoException).code;
+  let text = err.message;
+  if (cause && !text.includes(cause)) text += ` (${cause})`;
+  else if (typeof code === 'string' && !text.includes(code)) text += ` (${code})`;
+  return text;
+}

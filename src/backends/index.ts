@@ -1,0 +1,12 @@
+export type { Backend } from './backend.js';
+export { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
+export type {
+  BackendInfo,
+  BackendStatus,
+  BackendToolEntry,
+  CallOptions,
+  RegistryEvents,
+  ServerConfig,
+  ToolInvoker,
+} from './types.js';

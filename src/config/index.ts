@@ -1,0 +1,22 @@
+/** The config module's public face. */
+export {
+  loadClaudeDesktopFile,
+  loadClaudeDesktopFile as loadAutoRegisterFile,
+  parseClaudeDesktopText,
+} from './claude-desktop.js';
+export {
+  DURATION_HINT,
+  DURATION_PATTERN,
+  formatDuration,
+  MAX_DURATION_MS,
+  parseDuration,
+} from './duration.js';
+export { type Env, expandString } from './expand.js';
+export { serverConfigFromInput } from './input.js';
+export { configError, formatIssue, loadConfigFile, parseConfigText } from './load.js';
+export { RESERVED_SERVER_NAMES, SERVER_NAME_MAX, TOOL_SEPARATOR, validateServerName } from './names.js';
+export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
+export { gatewaySchema } from './schema.js';
+export { splitShellArgs } from './shell-split.js';
+export { MAX_ALIAS_COUNT } from './source.js';
+export * from './types.js';

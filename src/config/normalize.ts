@@ -1,0 +1,245 @@
+/**
+ * Validated data → `GatewayConfig` / `ServerConfig`, with the checks the schema leaves to code:
+ * exactly one of command/url, keys that belong to the other transport, server names, durations,
+ * URLs, shell-split args. Every check guards its value's type, since this also runs on data that
+ * failed the schema (so that one run reports every problem); such a value was already reported.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { parseDuration } from './duration.js';
+import type { Env } from './expand.js';
+import { validateServerName } from './names.js';
+import type { Problem, Segment } from './problems.js';
+import { splitShellArgs } from './shell-split.js';
+import {
+  DEFAULT_HTTP_PORT,
+  DEFAULT_TIMEOUT_MS,
+  type GatewayConfig,
+  type HttpSettings,
+  type ServerConfig,
+  type ServerSource,
+  type ToolGroups,
+} from './types.js';
+
+type Data = Record<string, unknown>;
+
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+export const DEFAULT_PIPELINES_DIR = 'pipelines';
+export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
+
+const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
+const HTTP_ONLY = ['headers'] as const;
+
+export interface NormalizeContext {
+  /** Folder relative paths resolve against. */
+  baseDir: string;
+  source: ServerSource;
+}
+
+function isData(value: unknown): value is Data {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function has(data: Data, key: string): boolean {
+  return Object.hasOwn(data, key) && data[key] !== undefined;
+}
+
+/** A timeout: a duration above zero; `undefined` when absent or invalid (then `problems` says why). */
+export function timeoutValue(value: unknown, path: Segment[], problems: Problem[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+    problems.push({ path, text: 'a timeout must be more than 0' });
+  } catch (err) {
+    problems.push({ path, text: (err as Error).message });
+  }
+  return undefined;
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isData(value)) return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http'];
+const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
+
+/**
+ * `servers:` or `env:` with every entry commented out is null in YAML; read it as absent rather than
+ * as a type error. Mutates `data`.
+ */
+export function emptyAsAbsent(data: unknown): void {
+  if (!isData(data)) return;
+  for (const key of EMPTY_MEANS_ABSENT) if (Object.hasOwn(data, key) && data[key] === null) delete data[key];
+  for (const key of ['servers', 'mcpServers']) {
+    const servers = data[key];
+    if (!isData(servers)) continue;
+    for (const entry of Object.values(servers)) {
+      if (!isData(entry)) continue;
+      for (const k of EMPTY_MEANS_ABSENT_IN_SERVER)
+        if (Object.hasOwn(entry, k) && entry[k] === null) delete entry[k];
+    }
+  }
+}
+
+/** One server entry. `path` is where the entry sits (`['servers', name]`, or `[]` for runtime input). */
+export function normalizeServer(
+  name: string,
+  raw: unknown,
+  path: Segment[],
+  ctx: NormalizeContext,
+  problems: Problem[],
+): ServerConfig | undefined {
+  const before = problems.length;
+  const nameProblem = validateServerName(name);
+  if (nameProblem) problems.push({ path, at: 'key', label: path.slice(0, -1), text: nameProblem });
+  if (!isData(raw)) return undefined;
+
+  const hasCommand = has(raw, 'command');
+  const hasUrl = has(raw, 'url');
+  const type = raw.type;
+  if (hasCommand && hasUrl) {
+    problems.push({
+      path: [...path, 'url'],
+      at: 'key',
+      label: path,
+      text: 'has both "command" and "url"; a server is either stdio (command) or Streamable HTTP (url)',
+    });
+  } else if (!hasCommand && !hasUrl) {
+    problems.push({ path, text: 'needs "command" (a stdio server) or "url" (a Streamable HTTP server)' });
+  } else if (type === 'stdio' && !hasCommand) {
+    problems.push({ path: [...path, 'type'], text: '"stdio" needs "command", not "url"' });
+  } else if ((type === 'http' || type === 'streamable-http') && !hasUrl) {
+    problems.push({ path: [...path, 'type'], text: `${JSON.stringify(type)} needs "url", not "command"` });
+  }
+  const transport = hasCommand && !hasUrl ? 'stdio' : hasUrl && !hasCommand ? 'http' : undefined;
+  const misplaced = transport === 'stdio' ? HTTP_ONLY : transport === 'http' ? STDIO_ONLY : [];
+  for (const key of misplaced) {
+    if (!has(raw, key)) continue;
+    const belongs =
+      transport === 'stdio' ? 'Streamable HTTP servers (with "url")' : 'stdio servers (with "command")';
+    problems.push({
+      path: [...path, key],
+      at: 'key',
+      label: path,
+      text: `"${key}" applies only to ${belongs}`,
+    });
+  }
+
+  const timeoutMs = timeoutValue(raw.timeout, [...path, 'timeout'], problems);
+  let args: string[] = [];
+  if (typeof raw.args === 'string') {
+    try {
+      args = splitShellArgs(raw.args);
+    } catch (err) {
+      problems.push({
+        path: [...path, 'args'],
+        text: `cannot split into arguments: ${(err as Error).message}`,
+      });
+    }
+  } else if (Array.isArray(raw.args)) {
+    args = raw.args.filter((a): a is string => typeof a === 'string');
+  }
+  if (transport === 'http' && typeof raw.url === 'string' && !isHttpUrl(raw.url)) {
+    problems.push({ path: [...path, 'url'], text: 'expected an http:// or https:// URL' });
+  }
+
+  if (problems.length > before || !transport) return undefined;
+  const common = {
+    name,
+    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    enabled: raw.enabled !== false,
+    source: ctx.source,
+  };
+  if (transport === 'stdio') {
+    const cwd = typeof raw.cwd === 'string' ? resolve(ctx.baseDir, raw.cwd) : ctx.baseDir;
+    return { ...common, transport, command: raw.command as string, args, env: stringMap(raw.env), cwd };
+  }
+  return { ...common, transport, url: raw.url as string, headers: stringMap(raw.headers) };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Every server of a `servers` (or `mcpServers`) mapping, in file order. */
+export function normalizeServers(
+  value: unknown,
+  path: Segment[],
+  ctx: NormalizeContext,
+  problems: Problem[],
+): ServerConfig[] {
+  if (!isData(value)) return [];
+  const servers: ServerConfig[] = [];
+  for (const [name, raw] of Object.entries(value)) {
+    const server = normalizeServer(name, raw, [...path, name], ctx, problems);
+    if (server) servers.push(server);
+  }
+  return servers;
+}
+
+/** The whole gateway file. `data` is the validated document (an empty file is `{}`). */
+export function normalizeGateway(
+  data: unknown,
+  ctx: { file?: string; baseDir: string; env: Env },
+  problems: Problem[],
+): GatewayConfig {
+  const root = isData(data) ? data : {};
+  const source: ServerSource = ctx.file ? { kind: 'config', file: ctx.file } : { kind: 'runtime' };
+  if (has(root, 'servers') && has(root, 'mcpServers')) {
+    problems.push({
+      path: ['mcpServers'],
+      at: 'key',
+      label: [],
+      text: 'use "servers" or "mcpServers", not both',
+    });
+  }
+  const serversKey = has(root, 'servers') ? 'servers' : 'mcpServers';
+  const tools = isData(root.tools) ? root.tools : {};
+  const http = isData(root.http) ? root.http : {};
+  const pipelines = nonEmpty(root.pipelines) ?? DEFAULT_PIPELINES_DIR;
+  return {
+    ...(ctx.file ? { file: ctx.file } : {}),
+    baseDir: ctx.baseDir,
+    defaultTimeoutMs: timeoutValue(root.timeout, ['timeout'], problems) ?? DEFAULT_TIMEOUT_MS,
+    http: httpSettings(http, ctx.env),
+    tools: {
+      meta: tools.meta !== false,
+      backends: tools.backends !== false,
+      pipelines: tools.pipelines !== false,
+    } satisfies ToolGroups,
+    pipelinesDir: isAbsolute(pipelines) ? pipelines : resolve(ctx.baseDir, pipelines),
+    servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
+  };
+}
+
+function httpSettings(http: Data, env: Env): HttpSettings {
+  const token = nonEmpty(http.token) ?? nonEmpty(env[TOKEN_ENV]);
+  const strings = (v: unknown) =>
+    Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+  return {
+    host: nonEmpty(http.host) ?? DEFAULT_HTTP_HOST,
+    port: typeof http.port === 'number' && Number.isInteger(http.port) ? http.port : DEFAULT_HTTP_PORT,
+    ...(token ? { token } : {}),
+    allowedHosts: strings(http.allowed_hosts),
+    allowCommands: strings(http.allow_commands),
+  };
+}
+
+/** The config with no file: defaults only, no servers. */
+export function defaultConfig(baseDir: string, env: Env = process.env): GatewayConfig {
+  return normalizeGateway({}, { baseDir: resolve(baseDir), env }, []);
+}

@@ -1,0 +1,7 @@
+export { Gateway, type GatewayOptions } from './gateway.js';
+export type { HttpFront } from './http.js';
+export { MCP_PATH } from './http.js';
+export { backendToolName, pipelineToolName } from './naming.js';
+export type { CallContext, FrontTransport, ServedTool } from './served-tool.js';
+export { errorResult, jsonResult } from './served-tool.js';
+export type { ToolSource } from './tool-table.js';

@@ -1,0 +1,197 @@
+import path from 'node:path';
+import type { BackendRegistry } from '../backends/index.js';
+import type { BackendInfo } from '../backends/types.js';
+import type { GatewayConfig } from '../config/index.js';
+import { parseDuration, serverConfigFromInput } from '../config/index.js';
+import { errorMessage, GatewayError } from '../errors.js';
+import { readParams, requireString } from './tool-args.js';
+import type { CallContext, ServedTool } from './served-tool.js';
+import { jsonResult } from './served-tool.js';
+
+export interface MetaToolDeps {
+  registry: BackendRegistry;
+  /** The live config; read on every call so a reload is seen. */
+  config: () => GatewayConfig;
+}
+
+/** How long register_server waits for a new backend's first connection before answering. */
+const REGISTER_WAIT_MS = 15_000;
+
+const durationSchema = {
+  description: 'A duration: "10s", "500ms", "2m" or a number of milliseconds',
+  type: ['string', 'number'],
+} as const;
+
+export function backendMetaTools(deps: MetaToolDeps): ServedTool[] {
+  return [registerServer(deps), removeServer(deps), listServers(deps), callBackend(deps)];
+}
+
+function registerServer(deps: MetaToolDeps): ServedTool {
+  return {
+    definition: {
+      name: 'register_server',
+      title: 'Register an MCP server',
+      description:
+        'Add a backend MCP server at runtime: a local program (command + args, spoken to over stdio) or a ' +
+        'Streamable HTTP url. Answers with its status and tools once it has connected.',
+      inputSchema: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Server name: letters, digits, - and _, no "__"' },
+          command: { type: 'string', description: 'Program to start (stdio backend)' },
+          args: {
+            description: 'Arguments: an array, or one string split like a shell would',
+            anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }],
+          },
+          env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment' },
+          cwd: { type: 'string', description: 'Working directory' },
+          url: { type: 'string', description: 'Streamable HTTP endpoint (http backend)' },
+          headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'HTTP headers' },
+          description: { type: 'string' },
+          timeout: durationSchema,
+        },
+        required: ['name'],
+      },
+    },
+    async call(args, ctx) {
+      const config = deps.config();
+      const input = { ...args, name: requireString(args, 'name', 'register_server') };
+      const serverConfig = serverConfigFromInput(input, { kind: 'runtime' }, config.baseDir);
+      if (serverConfig.transport === 'stdio' && ctx.transport === 'http') {
+        assertCommandAllowed(serverConfig.command, config.http.allowCommands);
+      }
+      const backend = deps.registry.add(serverConfig);
+      await backend.whenSettled(Math.max(serverConfig.timeoutMs ?? 0, REGISTER_WAIT_MS));
+      const info = backend.info();
+      if (info.status === 'failed') {
+        // A backend that cannot start is an error for the caller, not a zombie entry retrying forever.
+        await deps.registry.remove(info.name);
+        throw new GatewayError('BACKEND_UNAVAILABLE', `server '${info.name}' failed to start: ${info.lastError}`, {
+          server: info.name,
+          stderr: info.stderrTail,
+        });
+      }
+      return jsonResult({ server: publicInfo(info), tools: backend.toolDefinitions() });
+    },
+  };
+}
+
+/**
+ * Over HTTP anyone holding the token could otherwise start any program on this machine, so a
+ * command must be allow-listed: a bare name matches the same bare name, a path matches exactly.
+ */
+function assertCommandAllowed(command: string, allowList: readonly string[]): void {
+  const allowed = allowList.some((entry) =>
+    entry.includes('/') || entry.includes(path.sep)
+      ? path.resolve(entry) === path.resolve(command)
+      : entry === command,
+  );
+  if (!allowed) {
+    const hint = allowList.length
+      ? `allowed: ${allowList.join(', ')}`
+      : 'no commands are allowed (http.allow_commands in the config is empty)';
+    throw new GatewayError(
+      'REGISTER_REFUSED',
+      `register_server: starting '${command}' over HTTP is refused; ${hint}. Register a url instead, or add the command to http.allow_commands.`,
+      { command },
+    );
+  }
+}
+
+function removeServer(deps: MetaToolDeps): ServedTool {
+  return {
+    definition: {
+      name: 'remove_server',
+      title: 'Remove an MCP server',
+      description: 'Disconnect a backend and stop serving its tools. Calls still running on it end with an error.',
+      inputSchema: {
+        type: 'object',
+        properties: { name: { type: 'string', description: 'The server to remove' } },
+        required: ['name'],
+      },
+    },
+    async call(args) {
+      const name = requireString(args, 'name', 'remove_server');
+      const info = await deps.registry.remove(name);
+      return jsonResult({ removed: publicInfo(info) }, `Removed server '${name}' (${info.toolCount} tools).`);
+    },
+  };
+}
+
+function listServers(deps: MetaToolDeps): ServedTool {
+  return {
+    definition: {
+      name: 'list_servers',
+      title: 'List MCP servers',
+      description:
+        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error and where it came from.',
+      inputSchema: { type: 'object', properties: {} },
+    },
+    async call() {
+      const servers = deps.registry.list().map(publicInfo);
+      return jsonResult({ servers }, formatServers(servers));
+    },
+  };
+}
+
+function callBackend(deps: MetaToolDeps): ServedTool {
+  return {
+    definition: {
+      name: 'call_backend',
+      title: 'Call a backend tool',
+      description:
+        "Call one tool on one backend server and return the backend's result unchanged. " +
+        'list_servers shows the servers and their tools.',
+      inputSchema: {
+        type: 'object',
+        properties: {
+          server: { type: 'string', description: 'Backend server name' },
+          tool: { type: 'string', description: 'Tool name on that server' },
+          params: {
+            description: 'The tool arguments: an object, or a JSON string of one',
+            anyOf: [{ type: 'object' }, { type: 'string' }],
+          },
+          timeout: durationSchema,
+        },
+        required: ['server', 'tool'],
+      },
+    },
+    async call(args, ctx: CallContext) {
+      const server = requireString(args, 'server', 'call_backend');
+      const tool = requireString(args, 'tool', 'call_backend');
+      const params = readParams(args.params, 'call_backend');
+      const timeout = args.timeout === undefined ? undefined : readDuration(args.timeout, 'call_backend');
+      return deps.registry.callTool(server, tool, params, {
+        signal: ctx.signal,
+        timeoutMs: timeout,
+        onProgress: ctx.progress,
+      });
+    },
+  };
+}
+
+function readDuration(value: unknown, tool: string): number {
+  try {
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error('expected a string or number');
+    return parseDuration(value);
+  } catch (err) {
+    throw new GatewayError('PARAMS_INVALID', `${tool}: 'timeout' ${errorMessage(err)}`, { tool });
+  }
+}
+
+/** list_servers output: everything but internals; BackendInfo already holds no secrets. */
+function publicInfo(info: BackendInfo): Record<string, unknown> {
+  return { ...info };
+}
+
+function formatServers(servers: Record<string, unknown>[]): string {
+  if (servers.length === 0) return 'No servers are registered.';
+  return servers
+    .map((s) => {
+      const error = s.lastError ? `\n    last error: ${String(s.lastError)}` : '';
+      const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
+      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}`;
+    })
+    .join('\n');
+}
+

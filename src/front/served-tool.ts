@@ -1,0 +1,35 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+
+export type FrontTransport = 'stdio' | 'http';
+
+/** What a tool handler gets from the request that called it. */
+export interface CallContext {
+  /** Aborted when the client cancels the request or its session ends. */
+  signal: AbortSignal;
+  /** Set when the client asked for progress; forwards to that client only. */
+  progress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  transport: FrontTransport;
+}
+
+/** One tool as the front serves it: its definition and how to run it. */
+export interface ServedTool {
+  definition: Tool;
+  call(args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
+}
+
+/** A tool result carrying both readable text and the same data as structuredContent. */
+export function jsonResult(data: Record<string, unknown>, text?: string, isError = false): CallToolResult {
+  return {
+    content: [{ type: 'text', text: text ?? JSON.stringify(data, null, 2) }],
+    structuredContent: data,
+    ...(isError ? { isError: true } : {}),
+  };
+}
+
+export function errorResult(message: string, data?: Record<string, unknown>): CallToolResult {
+  return {
+    content: [{ type: 'text', text: message }],
+    ...(data ? { structuredContent: { error: message, ...data } } : {}),
+    isError: true,
+  };
+}

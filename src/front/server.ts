@@ -1,0 +1,92 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  type CallToolResult,
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CallContext, FrontTransport } from './served-tool.js';
+import { errorResult } from './served-tool.js';
+import type { ToolTable } from './tool-table.js';
+
+export interface FrontServerOptions {
+  table: ToolTable;
+  transport: FrontTransport;
+  version: string;
+  logger: Logger;
+}
+
+const INSTRUCTIONS =
+  'mcp-gateway: one endpoint for many MCP servers. Backend tools are served as <server>__<tool>; ' +
+  'list_servers shows the backends, call_backend calls any of their tools, route_pipeline runs a ' +
+  'declarative multi-step pipeline (list_pipelines shows them).';
+
+/**
+ * One MCP server as one client session sees it. Sessions share the tool table; each has its own SDK
+ * Server because an SDK Server speaks over exactly one transport.
+ */
+export function createFrontServer(options: FrontServerOptions): Server {
+  const { table, transport, logger } = options;
+  const server = new Server(
+    { name: 'mcp-gateway', version: options.version },
+    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: table.list() }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const { name } = request.params;
+    const tool = table.get(name);
+    if (!tool) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. tools/list shows the tools served.`);
+    }
+    const progressToken = request.params._meta?.progressToken;
+    const ctx: CallContext = {
+      signal: extra.signal,
+      transport,
+      progress:
+        progressToken === undefined
+          ? undefined
+          : (p) => {
+              extra
+                .sendNotification({ method: 'notifications/progress', params: { progressToken, ...p } })
+                .catch((err) => logger.debug(`progress for ${name} not delivered: ${String(err)}`));
+            },
+    };
+    try {
+      return await tool.call(request.params.arguments ?? {}, ctx);
+    } catch (err) {
+      // The gateway's own failures are tool failures the model can read and act on; an McpError from a
+      // backend is that backend's protocol answer and crosses the wire unchanged.
+      if (err instanceof GatewayError) return errorResult(err.message, { code: err.code, ...safeData(err.data) });
+      if (err instanceof McpError) throw err;
+      logger.error(`tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return errorResult(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+
+  const onChanged = () => {
+    server.sendToolListChanged().catch(() => {
+      // Not connected yet or already closed: nothing to tell.
+    });
+  };
+  table.on('changed', onChanged);
+  const previousOnClose = server.onclose;
+  server.onclose = () => {
+    table.off('changed', onChanged);
+    previousOnClose?.();
+  };
+  return server;
+}
+
+/** Error data that is JSON and small: drop anything that is not plain data. */
+function safeData(data: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { BackendRegistry } from '../backends/index.js';
+import type { ToolGroups } from '../config/index.js';
+import { backendToolName } from './naming.js';
+import type { ServedTool } from './served-tool.js';
+
+/** A source of tools that can change while the gateway runs (pipelines, for one). */
+export interface ToolSource {
+  tools(): ServedTool[];
+  /** Subscribe to changes; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+export interface ToolTableOptions {
+  registry: BackendRegistry;
+  groups: () => ToolGroups;
+  /** The gateway's own tools: backend meta-tools and, when pipelines are on, route/list pipelines. */
+  metaTools: ServedTool[];
+  /** Tools such as `pipeline__<name>` that come and go. */
+  extraSources?: ToolSource[];
+}
+
+/**
+ * The tools the front serves, shared by every client session. Built lazily and cached: tools/list and
+ * tools/call are the hot path, so lookups are one Map get, and the table is rebuilt only after a change.
+ */
+export class ToolTable extends EventEmitter<{ changed: [] }> {
+  private cache: { list: Tool[]; byName: Map<string, ServedTool> } | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly options: ToolTableOptions) {
+    super();
+    this.setMaxListeners(0);
+    const invalidate = () => this.invalidate();
+    options.registry.on('toolsChanged', invalidate);
+    this.unsubscribe.push(() => options.registry.off('toolsChanged', invalidate));
+    for (const source of options.extraSources ?? []) this.unsubscribe.push(source.onChange(invalidate));
+  }
+
+  /** Call after anything that changes what is served, such as a config reload of the tool groups. */
+  invalidate(): void {
+    this.cache = undefined;
+    this.emit('changed');
+  }
+
+  list(): Tool[] {
+    return this.build().list;
+  }
+
+  get(name: string): ServedTool | undefined {
+    return this.build().byName.get(name);
+  }
+
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private build(): { list: Tool[]; byName: Map<string, ServedTool> } {
+    if (this.cache) return this.cache;
+    const groups = this.options.groups();
+    const byName = new Map<string, ServedTool>();
+    const add = (tool: ServedTool) => {
+      // First one wins: the gateway's own names cannot be shadowed by a backend's.
+      if (!byName.has(tool.definition.name)) byName.set(tool.definition.name, tool);
+    };
+    if (groups.meta) for (const tool of this.options.metaTools) add(tool);
+    if (groups.pipelines) for (const source of this.options.extraSources ?? []) for (const t of source.tools()) add(t);
+    if (groups.backends) for (const tool of this.backendTools()) add(tool);
+    this.cache = { list: [...byName.values()].map((t) => t.definition), byName };
+    return this.cache;
+  }
+
+  private backendTools(): ServedTool[] {
+    const registry = this.options.registry;
+    return registry.tools().map(({ server, tool }) => ({
+      definition: {
+        ...tool,
+        name: backendToolName(server, tool.name),
+        description: `[${server}] ${tool.description ?? tool.title ?? tool.name}`,
+      },
+      call: (args, ctx) =>
+        registry.callTool(server, tool.name, args, { signal: ctx.signal, onProgress: ctx.progress }),
+    }));
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * `${{ <JSONPath> }}` expressions: compiled once when a pipeline loads, evaluated against
+ * `{ inputs, steps, item, index }` while it runs. Paths go through jsonpath-plus with script
+ * evaluation off; filter and script expressions are refused at compile time, so no user text is
+ * ever evaluated as code.
+ */
+import { JSONPath } from 'jsonpath-plus';
+import { didYouMean, dq, list, sq } from './suggest.js';
+
+export type Segment = string | number;
+
+export const EXPRESSION_ROOTS = ['inputs', 'steps', 'item', 'index'] as const;
+export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
+
+/** The fields of `$.steps.<id>`. */
+export const STEP_RESULT_FIELDS = [
+  'status',
+  'output',
+  'text',
+  'content',
+  'isError',
+  'error',
+  'attempts',
+  'durationMs',
+] as const;
+
+export interface Expression {
+  /** The path as written, trimmed. */
+  readonly source: string;
+  /** jsonpath-plus's path array, starting with `$`. */
+  readonly segments: readonly string[];
+  readonly root: ExpressionRoot;
+  /** `$.steps.<id>…`: the step it reads. */
+  readonly step?: string;
+  /** `$.inputs.<name>…`: the input it reads. */
+  readonly input?: string;
+  /** Selects at most one value (no wildcard, descent, slice or union): evaluates to it or undefined. Otherwise always an array. */
+  readonly definite: boolean;
+  /** Only property names and indexes: evaluated by a direct walk, without jsonpath-plus. */
+  readonly plain: boolean;
+}
+
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+}
+
+const SCRIPT_MESSAGE = 'script and filter expressions are not allowed';
+const SLICE_RE = /^(-?\d*):(-?\d*):?(\d*)$/;
+
+function isPlainSegment(seg: string): boolean {
+  if (seg === '' || seg === '*' || seg === '..' || seg === '^' || seg === '~' || seg === '$') return false;
+  const c = seg[0];
+  if (c === '@' || c === '`' || c === '(' || c === '?') return false;
+  return !seg.includes(',') && !SLICE_RE.test(seg);
+}
+
+/** Bound jsonpath-plus's global path cache, which grows with every distinct path it sees. */
+let uncachedCompiles = 0;
+function boundJsonPathCache(): void {
+  if (++uncachedCompiles % 5_000 === 0) JSONPath.cache = {};
+}
+
+/** Compile the JSONPath inside `${{ }}`; throws ExpressionError with a message for the author. */
+export function compileExpression(text: string): Expression {
+  const source = text.trim();
+  if (source === '') throw new ExpressionError('empty expression');
+  if (source.includes('?(') || source.includes('(') || source.includes('`')) {
+    throw new ExpressionError(SCRIPT_MESSAGE);
+  }
+  if (!source.startsWith('$')) {
+    throw new ExpressionError(`expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`);
+  }
+  let segments: string[];
+  try {
+    boundJsonPathCache();
+    segments = JSONPath.toPathArray(source);
+  } catch {
+    throw new ExpressionError(`cannot parse JSONPath ${dq(source)}`);
+  }
+  if (segments[0] !== '$') {
+    throw new ExpressionError(`expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`);
+  }
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg === '$' || seg === '^') {
+      throw new ExpressionError(`the root ($) and parent (^) operators are only allowed at the start of a path`);
+    }
+  }
+  const first = segments[1];
+  if (first === undefined || !isPlainSegment(first) || !(EXPRESSION_ROOTS as readonly string[]).includes(first)) {
+    const hint = first !== undefined && isPlainSegment(first) ? didYouMean(first, EXPRESSION_ROOTS, (s) => `$.${s}`) : '';
+    throw new ExpressionError(`expression must start with $.inputs, $.steps.<id>, $.item or $.index${hint}`);
+  }
+  const root = first as ExpressionRoot;
+  const rest = segments.slice(2);
+  let step: string | undefined;
+  let input: string | undefined;
+  if (root === 'steps') {
+    const id = rest[0];
+    if (id === undefined || !isPlainSegment(id)) throw new ExpressionError('expression must name a step: $.steps.<id>');
+    step = id;
+    const field = rest[1];
+    if (field !== undefined && isPlainSegment(field) && !(STEP_RESULT_FIELDS as readonly string[]).includes(field)) {
+      throw new ExpressionError(
+        `unknown step result field ${sq(field)}${didYouMean(field, STEP_RESULT_FIELDS, sq)}; fields: ${list([...STEP_RESULT_FIELDS])}`,
+      );
+    }
+  } else if (root === 'inputs') {
+    const name = rest[0];
+    if (name !== undefined && isPlainSegment(name)) input = name;
+  } else if (rest.length > 0 && root === 'index') {
+    throw new ExpressionError('$.index is a number; it has no properties');
+  }
+  const plain = rest.every(isPlainSegment);
+  return { source, segments, root, step, input, definite: plain || rest.every(isPlainOrName), plain };
+}
+
+function isPlainOrName(seg: string, i: number, all: readonly string[]): boolean {
+  return isPlainSegment(seg) || (seg === '~' && i === all.length - 1);
+}
+
+/** What expressions are evaluated against. `steps` holds only the steps that are done. */
+export interface ExpressionContext {
+  inputs: Record<string, unknown>;
+  steps: Record<string, unknown>;
+  item?: unknown;
+  index?: number;
+}
+
+/** A definite path yields its value or undefined; any other path yields an array of every match. */
+export function evaluate(expr: Expression, ctx: ExpressionContext): unknown {
+  if (expr.plain) {
+    const segs = expr.segments;
+    // The fast path, with jsonpath-plus's own rule for following a property.
+    let value: unknown = ctx;
+    for (let i = 1; i < segs.length; i++) {
+      if (!value || !Object.hasOwn(value as object, segs[i]!)) return undefined;
+      value = (value as Record<string, unknown>)[segs[i]!];
+    }
+    return value;
+  }
+  const matches = JSONPath({ path: expr.source, json: ctx as object, eval: false, wrap: true }) as unknown[];
+  return expr.definite ? matches[0] : matches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates: JSON values whose strings may hold expressions.
+
+export type Template =
+  | { readonly kind: 'literal'; readonly value: unknown }
+  | { readonly kind: 'expr'; readonly expr: Expression }
+  | { readonly kind: 'text'; readonly parts: readonly (string | Expression)[] }
+  | { readonly kind: 'array'; readonly items: readonly Template[] }
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Template])[] };
+
+/** Where an expression sits: the key path of its string and its offset and raw text in that string. */
+export interface ExpressionSite {
+  path: Segment[];
+  offset: number;
+  raw: string;
+}
+
+export interface CompiledExpressionSite extends ExpressionSite {
+  expr: Expression;
+}
+
+export interface TemplateProblem extends ExpressionSite {
+  message: string;
+}
+
+export interface CompiledTemplate {
+  template: Template;
+  expressions: CompiledExpressionSite[];
+  problems: TemplateProblem[];
+}
+
+const OPEN = '${{';
+const CLOSE = '}}';
+
+/** Compile every string in a JSON value; problems carry the key path and offset for positions. */
+export function compileTemplate(value: unknown, path: Segment[] = []): CompiledTemplate {
+  const expressions: CompiledExpressionSite[] = [];
+  const problems: TemplateProblem[] = [];
+  const template = compileValue(value, path, expressions, problems);
+  return { template, expressions, problems };
+}
+
+function compileValue(
+  value: unknown,
+  path: Segment[],
+  exprs: CompiledExpressionSite[],
+  problems: TemplateProblem[],
+): Template {
+  if (typeof value === 'string') return compileString(value, path, exprs, problems);
+  if (Array.isArray(value)) {
+    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems));
+    return items.every((t) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'array', items };
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(
+      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems)] as const,
+    );
+    return entries.every(([, t]) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'object', entries };
+  }
+  return { kind: 'literal', value };
+}
+
+function compileString(
+  s: string,
+  path: Segment[],
+  exprs: CompiledExpressionSite[],
+  problems: TemplateProblem[],
+): Template {
+  let open = s.indexOf(OPEN);
+  if (open < 0) return { kind: 'literal', value: s };
+  const parts: (string | Expression)[] = [];
+  let last = 0;
+  let failed = false;
+  while (open >= 0) {
+    const close = s.indexOf(CLOSE, open + OPEN.length);
+    if (close < 0) {
+      problems.push({ path, offset: open, raw: s.slice(open), message: 'unterminated expression: missing }}' });
+      return { kind: 'literal', value: s };
+    }
+    const raw = s.slice(open, close + CLOSE.length);
+    if (open > last) parts.push(s.slice(last, open));
+    try {
+      const expr = compileExpression(s.slice(open + OPEN.length, close));
+      exprs.push({ path, offset: open, raw, expr });
+      parts.push(expr);
+    } catch (err) {
+      failed = true;
+      problems.push({ path, offset: open, raw, message: (err as Error).message });
+    }
+    last = close + CLOSE.length;
+    open = s.indexOf(OPEN, last);
+  }
+  if (last < s.length) parts.push(s.slice(last));
+  if (failed) return { kind: 'literal', value: s };
+  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'expr', expr: parts[0]! };
+  return { kind: 'text', parts };
+}
+
+/**
+ * The value of a template. A whole-string expression keeps its JSON type; one that selects
+ * nothing is undefined, which drops an object key and becomes null in an array. An embedded
+ * expression is interpolated as text (see {@link toText}).
+ */
+export function render(template: Template, ctx: ExpressionContext): unknown {
+  switch (template.kind) {
+    case 'literal':
+      return template.value;
+    case 'expr':
+      return evaluate(template.expr, ctx);
+    case 'text': {
+      let out = '';
+      for (const part of template.parts) out += typeof part === 'string' ? part : toText(evaluate(part, ctx));
+      return out;
+    }
+    case 'array':
+      return template.items.map((t) => render(t, ctx) ?? null);
+    case 'object': {
+      const entries: [string, unknown][] = [];
+      for (const [key, t] of template.entries) {
+        const v = render(t, ctx);
+        if (v !== undefined) entries.push([key, v]);
+      }
+      return Object.fromEntries(entries);
+    }
+  }
+}
+
+/** Interpolation: strings as they are, null and nothing as '', numbers and booleans as written, the rest as JSON. */
+export function toText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? '';
+}
+
+/** `when`: false, null, nothing, 0, NaN, '', 'false' and [] are falsy; everything else is truthy. */
+export function isTruthy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === '' || value === 'false') return false;
+  if (typeof value === 'number') return value !== 0 && !Number.isNaN(value);
+  if (Array.isArray(value)) return value.length > 0;
+  return true;
+}
+
+/** Every expression in a template, in order. */
+export function templateExpressions(template: Template): Expression[] {
+  const out: Expression[] = [];
+  const walk = (t: Template): void => {
+    if (t.kind === 'expr') out.push(t.expr);
+    else if (t.kind === 'text') for (const p of t.parts) typeof p === 'string' || out.push(p);
+    else if (t.kind === 'array') t.items.forEach(walk);
+    else if (t.kind === 'object') for (const [, v] of t.entries) walk(v);
+  };
+  walk(template);
+  return out;
+}

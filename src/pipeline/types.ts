@@ -1,0 +1,151 @@
+import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { Template } from './expr.js';
+
+/** One problem in a pipeline file, at the line and column (1-based) an editor jumps to. */
+export interface PipelineIssue {
+  file?: string;
+  line: number;
+  column: number;
+  message: string;
+  /** The step the problem is in, when it is in one. */
+  step?: string;
+}
+
+/**
+ * Which tools each backend has, for `validate` to report unknown servers and tools.
+ * As a function: `undefined` = no such server, `null` = the server exists but its tools are not
+ * known (offline), an array = its tools. As a map: the keys are the servers.
+ */
+export type KnownTools =
+  | ReadonlyMap<string, readonly string[] | null>
+  | ((server: string) => readonly string[] | null | undefined);
+
+export interface RetryPolicy {
+  /** Most calls in all, the first included; 1 = no retry. */
+  attempts: number;
+  backoffMs: number;
+  factor: number;
+  maxBackoffMs: number;
+}
+
+/** An input's JSON Schema property as written, without the gateway's own `required` flag. */
+export type InputSchema = Record<string, unknown>;
+
+/** The object JSON Schema a run's inputs must satisfy; also the `pipeline__<name>` tool's input schema. */
+export interface InputsSchema {
+  type: 'object';
+  properties: Record<string, InputSchema>;
+  required: string[];
+  additionalProperties: false;
+}
+
+export interface CompiledStep {
+  readonly id: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly description?: string;
+  readonly args?: Template;
+  readonly when?: Template;
+  readonly forEach?: Template;
+  /** for_each steps: most items in flight (within the pipeline's concurrency). */
+  readonly concurrency?: number;
+  /** Per-call timeout from the file; else the backend's, else the run's default. */
+  readonly timeoutMs?: number;
+  readonly retry: RetryPolicy;
+  readonly onError: 'fail' | 'continue';
+  readonly parse?: 'json' | 'text';
+  /** Steps listed in `needs`, as written. */
+  readonly needs: readonly string[];
+  /** Steps its expressions read (`$.steps.<id>`), in first-reference order. */
+  readonly refs: readonly string[];
+  /** Every step that must be done before this one: `needs` ∪ `refs`, in file order. */
+  readonly dependsOn: readonly string[];
+  /** Steps that depend on this one, in file order. */
+  readonly dependents: readonly string[];
+  /** Where the step's key is. */
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A pipeline that passed validation, with every expression compiled. Immutable; a run keeps the one it started with. */
+export interface CompiledPipeline {
+  readonly name: string;
+  readonly description?: string;
+  readonly file?: string;
+  readonly inputs: Readonly<Record<string, InputSchema>>;
+  readonly inputsSchema: InputsSchema;
+  /** In file order. */
+  readonly steps: ReadonlyMap<string, CompiledStep>;
+  /** A topological order (dependencies first, ties in file order). */
+  readonly order: readonly string[];
+  /** Steps by depth: layer 0 has no dependencies, layer n depends on something in layer n-1. */
+  readonly layers: readonly (readonly string[])[];
+  /** Undefined when the file has no `output`: the run's output then maps step id → output. */
+  readonly output?: Template;
+  readonly concurrency: number;
+  /** The run's deadline, if any. */
+  readonly timeoutMs?: number;
+}
+
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** What `$.steps.<id>` holds once the step is done. For a for_each step, output/text/content are arrays in item order. */
+export interface StepResult {
+  status: StepStatus;
+  output?: unknown;
+  text?: string | string[];
+  content?: ContentBlock[] | ContentBlock[][];
+  isError?: boolean;
+  error?: string;
+  attempts: number;
+  durationMs: number;
+}
+
+/** One step in a run's report. Times are milliseconds since the run started. */
+export interface StepRecord {
+  status: StepStatus;
+  /** Backend calls made, retries and for_each items included. */
+  attempts: number;
+  durationMs: number;
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+  output?: unknown;
+  /** for_each steps: how many items. */
+  items?: number;
+}
+
+export interface RunResult {
+  pipeline: string;
+  status: RunStatus;
+  /** The pipeline's output; null unless the run succeeded. */
+  output: unknown;
+  error?: string;
+  /** The step whose failure failed the run. */
+  failedStep?: string;
+  steps: Record<string, StepRecord>;
+  durationMs: number;
+}
+
+interface EventBase {
+  step: string;
+  /** Milliseconds since the run started. */
+  at: number;
+}
+
+/** Progress of a run, for MCP progress notifications and the CLI's live view. */
+export type StepEvent =
+  | (EventBase & { type: 'started'; server: string; tool: string; items?: number })
+  | (EventBase & { type: 'succeeded'; durationMs: number; attempts: number })
+  | (EventBase & {
+      type: 'failed';
+      durationMs: number;
+      attempts: number;
+      error: string;
+      /** on_error: continue — the run goes on. */
+      continued: boolean;
+    })
+  | (EventBase & { type: 'retrying'; attempt: number; delayMs: number; error: string; item?: number })
+  | (EventBase & { type: 'skipped'; reason: string })
+  | (EventBase & { type: 'cancelled'; reason: string });

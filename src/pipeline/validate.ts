@@ -1,0 +1,418 @@
+/**
+ * Pipeline text → a CompiledPipeline, or every problem in it with its line and column. Runs each
+ * check even when an earlier one failed (on whatever parts have the right shape), so an author sees
+ * all problems at once.
+ */
+import { Ajv } from 'ajv';
+import { DURATION_PATTERN, parseDuration } from '../config/duration.js';
+import { formatAt } from '../errors.js';
+import {
+  type CompiledExpressionSite,
+  type CompiledTemplate,
+  compileTemplate,
+  type Segment,
+  type Template,
+} from './expr.js';
+import { analyzeGraph, type DependencyEdge } from './graph.js';
+import { type ParsedSource, type Position, parsePipelineText } from './parse.js';
+import { checkPipelineSchema, formatPath } from './schema.js';
+import { didYouMean, list, sq } from './suggest.js';
+import type {
+  CompiledPipeline,
+  CompiledStep,
+  InputSchema,
+  InputsSchema,
+  KnownTools,
+  PipelineIssue,
+  RetryPolicy,
+} from './types.js';
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_RETRY_BACKOFF_MS = 100;
+export const DEFAULT_RETRY_FACTOR = 2;
+export const DEFAULT_RETRY_MAX_BACKOFF_MS = 30_000;
+/** The name `route_pipeline` uses for a pipeline sent inline; no file may take it. */
+export const CUSTOM_SCENARIO = 'custom';
+
+export interface ValidateOptions {
+  /** Put in every issue, for `file:line:col` messages. */
+  file?: string;
+  /** The file name's stem, which `name` must equal (pipelines loaded from a folder). */
+  expectedName?: string;
+  /** When given, steps naming an unknown server or tool are errors. */
+  knownTools?: KnownTools;
+  /** The servers to list in "unknown server" messages when `knownTools` is a function. */
+  knownServers?: readonly string[];
+}
+
+export type ValidationResult =
+  | { ok: true; pipeline: CompiledPipeline; warnings: PipelineIssue[] }
+  | { ok: false; issues: PipelineIssue[]; warnings: PipelineIssue[] };
+
+/** `file:line:col: message`, the form editors and terminals make clickable. */
+export function formatIssue(issue: PipelineIssue): string {
+  return formatAt(issue, issue.message);
+}
+
+type Data = Record<string, unknown>;
+const isObject = (v: unknown): v is Data => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Where a dependency or expression is: a key path, and for an expression its place in the string. */
+interface Where {
+  path: Segment[];
+  site?: { offset: number; raw: string };
+}
+
+class Collector {
+  readonly issues: PipelineIssue[] = [];
+  readonly warnings: PipelineIssue[] = [];
+  constructor(
+    private readonly source: ParsedSource | undefined,
+    private readonly file: string | undefined,
+  ) {}
+
+  error(where: Where | Position, message: string, at: 'key' | 'value' = 'value'): void {
+    this.issues.push(this.issue(where, message, at));
+  }
+
+  warn(where: Where | Position, message: string, at: 'key' | 'value' = 'value'): void {
+    this.warnings.push(this.issue(where, message, at));
+  }
+
+  locate(path: Segment[]): Position {
+    return this.source ? this.source.locate(path, 'key') : { line: 1, column: 1 };
+  }
+
+  private issue(where: Where | Position, message: string, at: 'key' | 'value'): PipelineIssue {
+    let pos: Position;
+    let step: string | undefined;
+    if ('line' in where) pos = where;
+    else {
+      const src = this.source!;
+      pos = where.site ? src.locateIn(where.path, where.site.offset, where.site.raw) : src.locate(where.path, at);
+      if (where.path[0] === 'steps' && typeof where.path[1] === 'string') step = where.path[1];
+    }
+    const issue: PipelineIssue = { line: pos.line, column: pos.column, message };
+    if (this.file !== undefined) issue.file = this.file;
+    if (step !== undefined) issue.step = step;
+    return issue;
+  }
+}
+
+export function validatePipelineText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const parsed = parsePipelineText(text);
+  if (!parsed.ok) {
+    const out = new Collector(undefined, options.file);
+    for (const p of parsed.problems) out.error(p.position, p.message);
+    return { ok: false, issues: sorted(out.issues), warnings: [] };
+  }
+  const source = parsed.source;
+  const out = new Collector(source, options.file);
+  for (const w of parsed.warnings) out.warn(w.position, w.message);
+  for (const p of checkPipelineSchema(source.data)) out.error({ path: p.path }, p.message, p.at);
+  const data = source.data;
+  if (!isObject(data)) {
+    if (out.issues.length === 0) out.error({ line: 1, column: 1 }, 'a pipeline must be a mapping');
+    return { ok: false, issues: sorted(out.issues), warnings: out.warnings };
+  }
+  const compiled = compile(data, out, options);
+  if (out.issues.length > 0 || !compiled) {
+    return { ok: false, issues: sorted(out.issues), warnings: sorted(out.warnings) };
+  }
+  return { ok: true, pipeline: compiled, warnings: sorted(out.warnings) };
+}
+
+function sorted(issues: PipelineIssue[]): PipelineIssue[] {
+  return issues.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
+}
+
+interface StepDraft {
+  id: string;
+  raw: Data;
+  args?: Template;
+  when?: Template;
+  forEach?: Template;
+  refs: string[];
+}
+
+function compile(data: Data, out: Collector, options: ValidateOptions): CompiledPipeline | undefined {
+  const name = typeof data.name === 'string' ? data.name : undefined;
+  if (name !== undefined && options.expectedName !== undefined) {
+    if (name !== options.expectedName) {
+      out.error({ path: ['name'] }, `name ${sq(name)} must equal the file name's stem ${sq(options.expectedName)}`);
+    } else if (name === CUSTOM_SCENARIO) {
+      out.error({ path: ['name'] }, `the name 'custom' is reserved for pipelines sent inline to route_pipeline`);
+    }
+  }
+
+  const inputs = compileInputs(data.inputs, out);
+  const stepsData = isObject(data.steps) ? data.steps : {};
+  const ids = Object.keys(stepsData);
+  const edges: DependencyEdge<Where>[] = [];
+  const usedInputs = new Set<string>();
+  let readsAllInputs = false;
+  const drafts: StepDraft[] = [];
+
+  const checkSites = (
+    compiledTemplate: CompiledTemplate,
+    context: { step?: string; itemAllowed: boolean; what: string },
+  ): string[] => {
+    for (const p of compiledTemplate.problems) out.error({ path: p.path, site: p }, p.message);
+    const refs: string[] = [];
+    for (const site of compiledTemplate.expressions) {
+      const where: Where = { path: site.path, site };
+      const { expr } = site;
+      if (expr.root === 'steps' && expr.step !== undefined) {
+        if (context.step !== undefined) {
+          edges.push({ step: context.step, dependsOn: expr.step, kind: 'ref', where });
+        } else if (!(expr.step in stepsData)) {
+          out.error(where, `${context.what} references unknown step ${sq(expr.step)}${didYouMean(expr.step, ids, sq)}`);
+        }
+        if (!refs.includes(expr.step)) refs.push(expr.step);
+      } else if (expr.root === 'inputs') {
+        checkInputRef(site, inputs.names, out);
+        if (expr.input !== undefined) usedInputs.add(expr.input);
+        else readsAllInputs = true;
+      } else if ((expr.root === 'item' || expr.root === 'index') && !context.itemAllowed) {
+        out.error(where, `$.${expr.root} is only set in the args of a for_each step`);
+      }
+    }
+    return refs;
+  };
+
+  for (const id of ids) {
+    const raw = stepsData[id];
+    if (!isObject(raw)) continue;
+    const base: Segment[] = ['steps', id];
+    const draft: StepDraft = { id, raw, refs: [] };
+    drafts.push(draft);
+    const refs = new Set<string>();
+    const addRefs = (r: string[]) => {
+      for (const s of r) refs.add(s);
+    };
+
+    if (Array.isArray(raw.needs)) {
+      raw.needs.forEach((dep, i) => {
+        if (typeof dep === 'string') {
+          edges.push({ step: id, dependsOn: dep, kind: 'needs', where: { path: [...base, 'needs', i] } });
+        }
+      });
+    }
+    const hasForEach = raw.for_each !== undefined;
+    if (typeof raw.for_each === 'string' || Array.isArray(raw.for_each)) {
+      const t = compileTemplate(raw.for_each, [...base, 'for_each']);
+      addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
+      if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
+        out.error({ path: [...base, 'for_each'] }, 'for_each must be a list or one ${{ }} expression that yields one');
+      }
+      draft.forEach = t.template;
+    }
+    if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
+      const t = compileTemplate(raw.when, [...base, 'when']);
+      addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
+      draft.when = t.template;
+    }
+    if (isObject(raw.args) || typeof raw.args === 'string') {
+      const t = compileTemplate(raw.args, [...base, 'args']);
+      addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}` }));
+      if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
+        out.error({ path: [...base, 'args'] }, 'args must be a mapping or one ${{ }} expression that yields one');
+      }
+      draft.args = t.template;
+    }
+    draft.refs = [...refs].filter((r) => r !== id && r in stepsData);
+    if (raw.concurrency !== undefined && !hasForEach) {
+      out.warn({ path: [...base, 'concurrency'] }, 'concurrency only applies to a for_each step', 'key');
+    }
+    checkDuration(raw.timeout, [...base, 'timeout'], out, true);
+    if (isObject(raw.retry)) {
+      checkDuration(raw.retry.backoff, [...base, 'retry', 'backoff'], out, false);
+      checkDuration(raw.retry.max_backoff, [...base, 'retry', 'max_backoff'], out, false);
+    }
+  }
+
+  let output: Template | undefined;
+  if (data.output !== undefined) {
+    const t = compileTemplate(data.output, ['output']);
+    checkSites(t, { itemAllowed: false, what: 'output' });
+    output = t.template;
+  }
+  checkDuration(data.timeout, ['timeout'], out, true);
+
+  const graph = analyzeGraph(ids, edges);
+  for (const edge of graph.unknown) {
+    const hint = didYouMean(edge.dependsOn, ids, sq);
+    out.error(
+      edge.where,
+      edge.kind === 'needs'
+        ? `step ${sq(edge.step)} needs unknown step ${sq(edge.dependsOn)}${hint}`
+        : `step ${sq(edge.step)} references unknown step ${sq(edge.dependsOn)}${hint}`,
+    );
+  }
+  for (const edge of graph.selfRefs) {
+    out.error(
+      edge.where,
+      edge.kind === 'needs'
+        ? `step ${sq(edge.step)} needs itself`
+        : `step ${sq(edge.step)} references its own result`,
+    );
+  }
+  for (const cycle of graph.cycles) out.error(cycle.edge.where, `cycle: ${cycle.path.join(' -> ')}`);
+
+  if (options.knownTools) checkTools(drafts, options.knownTools, options.knownServers, out);
+
+  if (!readsAllInputs) {
+    for (const inputName of inputs.names) {
+      if (!usedInputs.has(inputName)) out.warn({ path: ['inputs', inputName] }, `input ${sq(inputName)} is not used`, 'key');
+    }
+  }
+
+  if (out.issues.length > 0 || name === undefined) return undefined;
+
+  const steps = new Map<string, CompiledStep>();
+  for (const draft of drafts) {
+    const raw = draft.raw;
+    const pos = out.locate(['steps', draft.id]);
+    const step: CompiledStep = {
+      id: draft.id,
+      server: raw.server as string,
+      tool: raw.tool as string,
+      ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+      ...(draft.args ? { args: draft.args } : {}),
+      ...(draft.when ? { when: draft.when } : {}),
+      ...(draft.forEach ? { forEach: draft.forEach } : {}),
+      ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
+      ...(raw.timeout !== undefined ? { timeoutMs: parseDuration(raw.timeout as string | number) } : {}),
+      retry: retryPolicy(raw.retry),
+      onError: raw.on_error === 'continue' ? 'continue' : 'fail',
+      ...(raw.parse === 'json' || raw.parse === 'text' ? { parse: raw.parse } : {}),
+      needs: Array.isArray(raw.needs) ? (raw.needs as string[]) : [],
+      refs: draft.refs,
+      dependsOn: graph.deps.get(draft.id) ?? [],
+      dependents: graph.dependents.get(draft.id) ?? [],
+      line: pos.line,
+      column: pos.column,
+    };
+    steps.set(draft.id, step);
+  }
+  return {
+    name,
+    ...(typeof data.description === 'string' ? { description: data.description } : {}),
+    ...(options.file !== undefined ? { file: options.file } : {}),
+    inputs: inputs.properties,
+    inputsSchema: inputs.schema,
+    steps,
+    order: graph.order,
+    layers: graph.layers,
+    ...(output ? { output } : {}),
+    concurrency: typeof data.concurrency === 'number' ? data.concurrency : DEFAULT_CONCURRENCY,
+    ...(data.timeout !== undefined ? { timeoutMs: parseDuration(data.timeout as string | number) } : {}),
+  };
+}
+
+function checkInputRef(site: CompiledExpressionSite, names: string[], out: Collector): void {
+  const name = site.expr.input;
+  if (name === undefined || names.includes(name)) return;
+  const known = names.length > 0 ? `; inputs: ${list(names)}` : '; the pipeline declares no inputs';
+  out.error({ path: site.path, site }, `unknown input ${sq(name)}${didYouMean(name, names, sq)}${known}`);
+}
+
+function checkDuration(value: unknown, path: Segment[], out: Collector, positive: boolean): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' && typeof value !== 'number') return; // the schema reports it
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    // The schema's pattern reports malformed values; this catches the rest (too large).
+    if (typeof value === 'number' || new RegExp(DURATION_PATTERN).test(value)) {
+      out.error({ path }, `${formatPath(path)}: ${(err as Error).message}`);
+    }
+    return;
+  }
+  if (positive && ms === 0) out.error({ path }, `${formatPath(path)}: must be more than 0`);
+}
+
+function retryPolicy(raw: unknown): RetryPolicy {
+  if (!isObject(raw)) {
+    return {
+      attempts: 1,
+      backoffMs: DEFAULT_RETRY_BACKOFF_MS,
+      factor: DEFAULT_RETRY_FACTOR,
+      maxBackoffMs: DEFAULT_RETRY_MAX_BACKOFF_MS,
+    };
+  }
+  return {
+    attempts: typeof raw.attempts === 'number' ? raw.attempts : 1,
+    backoffMs: raw.backoff !== undefined ? parseDuration(raw.backoff as string | number) : DEFAULT_RETRY_BACKOFF_MS,
+    factor: typeof raw.factor === 'number' ? raw.factor : DEFAULT_RETRY_FACTOR,
+    maxBackoffMs:
+      raw.max_backoff !== undefined
+        ? parseDuration(raw.max_backoff as string | number)
+        : DEFAULT_RETRY_MAX_BACKOFF_MS,
+  };
+}
+
+let schemaChecker: Ajv | undefined;
+
+function compileInputs(
+  raw: unknown,
+  out: Collector,
+): { names: string[]; properties: Record<string, InputSchema>; schema: InputsSchema } {
+  const properties: Record<string, InputSchema> = {};
+  const required: string[] = [];
+  const defaults: Record<string, unknown> = {};
+  const entries = isObject(raw) ? Object.entries(raw) : [];
+  for (const [name, spec] of entries) {
+    if (!isObject(spec)) continue;
+    const { required: req, ...property } = spec;
+    Object.defineProperty(properties, name, { value: property, enumerable: true, writable: true, configurable: true });
+    if (req === true || (req === undefined && !('default' in spec))) required.push(name);
+    if ('default' in spec) defaults[name] = spec.default;
+  }
+  const schema: InputsSchema = { type: 'object', properties, required, additionalProperties: false };
+  if (entries.length > 0 && out.issues.length === 0) {
+    schemaChecker ??= new Ajv({ allErrors: true, strict: false, logger: false });
+    try {
+      const check = schemaChecker.compile({ ...schema, required: [] });
+      if (!check(defaults)) {
+        for (const err of check.errors ?? []) {
+          const inputName = err.instancePath.split('/')[1];
+          if (inputName === undefined) continue;
+          out.error(
+            { path: ['inputs', inputName, 'default'] },
+            `inputs.${inputName}.default: ${err.message ?? 'does not match the input'}`,
+          );
+        }
+      }
+    } catch (err) {
+      out.error({ path: ['inputs'] }, `inputs: not a valid JSON Schema: ${(err as Error).message}`, 'key');
+    }
+  }
+  return { names: entries.filter(([, s]) => isObject(s)).map(([n]) => n), properties, schema };
+}
+
+function checkTools(
+  drafts: StepDraft[],
+  known: KnownTools,
+  knownServers: readonly string[] | undefined,
+  out: Collector,
+): void {
+  const lookup = typeof known === 'function' ? known : (server: string) => known.get(server);
+  const servers = typeof known === 'function' ? (knownServers ?? []) : [...known.keys()];
+  for (const { id, raw } of drafts) {
+    if (typeof raw.server !== 'string') continue;
+    const tools = lookup(raw.server);
+    if (tools === undefined) {
+      out.error(
+        { path: ['steps', id, 'server'] },
+        `unknown server ${sq(raw.server)}${didYouMean(raw.server, servers, sq)}; servers: ${list([...servers])}`,
+      );
+    } else if (tools !== null && typeof raw.tool === 'string' && !tools.includes(raw.tool)) {
+      out.error(
+        { path: ['steps', id, 'tool'] },
+        `server ${sq(raw.server)} has no tool ${sq(raw.tool)}${didYouMean(raw.tool, tools, sq)}; its tools: ${list([...tools])}`,
+      );
+    }
+  }
+}

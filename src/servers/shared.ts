@@ -1,0 +1,69 @@
+/**
+ * Small pieces both example servers share. They are ordinary MCP servers: nothing here knows about
+ * the gateway, only about serving MCP over stdio.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** stdout carries JSON-RPC only; one stray line there breaks the client, so logs go to stderr. */
+export function log(server: string, message: string): void {
+  process.stderr.write(`[${server}] ${message}\n`);
+}
+
+/**
+ * JSON text that survives what SQLite hands back: BigInts beyond 2^53 would throw in JSON.stringify,
+ * and Buffers would become a byte array nobody can read.
+ */
+export function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  }
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return value;
+}
+
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => toJsonValue(v), 2);
+}
+
+/** A result with both forms: text for people and models, structuredContent for programs. */
+export function structuredResult<T extends Record<string, unknown>>(text: string, data: T): CallToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: data };
+}
+
+/** "The tool failed" is a result with isError, not a protocol error: the caller can read why. */
+export function toolError(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/**
+ * Serve over stdio until the client goes away. `onClose` releases resources (database handles);
+ * it runs once whether the client closes stdin or the process is signalled.
+ */
+export async function serveStdio(
+  server: McpServer,
+  name: string,
+  onClose: () => void = () => {},
+): Promise<void> {
+  let closed = false;
+  const shutdown = (reason: string, code = 0) => {
+    if (closed) return;
+    closed = true;
+    log(name, `shutting down (${reason})`);
+    try {
+      onClose();
+    } finally {
+      process.exit(code);
+    }
+  };
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  await server.connect(new StdioServerTransport());
+  log(name, 'ready on stdio');
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

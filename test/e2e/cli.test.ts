@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, testbedServer, writeConfig } from '../helpers/gateway.js';
+
+describe('mcp-gateway CLI', () => {
+  it('prints help and version', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('mcp-gateway [serve]');
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const badOption = await runCli(['serve', '--no-such-flag']);
+    expect(badOption.code).toBe(2);
+  });
+
+  it('refuses an invalid gateway.yaml naming file, line and column, and writes nothing to stdout', async () => {
+    const file = writeConfig(['timeout: 10s', 'servers:', '  db:', '    comand: node', '    args: [x]', ''].join('\n'));
+    const result = await runCli(['serve', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`${file}:4:5`);
+    expect(result.stderr).toMatch(/comand/);
+  });
+
+  it('names a missing ${VAR} and where it is used', async () => {
+    const file = writeConfig(
+      ['servers:', '  db:', '    command: node', '    env: { TOKEN: "${MCP_GATEWAY_TEST_UNSET_VAR}" }', ''].join('\n'),
+    );
+    const result = await runCli(['serve', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('MCP_GATEWAY_TEST_UNSET_VAR');
+    expect(result.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+`));
+  });
+
+  it('list connects to the backends and prints their tools', async () => {
+    const file = writeConfig(['servers:', testbedServer('alpha'), ''].join('\n'));
+    const result = await runCli(['list', '--config', file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/alpha \(stdio, ready\)/);
+    expect(result.stdout).toMatch(/\n {2}echo/);
+  });
+
+  it('list exits 1 and shows the error when a backend cannot start', async () => {
+    const file = writeConfig(['servers:', '  broken:', '    command: /nonexistent/program', ''].join('\n'));
+    const result = await runCli(['list', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/broken \(stdio, failed\) — .*nonexistent/);
+  });
+});
