@@ -11,7 +11,9 @@ import {
   ErrorCode,
   type Implementation,
   ListToolsResultSchema,
+  LoggingMessageNotificationSchema,
   McpError,
+  ProgressNotificationSchema,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -89,7 +91,7 @@ export class Backend {
   private lastErrorValue: string | undefined;
   private restartCount = 0;
   private attempts = 0;
-  /** Failed attempts in a row; drives the backoff. Reset once a connection stays up `stableMs`. */
+  /** Failed attempts and crashes since it was last stable; drives the backoff. Reset after `stableMs` up. */
   private failures = 0;
   private conn: Connection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +102,9 @@ export class Backend {
   private readonly settleWaiters = new Set<() => void>();
   private readonly stderr = new StderrTail();
   private readonly log: Logger;
+  /** onProgress of calls in flight, by the progressToken we sent. */
+  private readonly progressListeners = new Map<string, NonNullable<CallOptions['onProgress']>>();
+  private progressSeq = 0;
 
   constructor(
     config: ServerConfig,
@@ -175,7 +180,11 @@ export class Backend {
     return this.statusValue === 'ready' || (this.statusValue === 'connecting' && this.toolCache.length > 0);
   }
 
-  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
     const limit = options.timeoutMs ?? this.timeoutMs;
     const started = Date.now();
     const { signal } = options;
@@ -188,10 +197,14 @@ export class Backend {
     if (this.statusValue !== 'ready' || !conn) throw this.unavailable(tool, limit);
     if (!this.toolCache.some((t) => t.name === tool)) {
       const names = this.toolCache.map((t) => t.name).join(', ') || '(none)';
-      throw new GatewayError('TOOL_UNKNOWN', `server '${this.name}' has no tool '${tool}'; its tools: ${names}`, {
-        server: this.name,
-        tool,
-      });
+      throw new GatewayError(
+        'TOOL_UNKNOWN',
+        `server '${this.name}' has no tool '${tool}'; its tools: ${names}`,
+        {
+          server: this.name,
+          tool,
+        },
+      );
     }
 
     // A call of its own controller, so the caller's signal (perhaps shared by a whole pipeline run) is
@@ -200,25 +213,34 @@ export class Backend {
     const onAbort = () => call.controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     this.calls.add(call);
+    const progressToken = options.onProgress ? `gw-${++this.progressSeq}` : undefined;
+    if (progressToken && options.onProgress) this.progressListeners.set(progressToken, options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
       return await conn.client.request(
-        { method: 'tools/call', params: { name: tool, arguments: args } },
+        {
+          method: 'tools/call',
+          params: { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
+        },
         CallToolResultSchema,
         // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
-        { signal: call.controller.signal, timeout, onprogress: options.onProgress },
+        { signal: call.controller.signal, timeout },
       );
     } catch (err) {
       throw await this.callError(err, { call, conn, limit, timeout, signal });
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.calls.delete(call);
+      if (progressToken) this.progressListeners.delete(progressToken);
     }
   }
 
-  /** Stops it for good: ends calls in flight, closes the connection and waits for the process to go. */
+  /**
+   * Stops it for good: ends calls in flight, closes the connection and waits for the process to go.
+   * Called by the registry (use `registry.remove`, which also takes it off the list).
+   */
   close(kind: 'removed' | 'shutdown'): Promise<void> {
     if (this.closing) return this.closing;
     this.closedBy = kind;
@@ -227,7 +249,10 @@ export class Backend {
     for (const call of this.calls) {
       const what =
         kind === 'removed'
-          ? new GatewayError('BACKEND_REMOVED', `server '${this.name}' was removed while '${call.tool}' was running`)
+          ? new GatewayError(
+              'BACKEND_REMOVED',
+              `server '${this.name}' was removed while '${call.tool}' was running`,
+            )
           : new GatewayError(
               'BACKEND_UNAVAILABLE',
               `server '${this.name}' was shut down while '${call.tool}' was running (the gateway is closing)`,
@@ -321,9 +346,8 @@ export class Backend {
       }
       transport = stdio;
     } else {
-      transport = new StreamableHTTPClientTransport(new URL(config.url), {
-        requestInit: { headers: config.headers },
-      });
+      const { url, headers } = httpEndpoint(config.url, config.headers);
+      transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
     }
 
     const client = new Client(this.context.clientInfo, { capabilities: {} });
@@ -354,6 +378,20 @@ export class Backend {
     client.onclose = () => this.onClosed(conn);
     client.onerror = (error) => this.log.debug(`client error: ${describeError(error)}`);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(conn));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+      const data = typeof params.data === 'string' ? params.data : JSON.stringify(params.data);
+      this.log.debug(
+        `log ${params.level}${params.logger ? ` ${params.logger}` : ''}: ${data?.slice(0, 1000)}`,
+      );
+    });
+    // Progress is routed here rather than through RequestOptions.onprogress: the SDK (1.32) dispatches
+    // notifications on a microtask but a response synchronously, and drops the request's progress
+    // handler on the response, so the last progress sent just before the result (same read) was lost.
+    // Our listener goes only when the caller's await resumes, after the queued notifications ran.
+    client.setNotificationHandler(ProgressNotificationSchema, ({ params }) => {
+      const { progressToken, progress, total, message } = params;
+      this.progressListeners.get(String(progressToken))?.({ progress, total, message });
+    });
 
     // connect() spawns the process synchronously before its first await, so the child exists here and
     // its exit cannot have been missed.
@@ -411,7 +449,8 @@ export class Backend {
           this.context.onToolsChanged(this);
         } while (conn.toolsStale);
       } catch (err) {
-        if (conn === this.conn && !conn.ended) this.log.warn(`could not refresh tools: ${describeError(err)}`);
+        if (conn === this.conn && !conn.ended)
+          this.log.warn(`could not refresh tools: ${describeError(err)}`);
       } finally {
         conn.refreshing = false;
       }
@@ -457,8 +496,8 @@ export class Backend {
     if (conn && this.config.transport === 'stdio' && (conn.ended || conn.exit)) {
       // Exited before it was ready; wait for the close (bounded: a grandchild may hold the pipes).
       conn.markEnded();
-      const reason = await Promise.race([conn.endReason, delay(1_000).then(() => this.describeEnd(conn))]);
-      return `${reason} (during ${phase})`;
+      await Promise.race([conn.endReason, delay(1_000)]);
+      return this.describeEnd(conn, ` during ${phase}`);
     }
     if (this.config.transport === 'http' && phase === 'initialize') {
       return `could not connect to ${describeTarget(this.config)}: ${describeError(err)}`;
@@ -466,17 +505,25 @@ export class Backend {
     return `${phase} failed: ${describeError(err)}`;
   }
 
-  private describeEnd(conn: Connection): string {
+  /** `exited with code 3; stderr: …`; `when` goes after the first part (` during initialize`). */
+  private describeEnd(conn: Connection, when = ''): string {
     let what: string;
     if (conn.exit) what = describeExit(conn.exit);
     else what = this.config.transport === 'stdio' ? 'closed its connection' : 'connection closed';
+    what += when;
     const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);
     return lines.length ? `${what}; stderr: ${lines.join(' | ')}` : what;
   }
 
   private async callError(
     err: unknown,
-    at: { call: InFlightCall; conn: Connection; limit: number; timeout: number; signal: AbortSignal | undefined },
+    at: {
+      call: InFlightCall;
+      conn: Connection;
+      limit: number;
+      timeout: number;
+      signal: AbortSignal | undefined;
+    },
   ): Promise<unknown> {
     const { call, conn, signal } = at;
     const data = { server: this.name, tool: call.tool };
@@ -501,9 +548,14 @@ export class Backend {
     }
     // The backend's own protocol error crosses the wire unchanged.
     if (err instanceof McpError) return err;
-    return new GatewayError('BACKEND_UNAVAILABLE', `${this.name}.${call.tool} failed: ${describeError(err)}`, data, {
-      cause: err,
-    });
+    return new GatewayError(
+      'BACKEND_UNAVAILABLE',
+      `${this.name}.${call.tool} failed: ${describeError(err)}`,
+      data,
+      {
+        cause: err,
+      },
+    );
   }
 
   private cancelled(tool: string, signal: AbortSignal): GatewayError {
@@ -557,6 +609,28 @@ export class Backend {
 function childProcessOf(transport: StdioClientTransport): ChildProcess | undefined {
   const candidate = (transport as unknown as { _process?: unknown })._process;
   return candidate instanceof ChildProcess ? candidate : undefined;
+}
+
+/**
+ * fetch refuses a URL with `user:password@`; like curl, send them as Basic auth instead (unless an
+ * Authorization header is configured), which also keeps them out of error messages.
+ */
+function httpEndpoint(
+  text: string,
+  configured: Record<string, string>,
+): { url: URL; headers: Record<string, string> } {
+  const url = new URL(text);
+  const headers = { ...configured };
+  if (url.username || url.password) {
+    const hasAuth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+    if (!hasAuth) {
+      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.Authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+    }
+    url.username = '';
+    url.password = '';
+  }
+  return { url, headers };
 }
 
 async function exitedWithin(conn: Connection, ms: number): Promise<boolean> {

@@ -21,7 +21,8 @@ export interface ExitInfo {
 
 /** `exited with code 3`, `exited on signal SIGKILL`. */
 export function describeExit(exit: ExitInfo): string {
-  if (exit.code !== null) return `exited with code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ''}`;
+  if (exit.code !== null)
+    return `exited with code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ''}`;
   return `exited on signal ${exit.signal ?? 'unknown'}`;
 }
 

@@ -45,7 +45,11 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
    * Starts it whatever `config.enabled` says: callers leave disabled servers out.
    */
   add(config: ServerConfig): Backend {
-    if (this.closed) throw new GatewayError('BACKEND_UNAVAILABLE', `cannot add server '${config.name}': the registry is closed`);
+    if (this.closed)
+      throw new GatewayError(
+        'BACKEND_UNAVAILABLE',
+        `cannot add server '${config.name}': the registry is closed`,
+      );
     const existing = this.backends.get(config.name);
     if (existing) {
       throw new GatewayError(

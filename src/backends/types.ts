@@ -36,7 +36,12 @@ export interface CallOptions {
  * with a fake and the registry without them.
  */
 export interface ToolInvoker {
-  callTool(server: string, tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    options?: CallOptions,
+  ): Promise<CallToolResult>;
 }
 
 export interface BackendToolEntry {

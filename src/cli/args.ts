@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Bad command-line usage: exits 2, the convention `validate` and CI scripts rely on. */
 export class UsageError extends Error {
@@ -17,6 +17,7 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got '${value}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, got '${value}'`);
   return port;
 }

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  type GatewayConfig,
-  type ServerConfig,
   defaultConfig,
   formatIssue,
+  type GatewayConfig,
   loadAutoRegisterFile,
   loadConfigFile,
+  type ServerConfig,
 } from '../config/index.js';
 import { UsageError } from './args.js';
 
@@ -23,7 +23,10 @@ export class ConfigLoadError extends Error {
  * The config the user meant: the file they named (which must exist), else ./gateway.yaml when there
  * is one, else an empty config rooted at the current folder.
  */
-export async function resolveConfig(configPath: string | undefined, cwd = process.cwd()): Promise<GatewayConfig> {
+export async function resolveConfig(
+  configPath: string | undefined,
+  cwd = process.cwd(),
+): Promise<GatewayConfig> {
   const file = configPath ? path.resolve(cwd, configPath) : path.resolve(cwd, DEFAULT_CONFIG_FILE);
   if (!existsSync(file)) {
     if (configPath) throw new UsageError(`config file not found: ${configPath}`);
@@ -34,7 +37,10 @@ export async function resolveConfig(configPath: string | undefined, cwd = proces
   return result.config;
 }
 
-export async function resolveAutoRegister(file: string | undefined, config: GatewayConfig): Promise<ServerConfig[]> {
+export async function resolveAutoRegister(
+  file: string | undefined,
+  config: GatewayConfig,
+): Promise<ServerConfig[]> {
   if (!file) return [];
   const absolute = path.resolve(file);
   if (!existsSync(absolute)) throw new UsageError(`--auto-register file not found: ${file}`);

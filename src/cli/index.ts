@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createLogger } from '../log.js';
-import { ConfigLoadError } from './config.js';
 import { UsageError } from './args.js';
+import { ConfigLoadError } from './config.js';
 import { HELP } from './usage.js';
 import { VERSION } from './version.js';
 

@@ -32,7 +32,9 @@ export async function listCommand(argv: string[]): Promise<number> {
         const error = info.lastError ? ` — ${info.lastError}` : '';
         process.stdout.write(`${info.name} (${info.transport}, ${info.status})${error}\n`);
         for (const tool of backend.toolDefinitions()) {
-          process.stdout.write(`  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`);
+          process.stdout.write(
+            `  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`,
+          );
         }
       }
       if (infos.length === 0) process.stdout.write('No servers configured.\n');

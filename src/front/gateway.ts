@@ -4,8 +4,8 @@ import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
-import { createFrontServer } from './server.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
+import { createFrontServer } from './server.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
 
 export interface GatewayOptions {
@@ -39,7 +39,10 @@ export class Gateway {
     this.table = new ToolTable({
       registry: this.registry,
       groups: () => this.currentConfig.tools,
-      metaTools: [...backendMetaTools({ registry: this.registry, config }), ...(options.extraMetaTools?.(this) ?? [])],
+      metaTools: [
+        ...backendMetaTools({ registry: this.registry, config }),
+        ...(options.extraMetaTools?.(this) ?? []),
+      ],
       extraSources: options.extraSources,
     });
   }

@@ -36,9 +36,15 @@ export function allowedHostnames(bindHost: string, extra: readonly string[]): Se
   return names;
 }
 
-export type GuardVerdict = { ok: true } | { ok: false; status: number; message: string; headers?: Record<string, string> };
+export type GuardVerdict =
+  | { ok: true }
+  | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
-export function checkRequest(req: IncomingMessage, allowed: Set<string>, token: string | undefined): GuardVerdict {
+export function checkRequest(
+  req: IncomingMessage,
+  allowed: Set<string>,
+  token: string | undefined,
+): GuardVerdict {
   const host = req.headers.host;
   if (!host || !allowed.has(hostnameOf(host))) {
     return { ok: false, status: 403, message: `Host header '${host ?? ''}' is not allowed` };

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -49,7 +54,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== MCP_PATH) return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
+    if (url.pathname !== MCP_PATH)
+      return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
     const verdict = checkRequest(req, allowed, settings.token);
     if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
 
@@ -57,7 +63,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     if (req.method === 'POST') {
       const body = await readJsonBody(req, res);
       if (body === undefined) return;
-      if (sessionId) return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
+      if (sessionId)
+        return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
       if (!isInitializeRequest(body.value)) {
         return sendRpcError(res, 400, -32000, 'Bad Request: no session id; send initialize first');
       }
@@ -122,7 +129,10 @@ function listen(http: HttpServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(
-        new GatewayError('USAGE', `cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message}`),
+        new GatewayError(
+          'USAGE',
+          `cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message}`,
+        ),
       );
     };
     http.once('error', onError);
@@ -139,7 +149,10 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Reads and parses the body within the size bound; answers the error itself and returns undefined on failure. */
-async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
+async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<{ value: unknown } | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
     sendRpcError(res, 413, -32600, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`);
@@ -165,7 +178,12 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 

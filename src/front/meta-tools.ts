@@ -4,9 +4,9 @@ import type { BackendInfo } from '../backends/types.js';
 import type { GatewayConfig } from '../config/index.js';
 import { parseDuration, serverConfigFromInput } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
-import { readParams, requireString } from './tool-args.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import { jsonResult } from './served-tool.js';
+import { readParams, requireString } from './tool-args.js';
 
 export interface MetaToolDeps {
   registry: BackendRegistry;
@@ -66,10 +66,14 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       if (info.status === 'failed') {
         // A backend that cannot start is an error for the caller, not a zombie entry retrying forever.
         await deps.registry.remove(info.name);
-        throw new GatewayError('BACKEND_UNAVAILABLE', `server '${info.name}' failed to start: ${info.lastError}`, {
-          server: info.name,
-          stderr: info.stderrTail,
-        });
+        throw new GatewayError(
+          'BACKEND_UNAVAILABLE',
+          `server '${info.name}' failed to start: ${info.lastError}`,
+          {
+            server: info.name,
+            stderr: info.stderrTail,
+          },
+        );
       }
       return jsonResult({ server: publicInfo(info), tools: backend.toolDefinitions() });
     },
@@ -103,7 +107,8 @@ function removeServer(deps: MetaToolDeps): ServedTool {
     definition: {
       name: 'remove_server',
       title: 'Remove an MCP server',
-      description: 'Disconnect a backend and stop serving its tools. Calls still running on it end with an error.',
+      description:
+        'Disconnect a backend and stop serving its tools. Calls still running on it end with an error.',
       inputSchema: {
         type: 'object',
         properties: { name: { type: 'string', description: 'The server to remove' } },
@@ -172,7 +177,8 @@ function callBackend(deps: MetaToolDeps): ServedTool {
 
 function readDuration(value: unknown, tool: string): number {
   try {
-    if (typeof value !== 'string' && typeof value !== 'number') throw new Error('expected a string or number');
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new Error('expected a string or number');
     return parseDuration(value);
   } catch (err) {
     throw new GatewayError('PARAMS_INVALID', `${tool}: 'timeout' ${errorMessage(err)}`, { tool });
@@ -194,4 +200,3 @@ function formatServers(servers: Record<string, unknown>[]): string {
     })
     .join('\n');
 }
-

@@ -1,7 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  type CallToolResult,
   CallToolRequestSchema,
+  type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
@@ -41,7 +41,10 @@ export function createFrontServer(options: FrontServerOptions): Server {
     const { name } = request.params;
     const tool = table.get(name);
     if (!tool) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. tools/list shows the tools served.`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: ${name}. tools/list shows the tools served.`,
+      );
     }
     const progressToken = request.params._meta?.progressToken;
     const ctx: CallContext = {
@@ -61,9 +64,12 @@ export function createFrontServer(options: FrontServerOptions): Server {
     } catch (err) {
       // The gateway's own failures are tool failures the model can read and act on; an McpError from a
       // backend is that backend's protocol answer and crosses the wire unchanged.
-      if (err instanceof GatewayError) return errorResult(err.message, { code: err.code, ...safeData(err.data) });
+      if (err instanceof GatewayError)
+        return errorResult(err.message, { code: err.code, ...safeData(err.data) });
       if (err instanceof McpError) throw err;
-      logger.error(`tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      logger.error(
+        `tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
       return errorResult(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   });

@@ -65,7 +65,8 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       if (!byName.has(tool.definition.name)) byName.set(tool.definition.name, tool);
     };
     if (groups.meta) for (const tool of this.options.metaTools) add(tool);
-    if (groups.pipelines) for (const source of this.options.extraSources ?? []) for (const t of source.tools()) add(t);
+    if (groups.pipelines)
+      for (const source of this.options.extraSources ?? []) for (const t of source.tools()) add(t);
     if (groups.backends) for (const tool of this.backendTools()) add(tool);
     this.cache = { list: [...byName.values()].map((t) => t.definition), byName };
     return this.cache;

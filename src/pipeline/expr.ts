@@ -68,7 +68,9 @@ export function compileExpression(text: string): Expression {
     throw new ExpressionError(SCRIPT_MESSAGE);
   }
   if (!source.startsWith('$')) {
-    throw new ExpressionError(`expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`);
+    throw new ExpressionError(
+      `expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`,
+    );
   }
   let segments: string[];
   try {
@@ -78,17 +80,28 @@ export function compileExpression(text: string): Expression {
     throw new ExpressionError(`cannot parse JSONPath ${dq(source)}`);
   }
   if (segments[0] !== '$') {
-    throw new ExpressionError(`expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`);
+    throw new ExpressionError(
+      `expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`,
+    );
   }
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg === '$' || seg === '^') {
-      throw new ExpressionError(`the root ($) and parent (^) operators are only allowed at the start of a path`);
+      throw new ExpressionError(
+        `the root ($) and parent (^) operators are only allowed at the start of a path`,
+      );
     }
   }
   const first = segments[1];
-  if (first === undefined || !isPlainSegment(first) || !(EXPRESSION_ROOTS as readonly string[]).includes(first)) {
-    const hint = first !== undefined && isPlainSegment(first) ? didYouMean(first, EXPRESSION_ROOTS, (s) => `$.${s}`) : '';
+  if (
+    first === undefined ||
+    !isPlainSegment(first) ||
+    !(EXPRESSION_ROOTS as readonly string[]).includes(first)
+  ) {
+    const hint =
+      first !== undefined && isPlainSegment(first)
+        ? didYouMean(first, EXPRESSION_ROOTS, (s) => `$.${s}`)
+        : '';
     throw new ExpressionError(`expression must start with $.inputs, $.steps.<id>, $.item or $.index${hint}`);
   }
   const root = first as ExpressionRoot;
@@ -97,10 +110,15 @@ export function compileExpression(text: string): Expression {
   let input: string | undefined;
   if (root === 'steps') {
     const id = rest[0];
-    if (id === undefined || !isPlainSegment(id)) throw new ExpressionError('expression must name a step: $.steps.<id>');
+    if (id === undefined || !isPlainSegment(id))
+      throw new ExpressionError('expression must name a step: $.steps.<id>');
     step = id;
     const field = rest[1];
-    if (field !== undefined && isPlainSegment(field) && !(STEP_RESULT_FIELDS as readonly string[]).includes(field)) {
+    if (
+      field !== undefined &&
+      isPlainSegment(field) &&
+      !(STEP_RESULT_FIELDS as readonly string[]).includes(field)
+    ) {
       throw new ExpressionError(
         `unknown step result field ${sq(field)}${didYouMean(field, STEP_RESULT_FIELDS, sq)}; fields: ${list([...STEP_RESULT_FIELDS])}`,
       );
@@ -200,7 +218,9 @@ function compileValue(
     const entries = Object.entries(value).map(
       ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems)] as const,
     );
-    return entries.every(([, t]) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'object', entries };
+    return entries.every(([, t]) => t.kind === 'literal')
+      ? { kind: 'literal', value }
+      : { kind: 'object', entries };
   }
   return { kind: 'literal', value };
 }
@@ -219,7 +239,12 @@ function compileString(
   while (open >= 0) {
     const close = s.indexOf(CLOSE, open + OPEN.length);
     if (close < 0) {
-      problems.push({ path, offset: open, raw: s.slice(open), message: 'unterminated expression: missing }}' });
+      problems.push({
+        path,
+        offset: open,
+        raw: s.slice(open),
+        message: 'unterminated expression: missing }}',
+      });
       return { kind: 'literal', value: s };
     }
     const raw = s.slice(open, close + CLOSE.length);
@@ -274,13 +299,15 @@ export function render(template: Template, ctx: ExpressionContext): unknown {
 export function toText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value) ?? '';
 }
 
 /** `when`: false, null, nothing, 0, NaN, '', 'false' and [] are falsy; everything else is truthy. */
 export function isTruthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === '' || value === 'false') return false;
+  if (value === undefined || value === null || value === false || value === '' || value === 'false')
+    return false;
   if (typeof value === 'number') return value !== 0 && !Number.isNaN(value);
   if (Array.isArray(value)) return value.length > 0;
   return true;

@@ -30,10 +30,12 @@ export interface GraphAnalysis<W = unknown> {
   order: string[];
 }
 
-export function analyzeGraph<W>(ids: readonly string[], edges: readonly DependencyEdge<W>[]): GraphAnalysis<W> {
+export function analyzeGraph<W>(
+  ids: readonly string[],
+  edges: readonly DependencyEdge<W>[],
+): GraphAnalysis<W> {
   const n = ids.length;
-  const index = new Map<string, number>();
-  ids.forEach((id, i) => index.set(id, i));
+  const index = new Map<string, number>(ids.map((id, i) => [id, i]));
   const unknown: DependencyEdge<W>[] = [];
   const selfRefs: DependencyEdge<W>[] = [];
   const firstEdge = new Map<string, DependencyEdge<W>>();
@@ -87,7 +89,15 @@ export function analyzeGraph<W>(ids: readonly string[], edges: readonly Dependen
   }
 
   const byId = (lists: number[][]) => new Map(ids.map((id, i) => [id, lists[i]!.map((j) => ids[j]!)]));
-  return { unknown, selfRefs, cycles, deps: byId(deps), dependents: byId(dependents), layers, order: layers.flat() };
+  return {
+    unknown,
+    selfRefs,
+    cycles,
+    deps: byId(deps),
+    dependents: byId(dependents),
+    layers,
+    order: layers.flat(),
+  };
 }
 
 /** Tarjan's algorithm, iterative, over the steps Kahn's algorithm could not order; SCCs of two or more. */
@@ -172,11 +182,17 @@ export function toMermaid(pipeline: CompiledPipeline): string {
   for (const step of pipeline.steps.values()) {
     const id = `s${i++}`;
     node.set(step.id, id);
-    const extra = [step.forEach ? 'for each' : '', step.when ? 'when' : '', step.onError === 'continue' ? 'continue on error' : '']
+    const extra = [
+      step.forEach ? 'for each' : '',
+      step.when ? 'when' : '',
+      step.onError === 'continue' ? 'continue on error' : '',
+    ]
       .filter(Boolean)
       .join(', ');
     const label = `${step.id}<br/>${escapeLabel(`${step.server}.${step.tool}`)}${extra ? `<br/><i>${extra}</i>` : ''}`;
-    lines.push(step.forEach ? `  ${id}[["${label}"]]` : step.when ? `  ${id}{{"${label}"}}` : `  ${id}["${label}"]`);
+    lines.push(
+      step.forEach ? `  ${id}[["${label}"]]` : step.when ? `  ${id}{{"${label}"}}` : `  ${id}["${label}"]`,
+    );
   }
   for (const step of pipeline.steps.values()) {
     const refs = new Set(step.refs);

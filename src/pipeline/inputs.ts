@@ -22,7 +22,13 @@ function validatorFor(pipeline: CompiledPipeline, coerce: boolean): ValidateFunc
   const key = coerce ? 'coerce' : 'plain';
   let fn = entry[key];
   if (!fn) {
-    ajvs[key] ??= new Ajv({ allErrors: true, useDefaults: true, coerceTypes: coerce, strict: false, logger: false });
+    ajvs[key] ??= new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      coerceTypes: coerce,
+      strict: false,
+      logger: false,
+    });
     fn = ajvs[key].compile(pipeline.inputsSchema);
     entry[key] = fn;
   }

@@ -2,7 +2,18 @@
  * Pipeline text (YAML, or JSON, which YAML reads too) → plain data plus a way back from a key path
  * to the line and column it came from. Bounded: size, alias expansion, one document.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type YAMLMap,
+} from 'yaml';
 import type { Segment } from './expr.js';
 
 export const MAX_PIPELINE_BYTES = 1024 * 1024;
@@ -50,7 +61,10 @@ export function parsePipelineText(text: string): ParseResult {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ position: position(e.pos[0]), message: yamlMessage(e.code, e.message) })),
+      problems: doc.errors.map((e) => ({
+        position: position(e.pos[0]),
+        message: yamlMessage(e.code, e.message, text.slice(e.pos[0], e.pos[0] + 200)),
+      })),
     };
   }
   let data: unknown;
@@ -99,8 +113,12 @@ export function parsePipelineText(text: string): ParseResult {
   };
 }
 
-function yamlMessage(code: string, message: string): string {
-  if (code === 'DUPLICATE_KEY') return 'duplicate key';
+function yamlMessage(code: string, message: string, at: string): string {
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^:\n]*?))\s*:/.exec(at);
+    const name = key ? (key[1] ?? key[2] ?? key[3]) : undefined;
+    return name ? `duplicate key ${JSON.stringify(name)}` : 'duplicate key';
+  }
   if (code === 'MULTIPLE_DOCS') return 'a pipeline file holds one YAML document';
   return `YAML: ${message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '')}`;
 }
@@ -115,16 +133,35 @@ interface Found {
   nearestKey?: Node | null;
 }
 
+/** Key → pair for each map, built on first lookup, so locating n keys in a map is O(n), not O(n²). */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (isPair(p) && isScalar(p.key)) {
+        const k = String(p.key.value);
+        if (!index.has(k)) index.set(k, p);
+      }
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
+}
+
 function find(doc: Document.Parsed, path: readonly Segment[]): Found {
   let node: Node | null | undefined = doc.contents;
   let keyNode: Node | null | undefined;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = pairOf(node, String(seg));
       if (!pair) return { node: undefined, complete: false, nearest: node, nearestKey: keyNode };
       keyNode = pair.key as Node;
       node = pair.value as Node | null;
-      if (node === null) return { node: null, keyNode, complete: true, nearest: keyNode, nearestKey: keyNode };
+      if (node === null)
+        return { node: null, keyNode, complete: true, nearest: keyNode, nearestKey: keyNode };
     } else if (isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg];
       if (item === undefined) return { node: undefined, complete: false, nearest: node, nearestKey: keyNode };

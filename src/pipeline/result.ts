@@ -5,7 +5,14 @@ const MAX_ERROR_TEXT = 2_000;
 
 export type CallOutcome =
   | { ok: true; output: unknown; text: string; content: ContentBlock[] }
-  | { ok: false; message: string; text: string; content: ContentBlock[]; isError: boolean; retryable: boolean };
+  | {
+      ok: false;
+      message: string;
+      text: string;
+      content: ContentBlock[];
+      isError: boolean;
+      retryable: boolean;
+    };
 
 /**
  * A backend's result as a step sees it. `output`: `parse: text` → the text; `parse: json` → the text
@@ -48,7 +55,16 @@ export function parseIfJson(text: string): unknown {
   const t = text.trim();
   if (t === '') return text;
   const c = t[0]!;
-  if (c === '{' || c === '[' || c === '"' || c === '-' || (c >= '0' && c <= '9') || t === 'true' || t === 'false' || t === 'null') {
+  if (
+    c === '{' ||
+    c === '[' ||
+    c === '"' ||
+    c === '-' ||
+    (c >= '0' && c <= '9') ||
+    t === 'true' ||
+    t === 'false' ||
+    t === 'null'
+  ) {
     try {
       return JSON.parse(t);
     } catch {

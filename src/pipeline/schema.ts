@@ -25,7 +25,13 @@ export function pipelineSchema(): AnySchemaObject {
 
 function compiled(): ValidateFunction {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true, logger: false });
+    const ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      allowUnionTypes: true,
+      verbose: true,
+      logger: false,
+    });
     ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
     validator = ajv.compile(pipelineSchema());
   }
@@ -88,7 +94,11 @@ function toProblem(err: ErrorObject, data: unknown): SchemaProblem | undefined {
       const allowed = Object.keys((parent.properties ?? {}) as object);
       const hint = didYouMean(key, allowed);
       const rest = hint === '' && allowed.length > 0 ? `; allowed keys: ${list(allowed)}` : '';
-      return { path: [...path, key], at: 'key', message: labelled(path, `unknown key ${dq(key)}${hint}${rest}`) };
+      return {
+        path: [...path, key],
+        at: 'key',
+        message: labelled(path, `unknown key ${dq(key)}${hint}${rest}`),
+      };
     }
     case 'required':
       return {

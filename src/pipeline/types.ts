@@ -111,6 +111,8 @@ export interface StepRecord {
   startedAt?: number;
   endedAt?: number;
   error?: string;
+  /** Why a step was skipped ("when is false", "dependency 'x' was skipped", "step 'x' failed"). */
+  reason?: string;
   output?: unknown;
   /** for_each steps: how many items. */
   items?: number;
@@ -140,9 +142,13 @@ export type StepEvent =
   | (EventBase & { type: 'succeeded'; durationMs: number; attempts: number })
   | (EventBase & {
       type: 'failed';
+      server: string;
+      tool: string;
       durationMs: number;
       attempts: number;
       error: string;
+      /** Whether calling again might have helped (false for unknown tools, invalid params, bad expressions). */
+      retryable: boolean;
       /** on_error: continue — the run goes on. */
       continued: boolean;
     })

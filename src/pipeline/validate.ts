@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax
 /**
  * Pipeline text → a CompiledPipeline, or every problem in it with its line and column. Runs each
  * check even when an earlier one failed (on whatever parts have the right shape), so an author sees
@@ -89,7 +90,9 @@ class Collector {
     if ('line' in where) pos = where;
     else {
       const src = this.source!;
-      pos = where.site ? src.locateIn(where.path, where.site.offset, where.site.raw) : src.locate(where.path, at);
+      pos = where.site
+        ? src.locateIn(where.path, where.site.offset, where.site.raw)
+        : src.locate(where.path, at);
       if (where.path[0] === 'steps' && typeof where.path[1] === 'string') step = where.path[1];
     }
     const issue: PipelineIssue = { line: pos.line, column: pos.column, message };
@@ -139,9 +142,15 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
   const name = typeof data.name === 'string' ? data.name : undefined;
   if (name !== undefined && options.expectedName !== undefined) {
     if (name !== options.expectedName) {
-      out.error({ path: ['name'] }, `name ${sq(name)} must equal the file name's stem ${sq(options.expectedName)}`);
+      out.error(
+        { path: ['name'] },
+        `name ${sq(name)} must equal the file name's stem ${sq(options.expectedName)}`,
+      );
     } else if (name === CUSTOM_SCENARIO) {
-      out.error({ path: ['name'] }, `the name 'custom' is reserved for pipelines sent inline to route_pipeline`);
+      out.error(
+        { path: ['name'] },
+        `the name 'custom' is reserved for pipelines sent inline to route_pipeline`,
+      );
     }
   }
 
@@ -165,8 +174,11 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       if (expr.root === 'steps' && expr.step !== undefined) {
         if (context.step !== undefined) {
           edges.push({ step: context.step, dependsOn: expr.step, kind: 'ref', where });
-        } else if (!(expr.step in stepsData)) {
-          out.error(where, `${context.what} references unknown step ${sq(expr.step)}${didYouMean(expr.step, ids, sq)}`);
+        } else if (!Object.hasOwn(stepsData, expr.step)) {
+          out.error(
+            where,
+            `${context.what} references unknown step ${sq(expr.step)}${didYouMean(expr.step, ids, sq)}`,
+          );
         }
         if (!refs.includes(expr.step)) refs.push(expr.step);
       } else if (expr.root === 'inputs') {
@@ -203,7 +215,10 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       const t = compileTemplate(raw.for_each, [...base, 'for_each']);
       addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
       if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
-        out.error({ path: [...base, 'for_each'] }, 'for_each must be a list or one ${{ }} expression that yields one');
+        out.error(
+          { path: [...base, 'for_each'] },
+          'for_each must be a list or one ${{ }} expression that yields one',
+        );
       }
       draft.forEach = t.template;
     }
@@ -216,11 +231,14 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       const t = compileTemplate(raw.args, [...base, 'args']);
       addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}` }));
       if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
-        out.error({ path: [...base, 'args'] }, 'args must be a mapping or one ${{ }} expression that yields one');
+        out.error(
+          { path: [...base, 'args'] },
+          'args must be a mapping or one ${{ }} expression that yields one',
+        );
       }
       draft.args = t.template;
     }
-    draft.refs = [...refs].filter((r) => r !== id && r in stepsData);
+    draft.refs = [...refs].filter((r) => r !== id && Object.hasOwn(stepsData, r));
     if (raw.concurrency !== undefined && !hasForEach) {
       out.warn({ path: [...base, 'concurrency'] }, 'concurrency only applies to a for_each step', 'key');
     }
@@ -263,7 +281,8 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
 
   if (!readsAllInputs) {
     for (const inputName of inputs.names) {
-      if (!usedInputs.has(inputName)) out.warn({ path: ['inputs', inputName] }, `input ${sq(inputName)} is not used`, 'key');
+      if (!usedInputs.has(inputName))
+        out.warn({ path: ['inputs', inputName] }, `input ${sq(inputName)} is not used`, 'key');
     }
   }
 
@@ -344,7 +363,8 @@ function retryPolicy(raw: unknown): RetryPolicy {
   }
   return {
     attempts: typeof raw.attempts === 'number' ? raw.attempts : 1,
-    backoffMs: raw.backoff !== undefined ? parseDuration(raw.backoff as string | number) : DEFAULT_RETRY_BACKOFF_MS,
+    backoffMs:
+      raw.backoff !== undefined ? parseDuration(raw.backoff as string | number) : DEFAULT_RETRY_BACKOFF_MS,
     factor: typeof raw.factor === 'number' ? raw.factor : DEFAULT_RETRY_FACTOR,
     maxBackoffMs:
       raw.max_backoff !== undefined
@@ -366,7 +386,12 @@ function compileInputs(
   for (const [name, spec] of entries) {
     if (!isObject(spec)) continue;
     const { required: req, ...property } = spec;
-    Object.defineProperty(properties, name, { value: property, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(properties, name, {
+      value: property,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     if (req === true || (req === undefined && !('default' in spec))) required.push(name);
     if ('default' in spec) defaults[name] = spec.default;
   }
@@ -379,10 +404,13 @@ function compileInputs(
         for (const err of check.errors ?? []) {
           const inputName = err.instancePath.split('/')[1];
           if (inputName === undefined) continue;
-          out.error(
-            { path: ['inputs', inputName, 'default'] },
-            `inputs.${inputName}.default: ${err.message ?? 'does not match the input'}`,
-          );
+          const allowed =
+            err.keyword === 'enum' ? (err.params as { allowedValues: unknown[] }).allowedValues : [];
+          const text =
+            err.keyword === 'enum'
+              ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+              : (err.message ?? 'does not match the input');
+          out.error({ path: ['inputs', inputName, 'default'] }, `inputs.${inputName}.default: ${text}`);
         }
       }
     } catch (err) {

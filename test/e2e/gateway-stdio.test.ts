@@ -46,7 +46,11 @@ describe('gateway over stdio with testbed backends', () => {
       [
         'timeout: 5s',
         'servers:',
-        testbedServer('alpha', ['--stderr-banner', 'alpha says hello'], `    env: { TESTBED_LOG: ${JSON.stringify(alphaLog)} }\n`),
+        testbedServer(
+          'alpha',
+          ['--stderr-banner', 'alpha says hello'],
+          `    env: { TESTBED_LOG: ${JSON.stringify(alphaLog)} }\n`,
+        ),
         testbedServer('beta'),
       ].join('\n'),
       dir,
@@ -111,15 +115,23 @@ describe('gateway over stdio with testbed backends', () => {
   });
 
   it('an unknown server or tool is an error that lists what exists', async () => {
-    const server = await gw.client.callTool({ name: 'call_backend', arguments: { server: 'nope', tool: 'echo' } });
+    const server = await gw.client.callTool({
+      name: 'call_backend',
+      arguments: { server: 'nope', tool: 'echo' },
+    });
     expect(server.isError).toBe(true);
     expect(textOf(server)).toMatch(/unknown server 'nope'.*alpha.*beta/s);
 
-    const tool = await gw.client.callTool({ name: 'call_backend', arguments: { server: 'alpha', tool: 'nope' } });
+    const tool = await gw.client.callTool({
+      name: 'call_backend',
+      arguments: { server: 'alpha', tool: 'nope' },
+    });
     expect(tool.isError).toBe(true);
     expect(textOf(tool)).toMatch(/no tool 'nope'.*echo/s);
 
-    await expect(gw.client.callTool({ name: 'alpha__nope', arguments: {} })).rejects.toThrow(/Unknown tool: alpha__nope/);
+    await expect(gw.client.callTool({ name: 'alpha__nope', arguments: {} })).rejects.toThrow(
+      /Unknown tool: alpha__nope/,
+    );
   });
 
   it('a call over its timeout fails naming server, tool and limit, and the backend is told to cancel', async () => {
@@ -134,7 +146,8 @@ describe('gateway over stdio with testbed backends', () => {
 
   it('a client that cancels its request cancels the backend call', async () => {
     const before = readEvents(alphaLog).filter((e) => e.event === 'cancelled').length;
-    const sleepCalls = () => readEvents(alphaLog).filter((e) => e.event === 'call' && e.tool === 'sleep').length;
+    const sleepCalls = () =>
+      readEvents(alphaLog).filter((e) => e.event === 'call' && e.tool === 'sleep').length;
     const callsBefore = sleepCalls();
     const controller = new AbortController();
     const call = gw.client.callTool({ name: 'alpha__sleep', arguments: { ms: 10_000 } }, undefined, {
@@ -148,9 +161,13 @@ describe('gateway over stdio with testbed backends', () => {
 
   it('progress notifications from a backend reach the calling client', async () => {
     const seen: number[] = [];
-    const result = await gw.client.callTool({ name: 'beta__sleep', arguments: { ms: 200, steps: 4 } }, undefined, {
-      onprogress: (p) => seen.push(p.progress),
-    });
+    const result = await gw.client.callTool(
+      { name: 'beta__sleep', arguments: { ms: 200, steps: 4 } },
+      undefined,
+      {
+        onprogress: (p) => seen.push(p.progress),
+      },
+    );
     expect(result.isError).toBeFalsy();
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
@@ -171,10 +188,16 @@ describe('gateway over stdio with testbed backends', () => {
     const result = await gw.client.callTool({ name: 'beta__crash', arguments: { code: 3 } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/beta.*exited.*3/s);
-    await waitFor(async () => {
-      const again = await gw.client.callTool({ name: 'call_backend', arguments: { server: 'beta', tool: 'add', params: { a: 1, b: 1 } } });
-      return !again.isError && (structured<{ sum: number }>(again).sum === 2);
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      async () => {
+        const again = await gw.client.callTool({
+          name: 'call_backend',
+          arguments: { server: 'beta', tool: 'add', params: { a: 1, b: 1 } },
+        });
+        return !again.isError && structured<{ sum: number }>(again).sum === 2;
+      },
+      { timeoutMs: 10_000 },
+    );
     const list = structured<{ servers: (ServerRow & { restarts: number })[] }>(
       await gw.client.callTool({ name: 'list_servers', arguments: {} }),
     );
@@ -212,7 +235,9 @@ describe('gateway over stdio with testbed backends', () => {
     });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/broken.*failed to start/);
-    const { servers } = structured<{ servers: ServerRow[] }>(await gw.client.callTool({ name: 'list_servers', arguments: {} }));
+    const { servers } = structured<{ servers: ServerRow[] }>(
+      await gw.client.callTool({ name: 'list_servers', arguments: {} }),
+    );
     expect(servers.map((s) => s.name)).not.toContain('broken');
   });
 

@@ -75,11 +75,15 @@ export async function startHttpGateway(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<HttpGatewayProcess> {
-  const child = spawn(NODE, [GATEWAY_BIN, 'serve', '--transport', 'streamable-http', '--port', '0', ...args], {
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE,
+    [GATEWAY_BIN, 'serve', '--transport', 'streamable-http', '--port', '0', ...args],
+    {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   let stdout = '';
   child.stdout?.on('data', (c: Buffer) => {

@@ -1,0 +1,135 @@
+/**
+ * The pipelines in a folder: one entry per *.yaml / *.yml / *.json file (not recursive), valid or
+ * not. Pure data: loading again gives a new Catalog; watching is someone else's job.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { errorMessage } from '../errors.js';
+import type { CompiledPipeline, InputsSchema, KnownTools, PipelineIssue } from './types.js';
+import { validatePipelineText } from './validate.js';
+
+export const PIPELINE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+export interface CatalogEntry {
+  /** The file name's stem: what `route_pipeline` and `pipeline__<name>` use. */
+  name: string;
+  file: string;
+  valid: boolean;
+  pipeline?: CompiledPipeline;
+  issues: PipelineIssue[];
+  warnings: PipelineIssue[];
+}
+
+export interface Catalog {
+  readonly dir: string;
+  /** The entry for `name`, valid or not (of two files with one name, the first in file-name order). */
+  get(name: string): CatalogEntry | undefined;
+  /** Every file's entry, by name, then file. */
+  list(): CatalogEntry[];
+}
+
+export interface LoadOptions {
+  knownTools?: KnownTools;
+  knownServers?: readonly string[];
+}
+
+/** Whether `file` has a pipeline extension. */
+export function isPipelineFile(file: string): boolean {
+  return (PIPELINE_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase());
+}
+
+/** Read and validate one pipeline file; the name it must have is its stem. Never throws. */
+export async function loadPipelineFile(file: string, options: LoadOptions = {}): Promise<CatalogEntry> {
+  const name = basename(file, extname(file));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return {
+      name,
+      file,
+      valid: false,
+      issues: [{ file, line: 1, column: 1, message: `cannot read the file: ${errorMessage(err)}` }],
+      warnings: [],
+    };
+  }
+  const result = validatePipelineText(text, { file, expectedName: name, ...options });
+  return result.ok
+    ? { name, file, valid: true, pipeline: result.pipeline, issues: [], warnings: result.warnings }
+    : { name, file, valid: false, issues: result.issues, warnings: result.warnings };
+}
+
+/** Load every pipeline file in `dir`. A missing folder is an empty catalog; another read error throws. */
+export async function loadCatalog(dir: string, options: LoadOptions = {}): Promise<Catalog> {
+  let names: string[];
+  try {
+    const dirents = await readdir(dir, { withFileTypes: true });
+    names = dirents.filter((d) => d.isFile() && isPipelineFile(d.name)).map((d) => d.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+    else throw err;
+  }
+  names.sort();
+  const entries = await Promise.all(names.map((n) => loadPipelineFile(join(dir, n), options)));
+  const byName = new Map<string, CatalogEntry>();
+  for (const entry of entries) {
+    const first = byName.get(entry.name);
+    if (!first) {
+      byName.set(entry.name, entry);
+      continue;
+    }
+    // Two files, one name (a.yaml and a.json): the first in file-name order wins; the other is listed invalid.
+    entry.valid = false;
+    delete entry.pipeline;
+    entry.issues.unshift({
+      file: entry.file,
+      line: 1,
+      column: 1,
+      message: `pipeline '${entry.name}' is already defined by ${first.file}`,
+    });
+  }
+  const listed = [...entries].sort((a, b) => a.name.localeCompare(b.name) || a.file.localeCompare(b.file));
+  return {
+    dir,
+    get: (name) => byName.get(name),
+    list: () => [...listed],
+  };
+}
+
+/** What `list_pipelines` shows for one pipeline. */
+export interface PipelineSummary {
+  name: string;
+  description?: string;
+  file?: string;
+  valid: boolean;
+  /** `{}`-like for an invalid file. */
+  inputsSchema: InputsSchema;
+  steps: { id: string; server: string; tool: string; needs: string[]; for_each: boolean }[];
+  issues: PipelineIssue[];
+}
+
+export function summarize(source: CatalogEntry | CompiledPipeline): PipelineSummary {
+  const entry: CatalogEntry | undefined = 'valid' in source ? source : undefined;
+  const pipeline: CompiledPipeline | undefined = entry ? entry.pipeline : (source as CompiledPipeline);
+  const file = entry?.file ?? pipeline?.file;
+  const summary: PipelineSummary = {
+    name: entry?.name ?? pipeline!.name,
+    ...(pipeline?.description !== undefined ? { description: pipeline.description } : {}),
+    ...(file !== undefined ? { file } : {}),
+    valid: entry ? entry.valid : true,
+    inputsSchema: { type: 'object', properties: {}, required: [], additionalProperties: false },
+    steps: [],
+    issues: entry?.issues ?? [],
+  };
+  if (pipeline) {
+    summary.inputsSchema = pipeline.inputsSchema;
+    summary.steps = [...pipeline.steps.values()].map((s) => ({
+      id: s.id,
+      server: s.server,
+      tool: s.tool,
+      needs: [...s.dependsOn],
+      for_each: s.forEach !== undefined,
+    }));
+  }
+  return summary;
+}

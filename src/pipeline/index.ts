@@ -1,0 +1,48 @@
+/**
+ * The pipeline engine's public face: validate pipeline text, load a folder of pipelines, run one
+ * through a ToolInvoker, draw its graph. Everything else in this folder is internal.
+ */
+export {
+  type Catalog,
+  type CatalogEntry,
+  isPipelineFile,
+  type LoadOptions,
+  loadCatalog,
+  loadPipelineFile,
+  PIPELINE_EXTENSIONS,
+  type PipelineSummary,
+  summarize,
+} from './catalog.js';
+export {
+  DEFAULT_STEP_TIMEOUT_MS,
+  isRetryable,
+  type RunOptions,
+  runPipeline,
+} from './engine.js';
+export { toMermaid } from './graph.js';
+export { type InputsResult, type PrepareInputsOptions, prepareInputs } from './inputs.js';
+export { MAX_PIPELINE_BYTES } from './parse.js';
+export { pipelineSchema } from './schema.js';
+export type {
+  CompiledPipeline,
+  CompiledStep,
+  InputSchema,
+  InputsSchema,
+  KnownTools,
+  PipelineIssue,
+  RetryPolicy,
+  RunResult,
+  RunStatus,
+  StepEvent,
+  StepRecord,
+  StepResult,
+  StepStatus,
+} from './types.js';
+export {
+  CUSTOM_SCENARIO,
+  DEFAULT_CONCURRENCY,
+  formatIssue,
+  type ValidateOptions,
+  type ValidationResult,
+  validatePipelineText,
+} from './validate.js';
