@@ -5,7 +5,7 @@
  */
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInvoker } from '../backends/types.js';
-import { formatDuration, MAX_DURATION_MS } from '../config/duration.js';
+import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
 import { type ExpressionContext, isTruthy, render } from './expr.js';
 import { prepareInputs } from './inputs.js';

@@ -5,7 +5,7 @@
  * all problems at once.
  */
 import { Ajv } from 'ajv';
-import { DURATION_PATTERN, parseDuration } from '../config/duration.js';
+import { DURATION_PATTERN, parseDuration } from '../config/index.js';
 import { formatAt } from '../errors.js';
 import {
   type CompiledExpressionSite,

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Dependencies point one way: cli → front → pipeline, backends → config. Each folder is reached
+ * through its public face (index.ts, or types.ts for types); the example servers stand alone.
+ */
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+const ALLOWED: Record<string, string[]> = {
+  cli: ['front', 'pipeline', 'backends', 'config', 'watch'],
+  front: ['pipeline', 'backends', 'config', 'watch'],
+  watch: ['config'],
+  pipeline: ['backends', 'config'],
+  backends: ['config'],
+  config: [],
+  servers: [],
+};
+const ROOT_MODULES = new Set(['errors', 'log']);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function relativeImports(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  return [...source.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)].map((m) => m[1] as string);
+}
+
+describe('source layering', () => {
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+
+  it('knows every folder under src/', () => {
+    for (const folder of folders)
+      expect(Object.keys(ALLOWED), `src/${folder} has no layering rule`).toContain(folder);
+  });
+
+  for (const folder of folders) {
+    it(`src/${folder} imports only what its layer allows, through public faces`, () => {
+      const problems: string[] = [];
+      for (const file of sourceFiles(path.join(SRC, folder))) {
+        for (const spec of relativeImports(file)) {
+          const target = path.relative(SRC, path.resolve(path.dirname(file), spec));
+          const [top, rest] = target.split(path.sep);
+          if (top === undefined || top === folder) continue;
+          const moduleName = top.replace(/\.js$/, '');
+          if (rest === undefined && ROOT_MODULES.has(moduleName) && folder !== 'servers') continue;
+          const allowed = ALLOWED[folder] ?? [];
+          const where = `${path.relative(SRC, file)} imports ${spec}`;
+          if (!allowed.includes(top)) problems.push(`${where}: src/${folder} may not depend on src/${top}`);
+          else if (rest !== 'index.js' && rest !== 'types.js')
+            problems.push(`${where}: use src/${top}/index.ts`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+});
