@@ -99,6 +99,9 @@ export class Backend {
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
   private readonly calls = new Set<InFlightCall>();
+  /** Calls in `callTool`, including those still waiting for the backend to connect. */
+  private active = 0;
+  private readonly idleWaiters = new Set<() => void>();
   private readonly settleWaiters = new Set<() => void>();
   private readonly stderr = new StderrTail();
   private readonly log: Logger;
@@ -184,6 +187,34 @@ export class Backend {
     tool: string,
     args: Record<string, unknown>,
     options: CallOptions = {},
+  ): Promise<CallToolResult> {
+    this.active++;
+    try {
+      return await this.runCall(tool, args, options);
+    } finally {
+      if (--this.active === 0) for (const done of [...this.idleWaiters]) done();
+    }
+  }
+
+  /**
+   * Resolves once no call is in flight, counting calls still waiting for a connection (at once when
+   * there are none). A config reload drains a backend this way before closing it.
+   */
+  whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      this.idleWaiters.add(done);
+    });
+  }
+
+  private async runCall(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
   ): Promise<CallToolResult> {
     const limit = options.timeoutMs ?? this.timeoutMs;
     const started = Date.now();

@@ -1,5 +1,6 @@
 export type { Backend } from './backend.js';
 export { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+export { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
 export type {
   BackendInfo,

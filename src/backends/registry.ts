@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backend } from './backend.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { planReconcile, type ReconcilePlan } from './reconcile.js';
 import type { BackendInfo, BackendToolEntry, CallOptions, RegistryEvents, ToolInvoker } from './types.js';
 
 export interface BackendRegistryOptions {
@@ -26,6 +27,10 @@ export interface BackendRegistryOptions {
  */
 export class BackendRegistry extends EventEmitter<RegistryEvents> implements ToolInvoker {
   private readonly backends = new Map<string, Backend>();
+  /** New instances for changed config entries, starting; each takes its name's place once settled. */
+  private readonly replacing = new Map<string, Backend>();
+  /** Taken off the list by a reload, finishing their calls before they close. */
+  private readonly draining = new Set<Backend>();
   private readonly options: Required<Omit<BackendRegistryOptions, 'backoff'>> & { backoff: BackoffPolicy };
   private closed = false;
 
@@ -58,21 +63,33 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
         { server: config.name },
       );
     }
-    const backend = new Backend(config, {
-      defaultTimeoutMs: this.options.defaultTimeoutMs,
-      logger: this.options.logger,
-      clientInfo: this.options.clientInfo,
-      backoff: this.options.backoff,
+    const backend = this.create(config);
+    this.backends.set(config.name, backend);
+    backend.start();
+    return backend;
+  }
+
+  private create(config: ServerConfig): Backend {
+    const options = this.options;
+    return new Backend(config, {
+      // Read at each use, so a reloaded default timeout reaches running backends.
+      get defaultTimeoutMs() {
+        return options.defaultTimeoutMs;
+      },
+      logger: options.logger,
+      clientInfo: options.clientInfo,
+      backoff: options.backoff,
       onStatus: (b, status) => {
-        if (this.backends.get(b.name) === b || status === 'closed') this.emit('status', b.name, status);
+        // Only the instance serving the name speaks for it: not a replacement still starting, nor
+        // the instance it replaced while that one drains.
+        const serving = this.backends.get(b.name);
+        if (serving === b || (status === 'closed' && serving === undefined))
+          this.emit('status', b.name, status);
       },
       onToolsChanged: (b) => {
         if (this.backends.get(b.name) === b) this.emit('toolsChanged');
       },
     });
-    this.backends.set(config.name, backend);
-    backend.start();
-    return backend;
   }
 
   /** Adds each in turn; they all connect in parallel. Stops at the first duplicate name. */
@@ -81,16 +98,95 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   }
 
   /**
-   * Removes a backend: its tools go at once, calls in flight on it end with BACKEND_REMOVED, and the
+   * Removes a backend: its tools go at once and it takes no new call. Calls in flight on it end with
+   * BACKEND_REMOVED at once, or with `graceMs`, once they have all finished or the grace is over. The
    * promise resolves once its process is gone, with its last info.
    */
-  async remove(name: string): Promise<BackendInfo> {
+  async remove(name: string, options: { graceMs?: number } = {}): Promise<BackendInfo> {
     const backend = this.backends.get(name);
     if (!backend) throw this.unknown(name);
     this.backends.delete(name);
+    this.cancelReplacement(name);
     this.emit('toolsChanged');
-    await backend.close('removed');
+    await this.retire(backend, options.graceMs ?? 0);
     return backend.info();
+  }
+
+  /**
+   * Makes the backends that came from config `file` match `servers`, the file's servers as now
+   * read (disabled ones included): starts those added, restarts those whose settings changed,
+   * removes those gone, and leaves the rest alone (same process). A changed backend is restarted
+   * make-before-break: the old instance keeps serving until the new one is ready (or has failed),
+   * then drains. Removed and replaced instances finish their calls in flight within `graceMs`
+   * (default: each backend's own call timeout, the longest a call started with defaults can run).
+   * Backends from elsewhere (runtime, --auto-register) are never touched; a name the file shares
+   * with one of them is a clash in the plan, and the other backend keeps the name.
+   */
+  reconcile(
+    servers: readonly ServerConfig[],
+    file: string,
+    options: { graceMs?: number } = {},
+  ): ReconcilePlan {
+    const graceMs = options.graceMs;
+    const running = [...this.backends.values()].map((b) => (this.replacing.get(b.name) ?? b).config);
+    const plan = planReconcile(running, servers, file);
+    for (const name of plan.remove) {
+      this.remove(name, { graceMs: graceMs ?? this.backends.get(name)?.timeoutMs }).catch((err: unknown) =>
+        this.options.logger.warn(`removing '${name}' failed: ${String(err)}`),
+      );
+    }
+    for (const config of plan.replace) this.replace(config, graceMs);
+    for (const config of plan.add) this.add(config);
+    return plan;
+  }
+
+  /** The per-call timeout of backends whose config sets none; applies from their next call. */
+  setDefaultTimeout(ms: number): void {
+    this.options.defaultTimeoutMs = ms;
+  }
+
+  /** Starts `config` beside the backend of its name and swaps it in once it has settled. */
+  private replace(config: ServerConfig, graceMs: number | undefined): void {
+    this.cancelReplacement(config.name);
+    const next = this.create(config);
+    this.replacing.set(config.name, next);
+    next.start();
+    void next.whenSettled().then(() => {
+      // Superseded by a later reload, or its name was removed meanwhile.
+      if (this.replacing.get(config.name) !== next) return;
+      this.replacing.delete(config.name);
+      const old = this.backends.get(config.name);
+      this.backends.set(config.name, next);
+      this.emit('status', config.name, next.status);
+      this.emit('toolsChanged');
+      if (old) void this.retire(old, graceMs ?? old.timeoutMs);
+    });
+  }
+
+  private cancelReplacement(name: string): void {
+    const pending = this.replacing.get(name);
+    if (!pending) return;
+    this.replacing.delete(name);
+    void this.retire(pending, 0);
+  }
+
+  /** Closes a backend no longer on the list, after its calls in flight end or `graceMs` passes. */
+  private async retire(backend: Backend, graceMs: number): Promise<void> {
+    this.draining.add(backend);
+    try {
+      if (graceMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+          timer.unref();
+        });
+        await Promise.race([backend.whenIdle(), grace]);
+        clearTimeout(timer);
+      }
+      await backend.close('removed');
+    } finally {
+      this.draining.delete(backend);
+    }
   }
 
   get(name: string): Backend | undefined {
@@ -139,8 +235,9 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   /** Closes every backend in parallel and waits until their processes are gone. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.backends.values()];
+    const all = [...this.backends.values(), ...this.replacing.values(), ...this.draining];
     this.backends.clear();
+    this.replacing.clear();
     if (all.length) this.emit('toolsChanged');
     await Promise.all(all.map((b) => b.close('shutdown')));
   }

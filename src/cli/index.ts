@@ -11,6 +11,9 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   list: async () => (await import('./list.js')).listCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  graph: async () => (await import('./graph.js')).graphCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Gateway } from '../front/index.js';
 import { createLogger } from '../log.js';
 import { parseOptions, parsePort, UsageError } from './args.js';
@@ -10,6 +11,8 @@ const options = {
   transport: { type: 'string', default: 'stdio' },
   port: { type: 'string' },
   host: { type: 'string' },
+  pipelines: { type: 'string' },
+  'no-watch': { type: 'boolean', default: false },
 } as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -24,7 +27,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const logger = createLogger('gateway');
   const config = await resolveConfig(values.config);
   const extraServers = await resolveAutoRegister(values['auto-register'], config);
-  const gateway = new Gateway({ config, logger, version: VERSION, extraServers });
+  const pipelinesDir = values.pipelines === undefined ? undefined : path.resolve(values.pipelines);
+  const gateway = new Gateway({ config, logger, version: VERSION, extraServers, pipelinesDir });
 
   const shutdown = once(async (reason: string) => {
     logger.info(`shutting down (${reason})`);
@@ -35,6 +39,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   gateway.startBackends();
+  await gateway.loadPipelines();
   if (transport === 'stdio') {
     await gateway.serveStdio();
     // The client owns our lifetime in stdio mode: when it closes stdin, we are done.
@@ -44,6 +49,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } else {
     await gateway.serveHttp({ host: values.host, port });
   }
+  // Hot reload: the config file's folder is watched unless --no-watch.
+  if (!values['no-watch']) gateway.watchConfig();
   return new Promise<number>(() => {
     // Serve until a signal or the end of stdin ends the process.
   });

@@ -3,6 +3,14 @@ export const HELP = `mcp-gateway — one MCP endpoint in front of many MCP serve
 Usage:
   mcp-gateway [serve] [options]         serve the gateway (default command)
   mcp-gateway list [options]            connect to the backends, list them and their tools, exit
+  mcp-gateway validate [paths...] [--config FILE] [--offline] [--format text|json]
+                                        check pipeline files and folders (default: the config's
+                                        pipelines folder); every problem as file:line:col
+  mcp-gateway run <name|file> [--input k=v ...] [--inputs-json JSON] [--json] [--config FILE]
+                                        run a pipeline against the configured backends, each step
+                                        live on stderr, then its output on stdout
+  mcp-gateway graph <name|file> [--config FILE]
+                                        print a pipeline's steps as a Mermaid flowchart
   mcp-gateway --help | --version
 
 Options for serve and list:
@@ -14,6 +22,21 @@ Options for serve:
   --transport stdio|streamable-http   how clients connect (default: stdio)
   --port N                   HTTP port (default: http.port in the config, else 8003)
   --host H                   HTTP bind address (default: 127.0.0.1; off loopback a token is required)
+  --pipelines DIR            serve the pipelines in DIR instead of the config's pipelines folder
+  --no-watch                 do not reload the config file when it changes (hot reload is on by default)
+
+Options for validate:
+  --offline                  do not start the backends: check server names only, not their tools
+  --format text|json         text (default) or one JSON document for machines
+
+Options for run:
+  -i, --input KEY=VALUE      one input (repeatable); VALUE is read as JSON when it parses, else as
+                             text; a list input also takes a,b,c or the key given again
+  --inputs-json JSON         all inputs as one JSON object (--input entries override it)
+  --json                     print the whole run result as JSON instead of the output
+
+Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
+list), 2 bad usage.
 
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)

@@ -20,3 +20,4 @@ export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';
 export { MAX_ALIAS_COUNT } from './source.js';
 export * from './types.js';
+export { MAX_YAML_DEPTH, parseYamlDocument } from './yaml.js';

@@ -61,11 +61,12 @@ export function timeoutValue(value: unknown, path: Segment[], problems: Problem[
   return undefined;
 }
 
+/** The string entries of a mapping, each as an own property (a `__proto__` key stays a key, not a prototype). */
 function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isData(value)) return out;
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
-  return out;
+  if (!isData(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http'];

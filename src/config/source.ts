@@ -14,13 +14,13 @@ import {
   LineCounter,
   type Node,
   type Pair,
-  parseDocument,
   visit,
   type YAMLError,
 } from 'yaml';
 import { type Env, expandDocument } from './expand.js';
 import { formatPath, type Problem, problemMessage, quote, type Segment } from './problems.js';
 import { type ConfigIssue, MAX_CONFIG_BYTES } from './types.js';
+import { parseYamlDocument } from './yaml.js';
 
 /** Nodes reachable through aliases, in total; enough for sharing env blocks, too few for an alias bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -59,7 +59,7 @@ export function parseSource(
     return { ok: false, errors: [fileIssue(file, tooLargeMessage(bytes))], warnings: [] };
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
+  const doc = parseYamlDocument(text, {
     lineCounter,
     uniqueKeys: true,
     prettyErrors: false,

@@ -1,9 +1,15 @@
+import { dirname } from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { isPipelineFile } from '../pipeline/index.js';
+import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
+import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
+import { PipelineHost } from './pipeline-host.js';
+import { pipelineMetaTools } from './pipeline-tools.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
 import { createFrontServer } from './server.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
@@ -17,6 +23,8 @@ export interface GatewayOptions {
   /** Further gateway tools (pipelines) and the sources of tools that come and go. */
   extraMetaTools?: (gateway: Gateway) => ServedTool[];
   extraSources?: ToolSource[];
+  /** Serve the pipelines of this folder instead of the config's (`serve --pipelines DIR`). */
+  pipelinesDir?: string;
 }
 
 /**
@@ -26,8 +34,11 @@ export interface GatewayOptions {
 export class Gateway {
   readonly registry: BackendRegistry;
   readonly table: ToolTable;
+  /** The pipeline catalog and its tools; `loadPipelines` fills it, hot reload may `replace` it. */
+  readonly pipelines: PipelineHost;
   private currentConfig: GatewayConfig;
   private readonly closers: (() => Promise<void>)[] = [];
+  private readonly reloader: ConfigReloader;
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
@@ -36,14 +47,30 @@ export class Gateway {
       logger: options.logger.child('backends'),
     });
     const config = () => this.currentConfig;
+    this.pipelines = new PipelineHost({
+      registry: this.registry,
+      config,
+      dir: options.pipelinesDir,
+      logger: options.logger.child('pipelines'),
+    });
     this.table = new ToolTable({
       registry: this.registry,
       groups: () => this.currentConfig.tools,
       metaTools: [
         ...backendMetaTools({ registry: this.registry, config }),
+        ...pipelineMetaTools(this.pipelines),
         ...(options.extraMetaTools?.(this) ?? []),
       ],
-      extraSources: options.extraSources,
+      extraSources: [this.pipelines, ...(options.extraSources ?? [])],
+    });
+    this.reloader = new ConfigReloader({
+      registry: this.registry,
+      logger: options.logger.child('config'),
+      current: config,
+      apply: (next) => {
+        this.currentConfig = next;
+      },
+      invalidateTools: () => this.table.invalidate(),
     });
   }
 
@@ -58,6 +85,62 @@ export class Gateway {
       if (!server.enabled) continue;
       this.registry.add(server);
     }
+  }
+
+  /** Loads the pipelines folder and serves it; invalid files are listed by list_pipelines and logged. */
+  async loadPipelines(): Promise<void> {
+    await this.pipelines.reload();
+  }
+
+  /**
+   * Reads the config file again and applies what changed: backends added, restarted or removed
+   * (runtime and --auto-register ones untouched), tool groups, default timeout, allow_commands. An
+   * invalid file changes nothing; its problems are logged and kept in `configStatus()`.
+   */
+  reloadConfig(): Promise<ReloadResult | undefined> {
+    return this.reloader.reload();
+  }
+
+  /** The config file serving, when it was read, and the problems of its latest version if invalid. */
+  configStatus(): ConfigStatus {
+    return this.reloader.status();
+  }
+
+  /**
+   * Reloads the config on every change of its content. Watches the file's folder, not the file, so
+   * an editor's atomic save and a ConfigMap's `..data` swap are seen. Undefined without a file.
+   */
+  watchConfig(): FolderWatcher | undefined {
+    const file = this.currentConfig.file;
+    if (file === undefined) return undefined;
+    return this.watch(file, {
+      folder: dirname(file),
+      include: (f) => f === file,
+      onChange: async () => {
+        await this.reloadConfig();
+      },
+    });
+  }
+
+  /**
+   * Calls `onChange` with the pipeline files (*.yaml, *.yml, *.json) of the pipelines folder whose
+   * content was added, changed or removed, a debounced burst at a time, never two calls at once.
+   * The hook for reloading pipelines; the watcher stops when the gateway closes.
+   */
+  watchPipelines(onChange: (changes: FileChange[]) => void | Promise<void>): FolderWatcher {
+    const folder = this.pipelines.dir;
+    return this.watch(folder, { folder, include: isPipelineFile, onChange });
+  }
+
+  private watch(what: string, options: Omit<FolderWatchOptions, 'onError'>): FolderWatcher {
+    const logger = this.options.logger.child('watch');
+    const watcher = watchFolder({
+      ...options,
+      onError: (err) => (err.code === 'FOLDER_MISSING' ? logger.debug : logger.warn)(err.message),
+    });
+    this.closers.push(() => watcher.close());
+    void watcher.ready.then(() => logger.info(`watching ${what} for changes`));
+    return watcher;
   }
 
   async serveStdio(): Promise<void> {
@@ -81,6 +164,7 @@ export class Gateway {
   async close(): Promise<void> {
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
     this.table.close();
+    this.pipelines.close();
     await this.registry.close();
   }
 

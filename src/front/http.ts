@@ -16,25 +16,46 @@ import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js'
 
 export const MCP_PATH = '/mcp';
 /** Requests larger than this are refused before parsing; MCP messages are small. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Bound on live sessions so a client that opens and drops sessions cannot exhaust memory. */
-const MAX_SESSIONS = 1000;
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Bound on live sessions so a client that opens and drops sessions cannot exhaust memory. At the
+ * bound, a new session takes the place of the one idle longest; only when every session is busy is
+ * it refused (503).
+ */
+export const MAX_SESSIONS = 1000;
+/**
+ * A session with no request in flight, no open stream and no request for this long is closed; its
+ * client gets 404 on its next request and, as the MCP spec asks, initializes a new one.
+ */
+export const SESSION_IDLE_MS = 30 * 60_000;
+/** Time a client has to send a whole request (headers and body); the answer may take longer. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface HttpFrontOptions {
   settings: HttpSettings;
   /** Makes the MCP server for one new session. */
   createSession: () => Server;
   logger: Logger;
+  /** Overrides {@link SESSION_IDLE_MS} (tests). */
+  sessionIdleMs?: number;
+  /** Overrides {@link MAX_SESSIONS} (tests). */
+  maxSessions?: number;
 }
 
 export interface HttpFront {
   url: string;
+  /** Sessions open now. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
+  /** Requests being answered and streams open (a GET stream, a POST answered as SSE). */
+  busy: number;
+  /** When the last request on it ended (or began), for idle expiry. */
+  lastActive: number;
 }
 
 /**
@@ -51,6 +72,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   }
   const allowed = allowedHostnames(settings.host, settings.allowedHosts);
   const sessions = new Map<string, Session>();
+  const idleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
+  const maxSessions = options.maxSessions ?? MAX_SESSIONS;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -68,9 +91,15 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (!isInitializeRequest(body.value)) {
         return sendRpcError(res, 400, -32000, 'Bad Request: no session id; send initialize first');
       }
-      if (sessions.size >= MAX_SESSIONS) return sendRpcError(res, 503, -32000, 'Too many open sessions');
+      if (sessions.size >= maxSessions && !evictIdlest()) {
+        return sendRpcError(res, 503, -32000, 'Too many open sessions; try again later');
+      }
       const session = await openSession();
-      return session.transport.handleRequest(req, res, body.value);
+      await session.transport.handleRequest(req, res, body.value);
+      // Refused before it began (a bad Accept header, say): close it, or its server stays subscribed
+      // to the tool table for ever.
+      if (!session.transport.sessionId) await session.server.close();
+      return;
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) return sendRpcError(res, 400, -32000, 'Bad Request: mcp-session-id header is required');
@@ -82,26 +111,64 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   const withSession = (id: string, res: ServerResponse, fn: (s: Session) => Promise<void>) => {
     const session = sessions.get(id);
-    if (!session) return sendRpcError(res, 404, -32001, `Session not found: ${id}`);
+    if (!session) return sendRpcError(res, 404, -32001, `Session not found: ${shorten(id)}`);
+    // Busy until the answer is sent or its stream closes: a GET stream stays open after fn returns.
+    session.busy++;
+    session.lastActive = Date.now();
+    res.once('close', () => {
+      session.busy--;
+      session.lastActive = Date.now();
+    });
     return fn(session);
   };
 
-  const openSession = async (): Promise<Session> => {
+  const closeSession = (id: string, session: Session, why: string) => {
+    sessions.delete(id);
+    logger.info(`closing session ${id}: ${why}`);
+    session.server.close().catch((err) => logger.debug(`closing session ${id}: ${String(err)}`));
+  };
+
+  /** Makes room for a new session by closing the one idle longest; false when every one is busy. */
+  const evictIdlest = (): boolean => {
+    let oldest: [string, Session] | undefined;
+    for (const entry of sessions) {
+      if (entry[1].busy === 0 && (!oldest || entry[1].lastActive < oldest[1].lastActive)) oldest = entry;
+    }
+    if (!oldest) return false;
+    closeSession(oldest[0], oldest[1], `the session limit (${maxSessions}) was reached`);
+    return true;
+  };
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, session] of sessions) {
+        if (session.busy === 0 && now - session.lastActive >= idleMs) {
+          closeSession(id, session, `idle for ${Math.round((now - session.lastActive) / 1000)} s`);
+        }
+      }
+    },
+    Math.max(10, Math.min(idleMs / 4, 60_000)),
+  );
+  sweep.unref();
+
+  const openSession = async (): Promise<Pick<Session, 'transport' | 'server'>> => {
     const server = options.createSession();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server });
+        sessions.set(id, { transport, server, busy: 0, lastActive: Date.now() });
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      const id = transport.sessionId;
+      if (id && sessions.get(id)?.transport === transport) sessions.delete(id);
     };
     await server.connect(transport);
     return { transport, server };
   };
 
-  const http = createServer((req, res) => {
+  const http = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     handle(req, res).catch((err) => {
       logger.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error');
@@ -116,7 +183,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   return {
     url,
+    sessionCount: () => sessions.size,
     async close() {
+      clearInterval(sweep);
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
       sessions.clear();
       http.closeAllConnections();
@@ -148,34 +217,64 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Reads and parses the body within the size bound; answers the error itself and returns undefined on failure. */
-async function readJsonBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<{ value: unknown } | undefined> {
+/**
+ * Reads and parses the body within the size bound; answers the error itself and resolves undefined on
+ * failure (or when the client went away before sending it all).
+ */
+function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
-    sendRpcError(res, 413, -32600, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`);
-    req.resume();
-    return undefined;
+    refuseTooLarge(req, res);
+    return Promise.resolve(undefined);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      sendRpcError(res, 413, -32600, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`);
-      req.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch (err) {
-    sendRpcError(res, 400, -32700, `Parse error: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
-  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (value: { value: unknown } | undefined) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else {
+        refuseTooLarge(req, res);
+        done(undefined);
+      }
+    };
+    const onEnd = () => {
+      try {
+        done({ value: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      } catch (err) {
+        sendRpcError(res, 400, -32700, `Parse error: ${err instanceof Error ? err.message : String(err)}`);
+        done(undefined);
+      }
+    };
+    const onClose = () => done(undefined);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    // An aborted upload also emits 'error'; 'close' follows and settles the promise.
+    req.on('error', () => {});
+  });
+}
+
+/**
+ * 413, then close the connection once the answer is out: reading on would let a client stream
+ * gigabytes at us, and a connection with an unread body cannot carry another request.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  req.pause();
+  res.setHeader('Connection', 'close');
+  sendRpcError(res, 413, -32600, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`);
+  res.once('finish', () => req.destroy());
+}
+
+/** A client-chosen value quoted in an answer, cut short so it cannot bloat or forge much. */
+function shorten(value: string, max = 80): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
 function sendJson(

@@ -1,7 +1,23 @@
+export type { ConfigStatus, ReloadResult, SettingsChange } from './config-reload.js';
 export { Gateway, type GatewayOptions } from './gateway.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
 export { backendToolName, pipelineToolName } from './naming.js';
+export {
+  describeEvent,
+  formatIssues,
+  formatRun,
+  formatValue,
+  ms,
+  progressReporter,
+  runToolResult,
+} from './pipeline-format.js';
+export {
+  INLINE_PIPELINE_FILE,
+  PipelineHost,
+  type PipelineHostOptions,
+  type RunContext,
+} from './pipeline-host.js';
 export type { CallContext, FrontTransport, ServedTool } from './served-tool.js';
 export { errorResult, jsonResult } from './served-tool.js';
 export type { ToolSource } from './tool-table.js';

@@ -79,6 +79,10 @@ export function compileExpression(text: string): Expression {
   } catch {
     throw new ExpressionError(`cannot parse JSONPath ${dq(source)}`);
   }
+  // jsonpath-plus yields null for a segment it cannot read (`$.inputs#0`).
+  if (segments.some((seg) => typeof seg !== 'string')) {
+    throw new ExpressionError(`cannot parse JSONPath ${dq(source)}`);
+  }
   if (segments[0] !== '$') {
     throw new ExpressionError(
       `expression must be a JSONPath starting with $, like $.inputs.name; got ${dq(source)}`,
@@ -91,6 +95,9 @@ export function compileExpression(text: string): Expression {
         `the root ($) and parent (^) operators are only allowed at the start of a path`,
       );
     }
+    // `@` is the current node and `?` starts a filter: only meaningful in the script and filter
+    // expressions refused above (jsonpath-plus would otherwise fail on them at run time).
+    if (seg.startsWith('@') || seg.startsWith('?')) throw new ExpressionError(SCRIPT_MESSAGE);
   }
   const first = segments[1];
   if (

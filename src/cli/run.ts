@@ -1,0 +1,149 @@
+import { BackendRegistry } from '../backends/index.js';
+import { formatValue, ms } from '../front/index.js';
+import { createLogger } from '../log.js';
+import { type CompiledPipeline, prepareInputs, runPipeline, type StepEvent } from '../pipeline/index.js';
+import { parseOptions, UsageError } from './args.js';
+import { resolveConfig } from './config.js';
+import { configServerChecks, findPipeline, issueLine } from './pipelines.js';
+
+const options = {
+  config: { type: 'string', short: 'c' },
+  input: { type: 'string', short: 'i', multiple: true },
+  'inputs-json': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * Runs one pipeline against the config's backends: each step live on stderr, then the output on
+ * stdout (or the whole RunResult with --json). Exit 1 when the run does not succeed.
+ */
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(argv, options);
+  if (positionals.length !== 1) throw new UsageError('run takes one pipeline: a name or a file');
+  const config = await resolveConfig(values.config);
+  const entry = await findPipeline(positionals[0]!, config, configServerChecks(config));
+  if (!entry.pipeline) {
+    process.stderr.write(`${entry.issues.map((i) => issueLine(i)).join('\n')}\n`);
+    return 1;
+  }
+  const pipeline = entry.pipeline;
+  const inputs = readInputs(pipeline, values.input ?? [], values['inputs-json']);
+  // Bad inputs are a usage error, found before any backend starts.
+  const prepared = prepareInputs(pipeline, inputs, { coerce: true });
+  if (!prepared.ok) throw new UsageError(`pipeline '${pipeline.name}': ${prepared.errors.join('; ')}`);
+
+  // Only the backends this pipeline calls are started.
+  const used = new Set([...pipeline.steps.values()].map((s) => s.server));
+  const registry = new BackendRegistry({
+    defaultTimeoutMs: config.defaultTimeoutMs,
+    logger: createLogger('run', 'warn'),
+  });
+  for (const server of config.servers) if (server.enabled && used.has(server.name)) registry.add(server);
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const width = Math.max(...[...pipeline.steps.keys()].map((id) => id.length));
+  try {
+    const result = await runPipeline(pipeline, inputs, {
+      invoker: registry,
+      signal: controller.signal,
+      defaultTimeoutMs: config.defaultTimeoutMs,
+      timeoutFor: (server) => registry.get(server)?.config.timeoutMs,
+      coerceInputs: true,
+      onEvent: (event) => process.stderr.write(`${eventLine(event, width)}\n`),
+    });
+    const done = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
+    process.stderr.write(result.status === 'succeeded' ? `${done}\n` : `${done}: ${result.error}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (result.status === 'succeeded') process.stdout.write(`${formatValue(result.output)}\n`);
+    return result.status === 'succeeded' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await registry.close();
+  }
+}
+
+function eventLine(event: StepEvent, width: number): string {
+  const id = event.step.padEnd(width);
+  switch (event.type) {
+    case 'started':
+      return `→ ${id}  started ${event.server}.${event.tool}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
+    case 'succeeded':
+      return `✓ ${id}  done in ${ms(event.durationMs)}`;
+    case 'failed':
+      return `✗ ${id}  failed after ${ms(event.durationMs)}: ${event.error}${event.continued ? ' (continuing)' : ''}`;
+    case 'retrying':
+      return `↻ ${id}  retrying in ${ms(event.delayMs)} (attempt ${event.attempt}): ${event.error}`;
+    case 'skipped':
+      return `- ${id}  skipped: ${event.reason}`;
+    case 'cancelled':
+      return `✗ ${id}  ${event.reason}`;
+  }
+}
+
+/**
+ * --inputs-json gives an object; each --input key=value sets one input on top of it. A value is read
+ * as JSON when it parses (10, true, ["CA"]), else as text; an input declared as a list also takes
+ * `a,b,c` or the key given several times. Types are then coerced to the declared ones ("10" → 10).
+ */
+function readInputs(
+  pipeline: CompiledPipeline,
+  pairs: string[],
+  json: string | undefined,
+): Record<string, unknown> {
+  let inputs: Record<string, unknown> = {};
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (err) {
+      throw new UsageError(`--inputs-json is not valid JSON: ${(err as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsageError('--inputs-json must be a JSON object');
+    }
+    inputs = parsed as Record<string, unknown>;
+  }
+  const seen = new Set<string>();
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--input expects key=value, got '${pair}'`);
+    const key = pair.slice(0, at);
+    const raw = pair.slice(at + 1);
+    const type = pipeline.inputs[key]?.type;
+    if (type === 'array') {
+      const value = parseList(raw);
+      const previous = seen.has(key) && Array.isArray(inputs[key]) ? (inputs[key] as unknown[]) : [];
+      set(inputs, key, [...previous, ...value]);
+    } else {
+      set(inputs, key, type === 'string' ? raw : parseScalar(raw));
+    }
+    seen.add(key);
+  }
+  return inputs;
+}
+
+/** An own property even for a key like `__proto__`, so the inputs check reports it as unknown. */
+function set(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function parseScalar(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function parseList(raw: string): unknown[] {
+  const parsed = parseScalar(raw);
+  if (Array.isArray(parsed)) return parsed;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,171 @@
+/**
+ * Hot reload of the config file: read it again, and apply what changed to the running gateway. An
+ * invalid file changes nothing. Backends go through `BackendRegistry.reconcile`; the rest of the
+ * config is compared here.
+ */
+import type { BackendRegistry, ReconcilePlan } from '../backends/index.js';
+import { type ConfigIssue, formatIssue, type GatewayConfig, loadConfigFile } from '../config/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export type ReloadResult =
+  | { ok: true; file: string; plan: ReconcilePlan; settings: SettingsChange }
+  /** The file is invalid (or unreadable): nothing changed. */
+  | { ok: false; file: string; issues: ConfigIssue[] };
+
+/** Where the config that serves came from, and whether the file on disk is currently broken. */
+export interface ConfigStatus {
+  file?: string;
+  /** When the config that serves was read. */
+  loadedAt: Date;
+  reloads: number;
+  /** Set while the file's latest version is invalid; cleared by a successful reload. */
+  error?: { at: Date; issues: string[] };
+}
+
+/** What changed besides the servers, and what of it cannot apply without a restart. */
+export interface SettingsChange {
+  toolGroups: boolean;
+  defaultTimeout: boolean;
+  allowCommands: boolean;
+  /** Settings that changed in the file but keep their old value until a restart, by config key. */
+  restartNeeded: string[];
+}
+
+export interface ConfigReloaderOptions {
+  registry: BackendRegistry;
+  logger: Logger;
+  /** The config serving now. */
+  current(): GatewayConfig;
+  /** Make `config` the one that serves; called only for a valid file. */
+  apply(config: GatewayConfig): void;
+  /** Send tools/list_changed (the tool groups changed). */
+  invalidateTools(): void;
+  /** Grace for calls in flight on removed or restarted backends; default each backend's timeout. */
+  graceMs?: number;
+}
+
+export class ConfigReloader {
+  private readonly state: { loadedAt: Date; reloads: number; error?: ConfigStatus['error'] } = {
+    loadedAt: new Date(),
+    reloads: 0,
+  };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ConfigReloaderOptions) {}
+
+  status(): ConfigStatus {
+    const file = this.options.current().file;
+    return { ...(file === undefined ? {} : { file }), ...this.state };
+  }
+
+  /** Reloads run one at a time, in the order asked. Undefined when the gateway has no config file. */
+  reload(): Promise<ReloadResult | undefined> {
+    const next = this.queue.then(() => this.reloadNow());
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadResult | undefined> {
+    const { logger } = this.options;
+    const current = this.options.current();
+    const file = current.file;
+    if (!file) return undefined;
+    const result = await loadConfigFile(file);
+    for (const warning of result.warnings) logger.warn(formatIssue(warning));
+    if (!result.ok) {
+      const lines = result.errors.map(formatIssue);
+      this.state.error = { at: new Date(), issues: lines };
+      logger.error(
+        `${file} is invalid (${plural(lines.length, 'problem')}); the gateway keeps running on its last good config:`,
+      );
+      for (const line of lines) logger.error(line);
+      return { ok: false, file, issues: result.errors };
+    }
+
+    const next = result.config;
+    const settings = compareSettings(current, next);
+    const applied: GatewayConfig = {
+      ...next,
+      // Bound when the gateway started; they keep their value until a restart.
+      http: { ...current.http, allowCommands: next.http.allowCommands },
+      pipelinesDir: current.pipelinesDir,
+    };
+    this.options.apply(applied);
+    if (settings.defaultTimeout) this.options.registry.setDefaultTimeout(next.defaultTimeoutMs);
+    let plan: ReconcilePlan;
+    try {
+      plan = this.options.registry.reconcile(next.servers, file, { graceMs: this.options.graceMs });
+    } catch (err) {
+      // Only a registry already closed (the gateway is shutting down) throws here.
+      logger.warn(`reloading ${file}: ${errorMessage(err)}`);
+      plan = { add: [], replace: [], remove: [], unchanged: [], clashes: [] };
+    }
+    if (settings.toolGroups) this.options.invalidateTools();
+    delete this.state.error;
+    this.state.loadedAt = new Date();
+    this.state.reloads++;
+    this.report(file, plan, settings);
+    return { ok: true, file, plan, settings };
+  }
+
+  private report(file: string, plan: ReconcilePlan, settings: SettingsChange): void {
+    const { logger } = this.options;
+    for (const { name, holder } of plan.clashes) {
+      const who = holder.kind === 'runtime' ? 'registered at runtime' : `auto-registered from ${holder.file}`;
+      logger.warn(
+        `${file}: server '${name}' is not started: the name is taken by a server ${who}, which keeps it; ` +
+          `rename the entry, or remove that server and save ${file} again`,
+      );
+    }
+    if (settings.restartNeeded.length) {
+      logger.warn(
+        `${file}: ${settings.restartNeeded.join(', ')} changed; restart the gateway to apply (the old values stay in effect)`,
+      );
+    }
+    const done = [
+      plan.add.length ? `started ${names(plan.add)}` : '',
+      plan.replace.length ? `restarting ${names(plan.replace)}` : '',
+      plan.remove.length ? `stopping ${plan.remove.join(', ')}` : '',
+      settings.toolGroups ? 'tool groups changed' : '',
+      settings.defaultTimeout ? 'default timeout changed' : '',
+      settings.allowCommands ? 'http.allow_commands changed' : '',
+    ].filter(Boolean);
+    const unchanged = plan.unchanged.length ? `; ${plan.unchanged.length} server(s) unchanged` : '';
+    if (done.length) logger.info(`reloaded ${file}: ${done.join('; ')}${unchanged}`);
+    else logger.debug(`reloaded ${file}: nothing changed${unchanged}`);
+  }
+}
+
+/** What differs between two configs apart from the servers. */
+export function compareSettings(before: GatewayConfig, after: GatewayConfig): SettingsChange {
+  const a = before.http;
+  const b = after.http;
+  const restartNeeded = [
+    a.host !== b.host ? 'http.host' : '',
+    a.port !== b.port ? 'http.port' : '',
+    a.token !== b.token ? 'http.token' : '',
+    !sameList(a.allowedHosts, b.allowedHosts) ? 'http.allowed_hosts' : '',
+    before.pipelinesDir !== after.pipelinesDir ? 'pipelines' : '',
+  ].filter(Boolean);
+  const t = before.tools;
+  const u = after.tools;
+  return {
+    toolGroups: t.meta !== u.meta || t.backends !== u.backends || t.pipelines !== u.pipelines,
+    defaultTimeout: before.defaultTimeoutMs !== after.defaultTimeoutMs,
+    allowCommands: !sameList(a.allowCommands, b.allowCommands),
+    restartNeeded,
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function names(servers: readonly { name: string }[]): string {
+  return servers.map((s) => s.name).join(', ');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

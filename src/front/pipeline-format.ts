@@ -1,0 +1,173 @@
+/**
+ * Pipelines as people and models read them: a run's report, a step event as one line, a pipeline's
+ * summary. Shared by the gateway's tools and the command line.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { PipelineIssue, PipelineSummary, RunResult, StepEvent, StepRecord } from '../pipeline/index.js';
+import { formatIssue } from '../pipeline/index.js';
+import { jsonResult } from './served-tool.js';
+
+/** `12 ms`, `1.5 s`: durations in a report, rounded to what a person cares about. */
+export function ms(value: number): string {
+  if (value < 1000) return `${Math.round(value)} ms`;
+  return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`;
+}
+
+/** One line for a step event, as progress notifications and `mcp-gateway run` show it. */
+export function describeEvent(event: StepEvent): string {
+  const step = `step '${event.step}'`;
+  switch (event.type) {
+    case 'started':
+      return `${step} started: ${event.server}.${event.tool}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
+    case 'succeeded':
+      return `${step} succeeded in ${ms(event.durationMs)}`;
+    case 'failed':
+      return `${step} failed after ${ms(event.durationMs)}: ${event.error}${event.continued ? ' (on_error: continue)' : ''}`;
+    case 'retrying':
+      return `${step} retrying in ${ms(event.delayMs)} (attempt ${event.attempt}${event.item !== undefined ? `, item ${event.item}` : ''}): ${event.error}`;
+    case 'skipped':
+      return `${step} skipped: ${event.reason}`;
+    case 'cancelled':
+      // The reason reads on: "cancelled: step 'a' failed", "not started: cancelled: …", "cancelled by the caller".
+      return `${step} ${event.reason}`;
+  }
+}
+
+/**
+ * Turns step events into MCP progress: `progress` counts finished steps plus a half for each running
+ * one, so it rises with every notification as MCP requires; `total` is the number of steps. Retries
+ * do not move it and are not sent.
+ */
+export function progressReporter(
+  total: number,
+  send: (progress: { progress: number; total: number; message: string }) => void,
+): (event: StepEvent) => void {
+  let finished = 0;
+  const running = new Set<string>();
+  let last = 0;
+  return (event) => {
+    if (event.type === 'retrying') return;
+    if (event.type === 'started') running.add(event.step);
+    else {
+      running.delete(event.step);
+      finished++;
+    }
+    const progress = finished + running.size / 2;
+    if (progress <= last) return;
+    last = progress;
+    send({ progress, total, message: describeEvent(event) });
+  };
+}
+
+/** A run's report for the client: structuredContent with everything, text with a per-step table. */
+export function runToolResult(result: RunResult): CallToolResult {
+  const succeeded = result.status === 'succeeded';
+  const steps: Record<string, StepRecord> = {};
+  for (const [id, record] of Object.entries(result.steps)) {
+    // The pipeline's output is what a successful run is for; a run that did not get there shows
+    // what each step produced, so the caller can see how far it got.
+    const { output, ...rest } = record;
+    steps[id] = succeeded || output === undefined ? rest : record;
+  }
+  const data: Record<string, unknown> = {
+    pipeline: result.pipeline,
+    status: result.status,
+    output: result.output,
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    ...(result.failedStep !== undefined ? { failedStep: result.failedStep } : {}),
+    durationMs: Math.round(result.durationMs),
+    steps,
+  };
+  return jsonResult(data, formatRun(result), !succeeded);
+}
+
+/** The readable report: a headline, a compact table of steps, and the output. */
+export function formatRun(result: RunResult): string {
+  const headline =
+    result.status === 'succeeded'
+      ? `Pipeline '${result.pipeline}' succeeded in ${ms(result.durationMs)}.`
+      : `Pipeline '${result.pipeline}' ${result.status} after ${ms(result.durationMs)}: ${result.error ?? result.status}`;
+  const parts = [headline, '', stepTable(result.steps)];
+  if (result.status === 'succeeded') parts.push('', 'Output:', formatValue(result.output));
+  return parts.join('\n');
+}
+
+function stepTable(steps: Record<string, StepRecord>): string {
+  const rows = Object.entries(steps).map(([id, s]) => [
+    id,
+    s.status,
+    String(s.attempts),
+    s.startedAt !== undefined ? ms(s.durationMs) : '-',
+    [s.items !== undefined ? `${s.items} items` : '', s.error ?? s.reason ?? ''].filter(Boolean).join('; '),
+  ]);
+  return table(['step', 'status', 'calls', 'time', 'note'], rows);
+}
+
+/** Columns padded to their widest cell; the last column is left ragged. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** A value as text: strings as they are, everything else as indented JSON. */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2) ?? 'null';
+}
+
+/** `list_pipelines` text: each pipeline with its tool, inputs and steps, or its problems. */
+export function formatSummaries(dir: string, pipelines: PipelineSummary[]): string {
+  if (pipelines.length === 0) return `No pipelines in ${dir}.`;
+  const invalid = pipelines.filter((p) => !p.valid).length;
+  const lines = [
+    `${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} in ${dir}${invalid ? ` (${invalid} invalid)` : ''}:`,
+  ];
+  for (const p of pipelines) {
+    lines.push('');
+    if (!p.valid) {
+      lines.push(`${p.name} — INVALID (${p.file ?? 'inline'})`);
+      for (const issue of p.issues) lines.push(`  ${formatIssue(issue)}`);
+      continue;
+    }
+    lines.push(`${p.name}${p.description ? ` — ${p.description}` : ''}`);
+    lines.push(`  tool: pipeline__${p.name}`);
+    lines.push(`  inputs: ${formatInputs(p)}`);
+    lines.push('  steps:');
+    const width = Math.max(...p.steps.map((s) => s.id.length));
+    for (const s of p.steps) {
+      const notes = [s.for_each ? 'for each item' : '', s.needs.length ? `after ${s.needs.join(', ')}` : '']
+        .filter(Boolean)
+        .join(', ');
+      lines.push(`    ${s.id.padEnd(width)}  ${s.server}.${s.tool}${notes ? `  (${notes})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function formatInputs(p: PipelineSummary): string {
+  const entries = Object.entries(p.inputsSchema.properties);
+  if (entries.length === 0) return 'none';
+  return entries
+    .map(([name, schema]) => {
+      const facts = [
+        typeof schema.type === 'string' ? schema.type : undefined,
+        p.inputsSchema.required.includes(name) ? 'required' : undefined,
+        'default' in schema ? `default ${JSON.stringify(schema.default)}` : undefined,
+      ].filter(Boolean);
+      return facts.length ? `${name} (${facts.join(', ')})` : name;
+    })
+    .join(', ');
+}
+
+/** Problems as `file:line:col: message` lines, each on its own line. */
+export function formatIssues(issues: readonly PipelineIssue[]): string {
+  return issues.map(formatIssue).join('\n');
+}

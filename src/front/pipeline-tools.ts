@@ -1,0 +1,112 @@
+/**
+ * The gateway's pipeline meta-tools: `route_pipeline` runs a pipeline from the folder or one sent
+ * inline, `list_pipelines` shows them all, valid or not.
+ */
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { GatewayError } from '../errors.js';
+import { CUSTOM_SCENARIO, summarize } from '../pipeline/index.js';
+import { pipelineToolName } from './naming.js';
+import { formatSummaries, runToolResult } from './pipeline-format.js';
+import type { PipelineHost } from './pipeline-host.js';
+import type { ServedTool } from './served-tool.js';
+import { jsonResult } from './served-tool.js';
+import { describeType, isPlainObject, optionalString, requireString } from './tool-args.js';
+
+export function pipelineMetaTools(host: PipelineHost): ServedTool[] {
+  return [routePipeline(host), listPipelines(host)];
+}
+
+const ROUTE_DESCRIPTION =
+  'Run a declarative multi-step pipeline: its steps call backend tools, independent steps run in ' +
+  'parallel, and later steps read earlier results. `scenario` is the name of a pipeline (list_pipelines ' +
+  "shows them with their inputs), or 'custom' to run the pipeline given as YAML or JSON text in " +
+  '`pipeline`. Returns the run status (succeeded, failed, cancelled), the output, and each step’s ' +
+  'status, calls, time and error.';
+
+function routePipeline(host: PipelineHost): ServedTool {
+  return {
+    // A getter: the pipelines named in the description follow the catalog (the tool table is rebuilt
+    // on every catalog change).
+    get definition(): Tool {
+      const names = host
+        .current()
+        .list()
+        .filter((e) => e.valid)
+        .map((e) => (e.pipeline?.description ? `${e.name} (${e.pipeline.description})` : e.name));
+      return {
+        name: 'route_pipeline',
+        title: 'Run a pipeline',
+        description: `${ROUTE_DESCRIPTION}${names.length ? ` Pipelines: ${names.join('; ')}.` : ''}`,
+        inputSchema: {
+          type: 'object',
+          properties: {
+            scenario: {
+              type: 'string',
+              description: `A pipeline's name, or '${CUSTOM_SCENARIO}' to run the one in 'pipeline'`,
+            },
+            inputs: {
+              description: "The pipeline's inputs: an object, or a JSON string of one",
+              anyOf: [{ type: 'object' }, { type: 'string' }],
+            },
+            pipeline: {
+              type: 'string',
+              description: `For scenario '${CUSTOM_SCENARIO}': the pipeline as YAML or JSON text, in the pipeline file format`,
+            },
+          },
+          required: ['scenario'],
+        },
+      };
+    },
+    async call(args, ctx) {
+      const scenario = requireString(args, 'scenario', 'route_pipeline');
+      const text = optionalString(args, 'pipeline', 'route_pipeline');
+      const inputs = readInputs(args.inputs);
+      const pipeline = host.resolve(scenario, text);
+      return runToolResult(await host.run(pipeline, inputs, ctx));
+    },
+  };
+}
+
+function listPipelines(host: PipelineHost): ServedTool {
+  return {
+    definition: {
+      name: 'list_pipelines',
+      title: 'List pipelines',
+      description:
+        'Every pipeline in the pipelines folder: name, description, inputs schema, steps and what each ' +
+        'waits for, and whether the file is valid (with each problem at file:line:column when not).',
+      inputSchema: { type: 'object', properties: {} },
+    },
+    async call() {
+      const catalog = host.current();
+      const pipelines = catalog.list().map((entry) => {
+        const summary = summarize(entry);
+        return { ...summary, ...(entry.valid ? { tool: pipelineToolName(entry.name) } : {}) };
+      });
+      return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
+    },
+  };
+}
+
+/** `inputs` as an object, or a JSON string of one; absent means none. */
+function readInputs(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null || value === '') return {};
+  if (isPlainObject(value)) return value;
+  if (typeof value === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch (err) {
+      throw new GatewayError(
+        'PARAMS_INVALID',
+        `route_pipeline: 'inputs' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    if (isPlainObject(parsed)) return parsed;
+    value = parsed;
+  }
+  throw new GatewayError(
+    'PARAMS_INVALID',
+    `route_pipeline: 'inputs' must be an object or a JSON string of one, got ${describeType(value)}`,
+  );
+}

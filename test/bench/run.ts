@@ -1,0 +1,140 @@
+/**
+ * `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --only calls-stdio,pipelines …]`
+ *
+ * Measures the built gateway (dist/) against the limits that bound it and prints one markdown table:
+ * each row's figure, the reference measured in the same run, their ratio, the target and a verdict.
+ * `--json` prints the same as JSON instead; `--out FILE` also writes the JSON to FILE. Exits 0 when
+ * every suite ran, whether or not targets were met; 1 when a suite failed.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type CallSizes, callRows } from './calls.js';
+import { footprintRows } from './footprint.js';
+import { jsonReport, judge, markdownTable, progress, type Row, runInfo } from './harness.js';
+import { gatewayPipelineRows } from './pipelines.js';
+import { reloadRows } from './reload.js';
+import { schedulerRows } from './scheduler.js';
+
+export interface Sizes {
+  quick: boolean;
+  calls: { stdio: CallSizes; http: CallSizes };
+  /** Repetitions of each pipeline run. */
+  pipelineRuns: number;
+  /** Repetitions of validate and of the 1,000-step run. */
+  schedulerRuns: number;
+  forEachItems: number;
+  reloadEdits: number;
+  footprintStarts: number;
+}
+
+const FULL: Sizes = {
+  quick: false,
+  calls: {
+    stdio: { rounds: 5, sequential: 3000, concurrent: 20_000, warmup: 300 },
+    http: { rounds: 5, sequential: 2000, concurrent: 6000, warmup: 300 },
+  },
+  pipelineRuns: 5,
+  schedulerRuns: 15,
+  forEachItems: 1000,
+  reloadEdits: 20,
+  footprintStarts: 5,
+};
+
+const QUICK: Sizes = {
+  quick: true,
+  calls: {
+    stdio: { rounds: 2, sequential: 400, concurrent: 2000, warmup: 100 },
+    http: { rounds: 2, sequential: 300, concurrent: 1500, warmup: 100 },
+  },
+  pipelineRuns: 2,
+  schedulerRuns: 5,
+  forEachItems: 1000,
+  reloadEdits: 5,
+  footprintStarts: 2,
+};
+
+const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
+  'calls-stdio': (s) => callRows('stdio', s.calls.stdio),
+  'calls-http': (s) => callRows('http', s.calls.http),
+  pipelines: (s) => gatewayPipelineRows(s),
+  scheduler: (s) => schedulerRows(s),
+  reload: (s) => reloadRows(s),
+  footprint: (s) => footprintRows(s),
+};
+
+/**
+ * Node's default warning printer, replaced by one that prints each kind once: undici's fetch keeps an
+ * abort listener per request on the HTTP client's signal until GC, and Node warns about it per listener.
+ */
+function warnOnce(): void {
+  const seen = new Set<string>();
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (seen.has(warning.name)) return;
+    seen.add(warning.name);
+    progress(`${warning.name}: ${warning.message} (printed once)`);
+  });
+}
+
+async function main(): Promise<number> {
+  warnOnce();
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      `usage: npm run bench -- [--quick] [--json] [--out FILE] [--only ${Object.keys(SUITES).join(',')}]\n`,
+    );
+    return 0;
+  }
+  const sizes = values.quick ? QUICK : FULL;
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((s) => !(s in SUITES)) ?? [];
+  if (unknown.length) {
+    process.stderr.write(
+      `unknown suite(s): ${unknown.join(', ')}; suites: ${Object.keys(SUITES).join(', ')}\n`,
+    );
+    return 2;
+  }
+  const started = performance.now();
+  const rows: Row[] = [];
+  let failed = false;
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (only && !only.includes(name)) continue;
+    const t0 = performance.now();
+    progress(`suite ${name}`);
+    try {
+      rows.push(...(await suite(sizes)));
+    } catch (err) {
+      failed = true;
+      progress(`suite ${name} FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    progress(`suite ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const command = [
+    'npm run bench',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
+  const info = runInfo(command, sizes.quick, performance.now() - started);
+  const results = rows.map(judge);
+  const json = jsonReport(results, info);
+  if (values.out) writeFileSync(values.out, `${json}\n`);
+  process.stdout.write(`${values.json ? json : markdownTable(results, info)}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
