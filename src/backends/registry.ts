@@ -108,8 +108,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     this.backends.delete(name);
     this.cancelReplacement(name);
     this.emit('toolsChanged');
+    // What it served, taken before closing clears it, so the caller can say what was removed.
+    const served = backend.info();
     await this.retire(backend, options.graceMs ?? 0);
-    return backend.info();
+    return { ...served, status: backend.status };
   }
 
   /**

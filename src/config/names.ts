@@ -1,18 +1,35 @@
 /**
  * Server names. A backend's tools are served as `<server>__<tool>` and pipelines as
  * `pipeline__<name>`, so a name must be safe inside a tool name (clients accept
- * `^[A-Za-z0-9_-]{1,64}$`), must not contain the `__` separator, and must not be `pipeline`.
+ * `^[A-Za-z0-9_-]{1,64}$`), must not contain the `__` separator or end in `_` (then the first `__`
+ * of a served name always ends the server name, and no two backend tools can be served under the
+ * same name), and must not be `pipeline` or the name of one of the gateway's own tools. ASCII only:
+ * a Cyrillic "а" or a zero-width space would make a name that looks like another one.
  */
 
 export const SERVER_NAME_MAX = 48;
 export const TOOL_SEPARATOR = '__';
-export const RESERVED_SERVER_NAMES: readonly string[] = ['pipeline'];
+/** The gateway's own tools (a server of the same name would read like one of them). */
+export const GATEWAY_TOOL_NAMES: readonly string[] = [
+  'register_server',
+  'remove_server',
+  'list_servers',
+  'call_backend',
+  'route_pipeline',
+  'list_pipelines',
+];
+/** Compared without regard to case. */
+export const RESERVED_SERVER_NAMES: readonly string[] = ['pipeline', ...GATEWAY_TOOL_NAMES];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 
+/** `[Pp][Ii]…`: JSON Schema patterns have no case-insensitive flag. */
+function anyCase(word: string): string {
+  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join('');
+}
+
 /** The JSON Schema `pattern` equivalent of {@link validateServerName}, for editors. */
-export const SERVER_NAME_PATTERN =
-  '^(?![Pp][Ii][Pp][Ee][Ll][Ii][Nn][Ee]$)(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,47}$';
+export const SERVER_NAME_PATTERN = `^(?!(?:${RESERVED_SERVER_NAMES.map(anyCase).join('|')})$)(?!.*__)(?!.*_$)[A-Za-z0-9][A-Za-z0-9_-]{0,${SERVER_NAME_MAX - 1}}$`;
 
 /** What is wrong with `name` as a server name, or `undefined` when it is fine. */
 export function validateServerName(name: unknown): string | undefined {
@@ -26,8 +43,15 @@ export function validateServerName(name: unknown): string | undefined {
   if (name.includes(TOOL_SEPARATOR)) {
     return `server name ${JSON.stringify(name)} must not contain "__"; it separates server from tool in "<server>__<tool>"`;
   }
-  if (RESERVED_SERVER_NAMES.includes(name.toLowerCase())) {
+  if (name.endsWith('_')) {
+    return `server name ${JSON.stringify(name)} must not end with "_"; "<server>__<tool>" would not split in one way only`;
+  }
+  const lower = name.toLowerCase();
+  if (lower === 'pipeline') {
     return `server name ${JSON.stringify(name)} is reserved; pipelines are served as "pipeline__<name>"`;
+  }
+  if (GATEWAY_TOOL_NAMES.includes(lower)) {
+    return `server name ${JSON.stringify(name)} is reserved; it is the name of one of the gateway's own tools`;
   }
   return undefined;
 }

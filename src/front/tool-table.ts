@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
-import { backendToolName } from './naming.js';
+import { createLogger, type Logger } from '../log.js';
+import { backendToolName, unsafeToolName } from './naming.js';
 import type { ServedTool } from './served-tool.js';
 
 /** A source of tools that can change while the gateway runs (pipelines, for one). */
@@ -19,6 +20,8 @@ export interface ToolTableOptions {
   metaTools: ServedTool[];
   /** Tools such as `pipeline__<name>` that come and go. */
   extraSources?: ToolSource[];
+  /** Warned once per backend tool that is not served (an unsafe name); stderr by default. */
+  logger?: Logger;
 }
 
 /**
@@ -28,10 +31,14 @@ export interface ToolTableOptions {
 export class ToolTable extends EventEmitter<{ changed: [] }> {
   private cache: { list: Tool[]; byName: Map<string, ServedTool> } | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  /** `server\0tool` of unsafe tools already warned about, so a rebuild does not repeat the warning. */
+  private readonly warned = new Set<string>();
+  private readonly logger: Logger;
 
   constructor(private readonly options: ToolTableOptions) {
     super();
     this.setMaxListeners(0);
+    this.logger = options.logger ?? createLogger('gateway/tools');
     const invalidate = () => this.invalidate();
     options.registry.on('toolsChanged', invalidate);
     this.unsubscribe.push(() => options.registry.off('toolsChanged', invalidate));
@@ -74,7 +81,19 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
 
   private backendTools(): ServedTool[] {
     const registry = this.options.registry;
-    return registry.tools().map(({ server, tool }) => ({
+    const safe = registry.tools().filter(({ server, tool }) => {
+      const why = unsafeToolName(server, tool.name);
+      if (why === undefined) return true;
+      const key = `${server}\0${tool.name}`;
+      if (!this.warned.has(key)) {
+        // Bounded: a backend renaming its tools in a loop must not grow this for ever.
+        if (this.warned.size >= 1_000) this.warned.clear();
+        this.warned.add(key);
+        this.logger.warn(`not serving a tool of server '${server}': ${why}; call_backend can still call it`);
+      }
+      return false;
+    });
+    return safe.map(({ server, tool }) => ({
       definition: {
         ...tool,
         name: backendToolName(server, tool.name),

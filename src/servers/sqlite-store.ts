@@ -135,10 +135,9 @@ function prepare(db: Database.Database, sql: string, tool: string): Database.Sta
   }
 }
 
+/** Column names are the query's to choose (`SELECT 1 AS __proto__`): each becomes an own property. */
 function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) out[key] = toJsonValue(value);
-  return out;
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, toJsonValue(value)]));
 }
 
 function preview(sql: string): string {

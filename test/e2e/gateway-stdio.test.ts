@@ -224,6 +224,7 @@ describe('gateway over stdio with testbed backends', () => {
     const afterRegister = listChanged;
     const removed = await gw.client.callTool({ name: 'remove_server', arguments: { name: 'gamma' } });
     expect(removed.isError).toBeFalsy();
+    expect(textOf(removed)).toMatch(/Removed server 'gamma' \([1-9]\d* tools\)/);
     await waitFor(() => listChanged > afterRegister);
     expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain('gamma__echo');
   });

@@ -26,7 +26,8 @@ export const MCP_ACCEPT = 'application/json, text/event-stream';
 
 export function rawRequest(url: string, options: RawRequest = {}): Promise<RawResponse> {
   const target = new URL(url);
-  const chunks = options.body === undefined ? [] : Array.isArray(options.body) ? options.body : [options.body];
+  const chunks =
+    options.body === undefined ? [] : Array.isArray(options.body) ? options.body : [options.body];
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: RawResponse) => {
