@@ -2,6 +2,8 @@
  * Logging goes to stderr, always: in stdio mode stdout belongs to JSON-RPC, and one stray line there
  * breaks the client's connection.
  */
+import { secrets } from './secrets.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -22,7 +24,8 @@ export function createLogger(
   const threshold = order[level] ?? order.info;
   const emit = (lvl: LogLevel, message: string) => {
     if (order[lvl] < threshold) return;
-    write(`[mcp-gateway] ${lvl} ${scope}: ${message}\n`);
+    // Never a secret in a log line, whoever wrote it (see secrets.ts).
+    write(`[mcp-gateway] ${lvl} ${scope}: ${secrets.redact(message)}\n`);
   };
   return {
     debug: (m) => emit('debug', m),

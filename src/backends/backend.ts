@@ -14,6 +14,7 @@ import {
   LoggingMessageNotificationSchema,
   McpError,
   ProgressNotificationSchema,
+  type ServerCapabilities,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -22,8 +23,9 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import { describeError, describeExit, describeTarget, type ExitInfo } from './describe.js';
+import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES, RequesterStack } from './passthrough.js';
 import { StderrTail } from './stderr-tail.js';
-import type { BackendInfo, BackendStatus, CallOptions } from './types.js';
+import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
 
 /** What a Backend needs from the registry that owns it. */
 export interface BackendContext {
@@ -33,6 +35,8 @@ export interface BackendContext {
   backoff: BackoffPolicy;
   onStatus(backend: Backend, status: BackendStatus): void;
   onToolsChanged(backend: Backend): void;
+  /** Resource, prompt and log notifications of the live connection. */
+  onNotification?(backend: Backend, notification: BackendNotification): void;
 }
 
 /** One attempt at talking to the backend: one Client, one transport, for stdio one process. */
@@ -58,6 +62,8 @@ interface Connection {
   /** A tools/list_changed arrived; the listing in progress may be stale. */
   toolsStale: boolean;
   refreshing: boolean;
+  /** Why the gateway's side closed it, when it did (a message over the SDK's size limit). */
+  fault?: string;
 }
 
 interface InFlightCall {
@@ -108,6 +114,8 @@ export class Backend {
   /** onProgress of calls in flight, by the progressToken we sent. */
   private readonly progressListeners = new Map<string, NonNullable<CallOptions['onProgress']>>();
   private progressSeq = 0;
+  /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
+  private readonly requesters = new RequesterStack();
 
   constructor(
     config: ServerConfig,
@@ -247,6 +255,7 @@ export class Backend {
     const progressToken = options.onProgress ? `gw-${++this.progressSeq}` : undefined;
     if (progressToken && options.onProgress) this.progressListeners.set(progressToken, options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
+    const releaseRequester = this.requesters.push(options.requester);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
@@ -265,7 +274,31 @@ export class Backend {
       signal?.removeEventListener('abort', onAbort);
       this.calls.delete(call);
       if (progressToken) this.progressListeners.delete(progressToken);
+      releaseRequester();
     }
+  }
+
+  /**
+   * The SDK client of the live connection and what the backend declared, once it is ready (waiting,
+   * within `timeoutMs`, while it connects). For requests other than tools/call: resources, prompts,
+   * completions, logging. Throws BACKEND_UNAVAILABLE when it is not ready.
+   */
+  async connection(
+    what: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
+    const limit = options.timeoutMs ?? this.timeoutMs;
+    if (this.statusValue === 'connecting') await this.settledOrAborted(limit, options.signal);
+    if (options.signal?.aborted) throw this.cancelled(what, options.signal);
+    const conn = this.conn;
+    if (this.statusValue !== 'ready' || !conn) throw this.unavailable(what, limit);
+    return { client: conn.client, capabilities: conn.client.getServerCapabilities() ?? {} };
+  }
+
+  /** What the backend declared in its live connection; undefined unless it is ready. */
+  capabilities(): ServerCapabilities | undefined {
+    if (this.statusValue !== 'ready') return undefined;
+    return this.conn?.client.getServerCapabilities();
   }
 
   /**
@@ -381,7 +414,7 @@ export class Backend {
       transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
     }
 
-    const client = new Client(this.context.clientInfo, { capabilities: {} });
+    const client = new Client(this.context.clientInfo, { capabilities: BACKEND_CLIENT_CAPABILITIES });
     let resolveEnded!: (reason: string) => void;
     const endReason = new Promise<string>((resolve) => {
       resolveEnded = resolve;
@@ -407,13 +440,25 @@ export class Backend {
       refreshing: false,
     };
     client.onclose = () => this.onClosed(conn);
-    client.onerror = (error) => this.log.debug(`client error: ${describeError(error)}`);
+    client.onerror = (error) => {
+      this.log.debug(`client error: ${describeError(error)}`);
+      // The SDK's stdio reader closes the connection on a message over its limit; say that, rather than
+      // the "exited with code 0" of a process whose stdin was then closed.
+      const size = /ReadBuffer exceeded maximum size of (\d+) bytes/.exec(describeError(error));
+      if (size)
+        conn.fault = `sent a message larger than ${size[1]} bytes, so the gateway closed the connection`;
+    };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(conn));
+    const notify = (notification: BackendNotification) => {
+      if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
+    };
+    attachPassthrough(client, { server: this.name, requesters: this.requesters, notify });
     client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
       const data = typeof params.data === 'string' ? params.data : JSON.stringify(params.data);
       this.log.debug(
         `log ${params.level}${params.logger ? ` ${params.logger}` : ''}: ${data?.slice(0, 1000)}`,
       );
+      notify({ kind: 'log', params });
     });
     // Progress is routed here rather than through RequestOptions.onprogress: the SDK (1.32) dispatches
     // notifications on a microtask but a response synchronously, and drops the request's progress
@@ -432,6 +477,10 @@ export class Backend {
       conn.pid = transport.pid ?? undefined;
       conn.child = child;
       if (child) {
+        // The SDK waits for 'drain' once per message written while the pipe is full, and a backend that
+        // is slow or just died has one waiter per call in flight: many calls, not a leak. Raised, not
+        // removed, so a real runaway still warns.
+        child.stdin?.setMaxListeners(10_000);
         conn.exited = new Promise((resolve) => {
           child.once('exit', (code, signal) => {
             conn.exit = { code, signal };
@@ -539,7 +588,8 @@ export class Backend {
   /** `exited with code 3; stderr: …`; `when` goes after the first part (` during initialize`). */
   private describeEnd(conn: Connection, when = ''): string {
     let what: string;
-    if (conn.exit) what = describeExit(conn.exit);
+    if (conn.fault) what = conn.fault;
+    else if (conn.exit) what = describeExit(conn.exit);
     else what = this.config.transport === 'stdio' ? 'closed its connection' : 'connection closed';
     what += when;
     const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);

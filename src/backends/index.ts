@@ -3,10 +3,13 @@ export { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 export { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
 export type {
+  BackendClientRequest,
   BackendInfo,
+  BackendNotification,
   BackendStatus,
   BackendToolEntry,
   CallOptions,
+  ClientRequester,
   RegistryEvents,
   ServerConfig,
   ToolInvoker,

@@ -89,6 +89,9 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       onToolsChanged: (b) => {
         if (this.backends.get(b.name) === b) this.emit('toolsChanged');
       },
+      onNotification: (b, notification) => {
+        if (this.backends.get(b.name) === b) this.emit('notification', b.name, notification);
+      },
     });
   }
 

@@ -1,4 +1,4 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig, ServerSource } from '../config/types.js';
 
 export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
@@ -29,7 +29,35 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Called with each progress notification the backend sends for this call. */
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /**
+   * Where requests the backend sends to the client while this call runs (sampling, elicitation,
+   * roots) go: the session that made the call. Without it they are refused.
+   */
+  requester?: ClientRequester;
 }
+
+/** A request from a backend to the client, as the gateway forwards it. */
+export interface BackendClientRequest {
+  server: string;
+  method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Forwards a backend's request to one client session and resolves with that client's answer; rejects
+ * with an McpError when the client cannot take it (capability not declared) or answers with an error.
+ */
+export type ClientRequester = (
+  request: BackendClientRequest,
+  options: { signal: AbortSignal },
+) => Promise<Record<string, unknown>>;
+
+/** Notifications from a backend that the front forwards to clients. */
+export type BackendNotification =
+  | { kind: 'resourcesChanged' }
+  | { kind: 'promptsChanged' }
+  | { kind: 'resourceUpdated'; uri: string }
+  | { kind: 'log'; params: LoggingMessageNotification['params'] };
 
 /**
  * The one seam the front and the pipeline engine call backends through, so each can be tested
@@ -54,6 +82,8 @@ export interface RegistryEvents {
   toolsChanged: [];
   /** A backend's status changed. */
   status: [name: string, status: BackendStatus];
+  /** A notification from the backend serving `name` (resources, prompts, logging). */
+  notification: [name: string, notification: BackendNotification];
 }
 
 export type { ServerConfig };

@@ -38,7 +38,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  // Hot reload (unless --no-watch): the pipelines folder is watched from before it is first read, so
+  // no edit falls between the two; the config file's folder once serving.
+  const watch = !values['no-watch'];
   gateway.startBackends();
+  if (watch) await gateway.watchPipelines().ready.catch(() => {});
   await gateway.loadPipelines();
   if (transport === 'stdio') {
     await gateway.serveStdio();
@@ -49,8 +53,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } else {
     await gateway.serveHttp({ host: values.host, port });
   }
-  // Hot reload: the config file's folder is watched unless --no-watch.
-  if (!values['no-watch']) gateway.watchConfig();
+  if (watch) gateway.watchConfig();
   return new Promise<number>(() => {
     // Serve until a signal or the end of stdin ends the process.
   });

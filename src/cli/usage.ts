@@ -23,7 +23,7 @@ Options for serve:
   --port N                   HTTP port (default: http.port in the config, else 8003)
   --host H                   HTTP bind address (default: 127.0.0.1; off loopback a token is required)
   --pipelines DIR            serve the pipelines in DIR instead of the config's pipelines folder
-  --no-watch                 do not reload the config file when it changes (hot reload is on by default)
+  --no-watch                 do not reload the config file or the pipelines on change (hot reload is on by default)
 
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools

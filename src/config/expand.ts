@@ -32,8 +32,11 @@ const MALFORMED_MESSAGE =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${VAR} syntax
   'malformed "${...}" reference; write ${NAME} or ${NAME:-default}, and "$$" for a literal "$"';
 
+/** Told each variable value put into the text (not defaults): the values that must not be shown. */
+export type OnSubstitute = (name: string, value: string) => void;
+
 /** Expand one string. Reports every missing variable in it, not just the first. */
-export function expandString(input: string, env: Env): ExpandResult {
+export function expandString(input: string, env: Env, onSubstitute?: OnSubstitute): ExpandResult {
   if (!input.includes('$')) return { ok: true, value: input };
   let out = '';
   const problems: ExpandProblem[] = [];
@@ -68,6 +71,7 @@ export function expandString(input: string, env: Env): ExpandResult {
       problems.push({ message: MALFORMED_MESSAGE });
     } else {
       const value = env[name];
+      if (value !== undefined && value !== '') onSubstitute?.(name, value);
       if (sep !== -1) out += value === undefined || value === '' ? body.slice(sep + 2) : value;
       else if (value !== undefined) out += value;
       else if (!problems.some((p) => p.variable === name)) {
@@ -91,14 +95,18 @@ export interface DocumentExpandProblem extends ExpandProblem {
  * key, stay as written). Anchored values are expanded once, where the anchor is defined, so every
  * alias sees the expanded value.
  */
-export function expandDocument(doc: Document, env: Env): DocumentExpandProblem[] {
+export function expandDocument(
+  doc: Document,
+  env: Env,
+  onSubstitute?: OnSubstitute,
+): DocumentExpandProblem[] {
   const problems: DocumentExpandProblem[] = [];
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string') return;
       const path = valuePath(ancestors, node);
       if (!path) return;
-      const result = expandString(node.value, env);
+      const result = expandString(node.value, env, onSubstitute);
       if (result.ok) node.value = result.value;
       else for (const p of result.problems) problems.push({ ...p, node, path });
     },

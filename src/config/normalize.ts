@@ -5,6 +5,7 @@
  * failed the schema (so that one run reports every problem); such a value was already reported.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { addSecretValue, secrets } from '../secrets.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { validateServerName } from './names.js';
@@ -162,9 +163,29 @@ export function normalizeServer(
   };
   if (transport === 'stdio') {
     const cwd = typeof raw.cwd === 'string' ? resolve(ctx.baseDir, raw.cwd) : ctx.baseDir;
-    return { ...common, transport, command: raw.command as string, args, env: stringMap(raw.env), cwd };
+    const env = stringMap(raw.env);
+    for (const [key, value] of Object.entries(env)) addSecretValue(value, `<env ${key}>`);
+    return { ...common, transport, command: raw.command as string, args, env, cwd };
   }
-  return { ...common, transport, url: raw.url as string, headers: stringMap(raw.headers) };
+  const headers = stringMap(raw.headers);
+  for (const [key, value] of Object.entries(headers)) addSecretValue(value, `<header ${key}>`);
+  registerUrlCredentials(raw.url as string);
+  return { ...common, transport, url: raw.url as string, headers };
+}
+
+/** `user:password@` in a URL is sent as Basic auth; neither it nor its base64 form may be shown. */
+function registerUrlCredentials(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return;
+  }
+  if (!url.password) return;
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  for (const value of [password, url.password]) secrets.add(value, '<url password>');
+  secrets.add(Buffer.from(`${user}:${password}`).toString('base64'), '<url credentials>');
 }
 
 function isHttpUrl(value: string): boolean {
@@ -229,6 +250,7 @@ export function normalizeGateway(
 
 function httpSettings(http: Data, env: Env): HttpSettings {
   const token = nonEmpty(http.token) ?? nonEmpty(env[TOKEN_ENV]);
+  if (token) secrets.add(token, '<http token>');
   const strings = (v: unknown) =>
     Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
   return {

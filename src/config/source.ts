@@ -17,6 +17,7 @@ import {
   visit,
   type YAMLError,
 } from 'yaml';
+import { secrets } from '../secrets.js';
 import { type Env, expandDocument } from './expand.js';
 import { formatPath, type Problem, problemMessage, quote, type Segment } from './problems.js';
 import { type ConfigIssue, MAX_CONFIG_BYTES } from './types.js';
@@ -71,7 +72,9 @@ export function parseSource(
 
   const expandErrors: ConfigIssue[] = [];
   const expandFailed: string[] = [];
-  for (const p of expandDocument(doc, env)) {
+  // What variables expanded to is never shown again: logs and the gateway's answers show `${NAME}`.
+  const registerSecret = (name: string, value: string) => secrets.add(value, `\${${name}}`);
+  for (const p of expandDocument(doc, env, registerSecret)) {
     const pos = nodePosition(source, p.node);
     expandFailed.push(formatPath(p.path));
     expandErrors.push({

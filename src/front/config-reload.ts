@@ -28,6 +28,8 @@ export interface SettingsChange {
   toolGroups: boolean;
   defaultTimeout: boolean;
   allowCommands: boolean;
+  /** The pipelines folder moved: it is watched and loaded from its new place. */
+  pipelines: boolean;
   /** Settings that changed in the file but keep their old value until a restart, by config key. */
   restartNeeded: string[];
 }
@@ -41,6 +43,8 @@ export interface ConfigReloaderOptions {
   apply(config: GatewayConfig): void;
   /** Send tools/list_changed (the tool groups changed). */
   invalidateTools(): void;
+  /** The pipelines folder moved (the new config is applied already); awaited before the next reload. */
+  pipelinesMoved?(from: string, to: string): Promise<void>;
   /** Grace for calls in flight on removed or restarted backends; default each backend's timeout. */
   graceMs?: number;
 }
@@ -89,7 +93,6 @@ export class ConfigReloader {
       ...next,
       // Bound when the gateway started; they keep their value until a restart.
       http: { ...current.http, allowCommands: next.http.allowCommands },
-      pipelinesDir: current.pipelinesDir,
     };
     this.options.apply(applied);
     if (settings.defaultTimeout) this.options.registry.setDefaultTimeout(next.defaultTimeoutMs);
@@ -102,6 +105,13 @@ export class ConfigReloader {
       plan = { add: [], replace: [], remove: [], unchanged: [], clashes: [] };
     }
     if (settings.toolGroups) this.options.invalidateTools();
+    if (settings.pipelines) {
+      try {
+        await this.options.pipelinesMoved?.(current.pipelinesDir, next.pipelinesDir);
+      } catch (err) {
+        logger.warn(`reloading pipelines from ${next.pipelinesDir}: ${errorMessage(err)}`);
+      }
+    }
     delete this.state.error;
     this.state.loadedAt = new Date();
     this.state.reloads++;
@@ -130,6 +140,7 @@ export class ConfigReloader {
       settings.toolGroups ? 'tool groups changed' : '',
       settings.defaultTimeout ? 'default timeout changed' : '',
       settings.allowCommands ? 'http.allow_commands changed' : '',
+      settings.pipelines ? 'pipelines folder changed' : '',
     ].filter(Boolean);
     const unchanged = plan.unchanged.length ? `; ${plan.unchanged.length} server(s) unchanged` : '';
     if (done.length) logger.info(`reloaded ${file}: ${done.join('; ')}${unchanged}`);
@@ -146,7 +157,6 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
     a.port !== b.port ? 'http.port' : '',
     a.token !== b.token ? 'http.token' : '',
     !sameList(a.allowedHosts, b.allowedHosts) ? 'http.allowed_hosts' : '',
-    before.pipelinesDir !== after.pipelinesDir ? 'pipelines' : '',
   ].filter(Boolean);
   const t = before.tools;
   const u = after.tools;
@@ -154,6 +164,7 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
     toolGroups: t.meta !== u.meta || t.backends !== u.backends || t.pipelines !== u.pipelines,
     defaultTimeout: before.defaultTimeoutMs !== after.defaultTimeoutMs,
     allowCommands: !sameList(a.allowCommands, b.allowCommands),
+    pipelines: before.pipelinesDir !== after.pipelinesDir,
     restartNeeded,
   };
 }

@@ -10,6 +10,7 @@ import { type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
+import { ProtocolHub } from './protocol-hub.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
 import { createFrontServer } from './server.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
@@ -34,11 +35,15 @@ export interface GatewayOptions {
 export class Gateway {
   readonly registry: BackendRegistry;
   readonly table: ToolTable;
+  /** Resources, prompts, completions and logging of every backend, shared by the sessions. */
+  readonly hub: ProtocolHub;
   /** The pipeline catalog and its tools; `loadPipelines` fills it, hot reload may `replace` it. */
   readonly pipelines: PipelineHost;
   private currentConfig: GatewayConfig;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly reloader: ConfigReloader;
+  /** Watches the pipelines folder once `watchPipelines` is called; re-pointed when the folder moves. */
+  private pipelineWatcher: FolderWatcher | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
@@ -53,6 +58,7 @@ export class Gateway {
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
+    this.hub = new ProtocolHub({ registry: this.registry, logger: options.logger.child('protocol') });
     this.table = new ToolTable({
       registry: this.registry,
       groups: () => this.currentConfig.tools,
@@ -71,6 +77,7 @@ export class Gateway {
         this.currentConfig = next;
       },
       invalidateTools: () => this.table.invalidate(),
+      pipelinesMoved: (from, to) => this.pipelinesMoved(from, to),
     });
   }
 
@@ -123,22 +130,69 @@ export class Gateway {
   }
 
   /**
-   * Calls `onChange` with the pipeline files (*.yaml, *.yml, *.json) of the pipelines folder whose
-   * content was added, changed or removed, a debounced burst at a time, never two calls at once.
-   * The hook for reloading pipelines; the watcher stops when the gateway closes.
+   * Hot reload of pipelines: every debounced burst of changes to the pipeline files (*.yaml, *.yml,
+   * *.json) of the pipelines folder reloads the catalog — validated, merged so a file that broke keeps
+   * its last good version serving, swapped in with one `replace` (clients get list_changed). Follows
+   * the folder when a config reload moves it; stops when the gateway closes. Calling it again returns
+   * the watcher already running.
    */
-  watchPipelines(onChange: (changes: FileChange[]) => void | Promise<void>): FolderWatcher {
+  watchPipelines(): FolderWatcher {
+    if (this.pipelineWatcher) return this.pipelineWatcher;
+    this.pipelineWatcher = this.startPipelineWatcher();
+    this.closers.push(async () => {
+      const watcher = this.pipelineWatcher;
+      this.pipelineWatcher = undefined;
+      await watcher?.close();
+    });
+    return this.pipelineWatcher;
+  }
+
+  private startPipelineWatcher(): FolderWatcher {
     const folder = this.pipelines.dir;
-    return this.watch(folder, { folder, include: isPipelineFile, onChange });
+    return this.startWatch(folder, {
+      folder,
+      include: isPipelineFile,
+      onChange: async (changes: FileChange[]) => {
+        await this.pipelines.reload(changes.map((c) => c.file));
+      },
+    });
+  }
+
+  /**
+   * `pipelines:` changed in the config file (already applied): watch the new folder instead of the old
+   * one, then load it. `serve --pipelines DIR` overrides the config, so then nothing moves.
+   */
+  private async pipelinesMoved(from: string, to: string): Promise<void> {
+    const logger = this.options.logger.child('pipelines');
+    if (this.options.pipelinesDir !== undefined) {
+      logger.info(
+        `pipelines changed to ${to} in the config; --pipelines ${this.options.pipelinesDir} still applies`,
+      );
+      return;
+    }
+    logger.info(`the pipelines folder moved from ${from} to ${to}`);
+    const old = this.pipelineWatcher;
+    if (old) {
+      this.pipelineWatcher = this.startPipelineWatcher();
+      await old.close();
+      // Watching before reading: an edit from here on is seen by one or the other.
+      await this.pipelineWatcher.ready;
+    }
+    await this.pipelines.reload();
   }
 
   private watch(what: string, options: Omit<FolderWatchOptions, 'onError'>): FolderWatcher {
+    const watcher = this.startWatch(what, options);
+    this.closers.push(() => watcher.close());
+    return watcher;
+  }
+
+  private startWatch(what: string, options: Omit<FolderWatchOptions, 'onError'>): FolderWatcher {
     const logger = this.options.logger.child('watch');
     const watcher = watchFolder({
       ...options,
       onError: (err) => (err.code === 'FOLDER_MISSING' ? logger.debug : logger.warn)(err.message),
     });
-    this.closers.push(() => watcher.close());
     void watcher.ready.then(() => logger.info(`watching ${what} for changes`));
     return watcher;
   }
@@ -164,6 +218,7 @@ export class Gateway {
   async close(): Promise<void> {
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
     this.table.close();
+    this.hub.close();
     this.pipelines.close();
     await this.registry.close();
   }
@@ -174,6 +229,7 @@ export class Gateway {
       transport,
       version: this.options.version,
       logger: this.options.logger.child(transport),
+      hub: this.hub,
     });
   }
 }

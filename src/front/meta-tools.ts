@@ -170,6 +170,7 @@ function callBackend(deps: MetaToolDeps): ServedTool {
         signal: ctx.signal,
         timeoutMs: timeout,
         onProgress: ctx.progress,
+        requester: ctx.requester,
       });
     },
   };

@@ -133,11 +133,16 @@ export function formatSummaries(dir: string, pipelines: PipelineSummary[]): stri
   for (const p of pipelines) {
     lines.push('');
     if (!p.valid) {
-      lines.push(`${p.name} — INVALID (${p.file ?? 'inline'})`);
+      const serving = p.servingLastGood
+        ? '; its last good version keeps serving until the file is fixed'
+        : '';
+      lines.push(`${p.name} — INVALID (${p.file ?? 'inline'})${serving}`);
       for (const issue of p.issues) lines.push(`  ${formatIssue(issue)}`);
-      continue;
+      if (!p.servingLastGood) continue;
+      lines.push(`  last good version${p.description ? ` — ${p.description}` : ''}:`);
+    } else {
+      lines.push(`${p.name}${p.description ? ` — ${p.description}` : ''}`);
     }
-    lines.push(`${p.name}${p.description ? ` — ${p.description}` : ''}`);
     lines.push(`  tool: pipeline__${p.name}`);
     lines.push(`  inputs: ${formatInputs(p)}`);
     lines.push('  steps:');

@@ -1,21 +1,29 @@
 /**
- * Serves the pipelines folder: holds the current Catalog, offers each valid pipeline as the tool
- * `pipeline__<name>`, and runs pipelines through the backend registry. The catalog is swapped whole
- * (`replace`), so a reload is atomic; a run keeps the CompiledPipeline it started with.
+ * Serves the pipelines folder: holds the current Catalog, offers each pipeline that serves as the
+ * tool `pipeline__<name>`, and runs pipelines through the backend registry. The catalog is swapped
+ * whole (`replace`), so a reload is atomic; a run keeps the CompiledPipeline it started with. Every
+ * reload from disk — start-up, the folder watcher, a change in the set of backends — goes through
+ * `reload`: one at a time, merged with what served (`mergeCatalog`), so a file that breaks keeps its
+ * last good version serving until it is fixed or deleted.
  */
 import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs/promises';
 import type { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig } from '../config/index.js';
-import { GatewayError } from '../errors.js';
+import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type Catalog,
+  type CatalogEntry,
   type CompiledPipeline,
   CUSTOM_SCENARIO,
+  formatIssue,
   type LoadOptions,
   loadCatalog,
+  mergeCatalog,
   type RunResult,
   runPipeline,
+  servedPipeline,
   validatePipelineText,
 } from '../pipeline/index.js';
 import { pipelineToolName } from './naming.js';
@@ -42,10 +50,12 @@ export class PipelineHost implements ToolSource {
   private catalog: Catalog;
   private served: ServedTool[] | undefined;
   private readonly events = new EventEmitter<{ changed: [] }>();
-  /** Bumped by every replace, so a load that started before a newer replace is dropped. */
-  private generation = 0;
   /** The backend names the current catalog was checked against; undefined before the first load. */
   private checkedServers: string | undefined;
+  /** Reloads from disk, one at a time, in the order asked. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private reloads = 0;
+  private closed = false;
   private readonly offRegistry: () => void;
 
   constructor(private readonly options: PipelineHostOptions) {
@@ -67,9 +77,8 @@ export class PipelineHost implements ToolSource {
     return this.catalog;
   }
 
-  /** Swap in a new catalog at once; runs in flight keep theirs. Sends tools/list_changed. */
+  /** Swap in a new catalog at once, as it is; runs in flight keep theirs. Sends tools/list_changed. */
   replace(catalog: Catalog): void {
-    this.generation++;
     this.catalog = catalog;
     this.served = undefined;
     this.events.emit('changed');
@@ -84,24 +93,23 @@ export class PipelineHost implements ToolSource {
     });
   }
 
-  /** Load, swap in and log what was found. */
-  async reload(): Promise<Catalog> {
-    const catalog = await this.load();
-    this.replace(catalog);
-    const entries = catalog.list();
-    const invalid = entries.filter((e) => !e.valid);
-    this.options.logger.info(
-      `${entries.length} pipeline(s) in ${catalog.dir}${invalid.length ? `, ${invalid.length} invalid` : ''}`,
-    );
-    for (const entry of invalid) this.options.logger.warn(`invalid pipeline:\n${formatIssues(entry.issues)}`);
-    return catalog;
+  /**
+   * Read the folder again and swap it in (one `replace`), keeping the last good version of each file
+   * that broke; then log what changed, every problem as `file:line:col: message`. Reloads run one at
+   * a time, in the order asked, each merged with the catalog serving when it ends. `changed`: the
+   * files the watcher saw change, so the log can say which valid pipelines were updated.
+   */
+  reload(changed: readonly string[] = []): Promise<Catalog> {
+    return this.enqueue(() => this.reloadNow(new Set(changed)));
   }
 
+  /** A `pipeline__<name>` tool for every pipeline that serves: valid, or invalid with a last good version. */
   tools(): ServedTool[] {
     this.served ??= this.catalog
       .list()
-      .filter((e) => e.valid && e.pipeline)
-      .map((e) => this.pipelineTool(e.pipeline!));
+      .map((e) => (this.catalog.get(e.name) === e ? servedPipeline(e) : undefined))
+      .filter((p): p is CompiledPipeline => p !== undefined)
+      .map((p) => this.pipelineTool(p));
     return this.served;
   }
 
@@ -111,9 +119,9 @@ export class PipelineHost implements ToolSource {
   }
 
   /**
-   * The pipeline `route_pipeline` means: a valid one from the folder by name, or for `custom` the
-   * text sent inline, validated like a file (issues at `pipeline:line:col`). Throws GatewayErrors
-   * PIPELINE_UNKNOWN or PIPELINE_INVALID that say what to do.
+   * The pipeline `route_pipeline` means: one from the folder by name (its last good version while its
+   * file is invalid), or for `custom` the text sent inline, validated like a file (issues at
+   * `pipeline:line:col`). Throws GatewayErrors PIPELINE_UNKNOWN or PIPELINE_INVALID that say what to do.
    */
   resolve(scenario: string, inlineText?: string): CompiledPipeline {
     if (scenario === CUSTOM_SCENARIO) {
@@ -149,14 +157,15 @@ export class PipelineHost implements ToolSource {
         { scenario, pipelines: [...new Set(names)] },
       );
     }
-    if (!entry.valid || !entry.pipeline) {
+    const pipeline = servedPipeline(entry);
+    if (!pipeline) {
       throw new GatewayError(
         'PIPELINE_INVALID',
         `pipeline '${scenario}' is invalid (${plural(entry.issues.length, 'problem')}):\n${formatIssues(entry.issues)}`,
         { scenario, file: entry.file, issues: entry.issues },
       );
     }
-    return entry.pipeline;
+    return pipeline;
   }
 
   /**
@@ -185,6 +194,7 @@ export class PipelineHost implements ToolSource {
   }
 
   close(): void {
+    this.closed = true;
     this.offRegistry();
     this.events.removeAllListeners();
   }
@@ -235,17 +245,90 @@ export class PipelineHost implements ToolSource {
     return [...names].sort();
   }
 
+  /**
+   * When the set of backends changed since the catalog was checked, check it again: a file naming a
+   * server that was not there becomes valid, one naming a removed server becomes invalid (and keeps
+   * its last good version serving, as any file that breaks).
+   */
   private revalidate(): void {
-    if (this.checkedServers === undefined || this.serverNames().join('\n') === this.checkedServers) return;
-    const generation = this.generation;
-    this.load().then(
-      (catalog) => {
-        if (generation === this.generation) this.replace(catalog);
-      },
-      (err: unknown) =>
-        this.options.logger.warn(`reloading pipelines from ${this.dir} failed: ${String(err)}`),
+    if (this.checkedServers === undefined) return;
+    this.enqueue(async () => {
+      if (this.closed || this.serverNames().join('\n') === this.checkedServers) return;
+      await this.reloadNow(new Set());
+    }).catch((err: unknown) =>
+      this.options.logger.warn(`reloading pipelines from ${this.dir} failed: ${errorMessage(err)}`),
     );
   }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(task);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async reloadNow(changed: ReadonlySet<string>): Promise<Catalog> {
+    const dir = this.dir;
+    if (this.catalog.dir === dir && this.catalog.list().length > 0 && !(await isFolder(dir))) {
+      // The folder went away (the watcher reports it): its pipelines stay as last read until it is back.
+      this.options.logger.debug(`${dir} is missing; its pipelines stay as last read`);
+      return this.catalog;
+    }
+    const loaded = await this.load();
+    const previous = this.catalog;
+    const merged = mergeCatalog(previous, loaded);
+    if (this.closed) return merged;
+    this.replace(merged);
+    // The first load, or a folder that moved: a fresh start, told as at start-up.
+    const fresh = this.reloads++ === 0 || previous.dir !== merged.dir;
+    this.report(previous, merged, changed, fresh);
+    return merged;
+  }
+
+  /** Logs what a reload changed: pipelines added, updated, removed, broken (with every problem) or fixed. */
+  private report(previous: Catalog, next: Catalog, changed: ReadonlySet<string>, first: boolean): void {
+    const { logger } = this.options;
+    const entries = next.list();
+    if (first) {
+      const invalid = entries.filter((e) => !e.valid).length;
+      logger.info(`${entries.length} pipeline(s) in ${next.dir}${invalid ? `, ${invalid} invalid` : ''}`);
+    }
+    const before = new Map(previous.list().map((e) => [e.file, e]));
+    const after = new Set(entries.map((e) => e.file));
+    for (const old of before.values()) {
+      if (first || after.has(old.file)) continue;
+      const served = previous.get(old.name) === old && servedPipeline(old) !== undefined;
+      logger.info(served ? `pipeline '${old.name}' removed: ${old.file} is gone` : `${old.file} is gone`);
+    }
+    for (const entry of entries) {
+      const old = before.get(entry.file);
+      if (entry.valid) {
+        if (first) continue;
+        if (!old) logger.info(`pipeline '${entry.name}' added from ${entry.file}`);
+        else if (!old.valid)
+          logger.info(`pipeline '${entry.name}' is valid again: ${entry.file} serves as saved`);
+        else if (changed.has(entry.file)) logger.info(`pipeline '${entry.name}' updated from ${entry.file}`);
+        continue;
+      }
+      if (old && !old.valid && !changed.has(entry.file) && sameProblems(old, entry)) continue;
+      const serving = entry.lastGood
+        ? `the last good version of pipeline '${entry.name}' keeps serving until it is fixed`
+        : `pipeline '${entry.name}' is not served`;
+      logger.warn(`${entry.file} is invalid (${plural(entry.issues.length, 'problem')}); ${serving}:`);
+      for (const issue of entry.issues) logger.warn(formatIssue(issue));
+    }
+  }
+}
+
+/** Whether a reload has nothing new to say about an invalid file. */
+function sameProblems(a: CatalogEntry, b: CatalogEntry): boolean {
+  return Boolean(a.lastGood) === Boolean(b.lastGood) && formatIssues(a.issues) === formatIssues(b.issues);
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 function emptyCatalog(dir: string): Catalog {

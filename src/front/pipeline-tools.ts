@@ -4,7 +4,7 @@
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
-import { CUSTOM_SCENARIO, summarize } from '../pipeline/index.js';
+import { CUSTOM_SCENARIO, servedPipeline, summarize } from '../pipeline/index.js';
 import { pipelineToolName } from './naming.js';
 import { formatSummaries, runToolResult } from './pipeline-format.js';
 import type { PipelineHost } from './pipeline-host.js';
@@ -28,11 +28,13 @@ function routePipeline(host: PipelineHost): ServedTool {
     // A getter: the pipelines named in the description follow the catalog (the tool table is rebuilt
     // on every catalog change).
     get definition(): Tool {
-      const names = host
-        .current()
+      const catalog = host.current();
+      const names = catalog
         .list()
-        .filter((e) => e.valid)
-        .map((e) => (e.pipeline?.description ? `${e.name} (${e.pipeline.description})` : e.name));
+        .filter((e) => catalog.get(e.name) === e)
+        .map((e) => servedPipeline(e))
+        .filter((p) => p !== undefined)
+        .map((p) => (p.description ? `${p.name} (${p.description})` : p.name));
       return {
         name: 'route_pipeline',
         title: 'Run a pipeline',
@@ -74,14 +76,16 @@ function listPipelines(host: PipelineHost): ServedTool {
       title: 'List pipelines',
       description:
         'Every pipeline in the pipelines folder: name, description, inputs schema, steps and what each ' +
-        'waits for, and whether the file is valid (with each problem at file:line:column when not).',
+        'waits for, and whether the file is valid (with each problem at file:line:column when not, and ' +
+        'servingLastGood when the version from before it broke still serves).',
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
       const catalog = host.current();
       const pipelines = catalog.list().map((entry) => {
         const summary = summarize(entry);
-        return { ...summary, ...(entry.valid ? { tool: pipelineToolName(entry.name) } : {}) };
+        const serves = catalog.get(entry.name) === entry && servedPipeline(entry) !== undefined;
+        return { ...summary, ...(serves ? { tool: pipelineToolName(entry.name) } : {}) };
       });
       return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
     },

@@ -1,4 +1,5 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
 
@@ -9,6 +10,8 @@ export interface CallContext {
   /** Set when the client asked for progress; forwards to that client only. */
   progress?: (progress: { progress: number; total?: number; message?: string }) => void;
   transport: FrontTransport;
+  /** Forwards a backend's sampling, elicitation and roots requests to the client of this call. */
+  requester?: ClientRequester;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

@@ -8,6 +8,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { secrets } from '../secrets.js';
+import { clientRequester } from './client-bridge.js';
+import { NAMESPACE_SEPARATOR, PIPELINE_TOOL_PREFIX } from './naming.js';
+import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
+import type { ProtocolHub } from './protocol-hub.js';
 import type { CallContext, FrontTransport } from './served-tool.js';
 import { errorResult } from './served-tool.js';
 import type { ToolTable } from './tool-table.js';
@@ -17,12 +22,15 @@ export interface FrontServerOptions {
   transport: FrontTransport;
   version: string;
   logger: Logger;
+  /** Resources, prompts, completions, logging and backend-to-client requests; tools only without it. */
+  hub?: ProtocolHub;
 }
 
 const INSTRUCTIONS =
   'mcp-gateway: one endpoint for many MCP servers. Backend tools are served as <server>__<tool>; ' +
   'list_servers shows the backends, call_backend calls any of their tools, route_pipeline runs a ' +
-  'declarative multi-step pipeline (list_pipelines shows them).';
+  'declarative multi-step pipeline (list_pipelines shows them). Backend prompts are served as ' +
+  '<server>__<prompt>, backend resources as mcpgw://<server>/<the backend URI>.';
 
 /**
  * One MCP server as one client session sees it. Sessions share the tool table; each has its own SDK
@@ -32,8 +40,16 @@ export function createFrontServer(options: FrontServerOptions): Server {
   const { table, transport, logger } = options;
   const server = new Server(
     { name: 'mcp-gateway', version: options.version },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        logging: {},
+        ...(options.hub ? PROTOCOL_CAPABILITIES : {}),
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
+  if (options.hub) serveProtocol(server, options.hub);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: table.list() }));
 
@@ -50,6 +66,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
     const ctx: CallContext = {
       signal: extra.signal,
       transport,
+      ...(options.hub ? { requester: clientRequester(server, extra) } : {}),
       progress:
         progressToken === undefined
           ? undefined
@@ -60,17 +77,24 @@ export function createFrontServer(options: FrontServerOptions): Server {
             },
     };
     try {
-      return await tool.call(request.params.arguments ?? {}, ctx);
+      const result = await tool.call(request.params.arguments ?? {}, ctx);
+      // A backend's result is its data and goes back unchanged; what the gateway says itself
+      // (list_servers, register_server, pipeline runs) never shows a secret (see secrets.ts).
+      return isBackendResult(name) ? result : secrets.redactDeep(result);
     } catch (err) {
       // The gateway's own failures are tool failures the model can read and act on; an McpError from a
       // backend is that backend's protocol answer and crosses the wire unchanged.
-      if (err instanceof GatewayError)
-        return errorResult(err.message, { code: err.code, ...safeData(err.data) });
+      if (err instanceof GatewayError) {
+        const data = secrets.redactDeep({ code: err.code, ...safeData(err.data) });
+        return errorResult(secrets.redact(err.message), data);
+      }
       if (err instanceof McpError) throw err;
       logger.error(
         `tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
-      return errorResult(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return errorResult(
+        secrets.redact(`${name} failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
   });
 
@@ -86,6 +110,15 @@ export function createFrontServer(options: FrontServerOptions): Server {
     previousOnClose?.();
   };
   return server;
+}
+
+/**
+ * Whether a successful result is a backend's own: `<server>__<tool>` (server names hold no "__" and
+ * "pipeline" is reserved) and call_backend, which returns the backend's result unchanged.
+ */
+function isBackendResult(tool: string): boolean {
+  if (tool === 'call_backend') return true;
+  return tool.includes(NAMESPACE_SEPARATOR) && !tool.startsWith(PIPELINE_TOOL_PREFIX);
 }
 
 /** Error data that is JSON and small: drop anything that is not plain data. */

@@ -100,7 +100,11 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
         description: `[${server}] ${tool.description ?? tool.title ?? tool.name}`,
       },
       call: (args, ctx) =>
-        registry.callTool(server, tool.name, args, { signal: ctx.signal, onProgress: ctx.progress }),
+        registry.callTool(server, tool.name, args, {
+          signal: ctx.signal,
+          onProgress: ctx.progress,
+          requester: ctx.requester,
+        }),
     }));
   }
 }

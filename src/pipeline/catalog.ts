@@ -1,8 +1,9 @@
 /**
  * The pipelines in a folder: one entry per *.yaml / *.yml / *.json file (not recursive), valid or
- * not. Pure data: loading again gives a new Catalog; watching is someone else's job.
+ * not. Pure data: loading again gives a new Catalog, and `mergeCatalog` carries the last good
+ * version of a file that broke into it; watching is someone else's job.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { CompiledPipeline, InputsSchema, KnownTools, PipelineIssue } from './types.js';
@@ -18,6 +19,11 @@ export interface CatalogEntry {
   pipeline?: CompiledPipeline;
   issues: PipelineIssue[];
   warnings: PipelineIssue[];
+  /**
+   * Set only on an invalid entry, by `mergeCatalog`: the version of this file that was valid before
+   * it broke, which keeps serving until the file is fixed or deleted.
+   */
+  lastGood?: CompiledPipeline;
 }
 
 export interface Catalog {
@@ -59,12 +65,27 @@ export async function loadPipelineFile(file: string, options: LoadOptions = {}):
     : { name, file, valid: false, issues: result.issues, warnings: result.warnings };
 }
 
-/** Load every pipeline file in `dir`. A missing folder is an empty catalog; another read error throws. */
+/**
+ * Load every pipeline file in `dir`. A missing folder is an empty catalog; another read error throws.
+ * A symlink to a file counts as a file (a Kubernetes ConfigMap's files are symlinks into `..data/`);
+ * a dangling one, or one to a folder, is left out.
+ */
 export async function loadCatalog(dir: string, options: LoadOptions = {}): Promise<Catalog> {
   let names: string[];
   try {
     const dirents = await readdir(dir, { withFileTypes: true });
-    names = dirents.filter((d) => d.isFile() && isPipelineFile(d.name)).map((d) => d.name);
+    const candidates = dirents.filter((d) => (d.isFile() || d.isSymbolicLink()) && isPipelineFile(d.name));
+    const isFile = await Promise.all(
+      candidates.map((d) =>
+        d.isFile()
+          ? true
+          : stat(join(dir, d.name)).then(
+              (s) => s.isFile(),
+              () => false,
+            ),
+      ),
+    );
+    names = candidates.filter((_, i) => isFile[i]).map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
     else throw err;
@@ -88,12 +109,53 @@ export async function loadCatalog(dir: string, options: LoadOptions = {}): Promi
       message: `pipeline '${entry.name}' is already defined by ${first.file}`,
     });
   }
+  return catalogOf(dir, entries);
+}
+
+/** A Catalog of these entries: by name the first in file-name order, listed by name, then file. */
+function catalogOf(dir: string, entries: readonly CatalogEntry[]): Catalog {
+  const byName = new Map<string, CatalogEntry>();
+  for (const entry of [...entries].sort((a, b) => compare(a.file, b.file))) {
+    if (!byName.has(entry.name)) byName.set(entry.name, entry);
+  }
   const listed = [...entries].sort((a, b) => a.name.localeCompare(b.name) || a.file.localeCompare(b.file));
   return {
     dir,
     get: (name) => byName.get(name),
     list: () => [...listed],
   };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The pipeline an entry serves: its own when valid, else the last good version of its file, if any. */
+export function servedPipeline(entry: CatalogEntry): CompiledPipeline | undefined {
+  return entry.valid ? entry.pipeline : entry.lastGood;
+}
+
+/**
+ * `next` (a folder just read again) with the last good version of every file that broke kept
+ * serving: an invalid entry whose file served a pipeline in `previous` — its own, or the last good
+ * version `previous` had kept — gets that pipeline as `lastGood`. It is keyed by file: a deleted file
+ * takes its pipeline with it, and a renamed one is a deletion plus a new file. Only the entry that
+ * holds its name gets one (of `a.yaml` and `a.json`, the first); a valid entry is taken as it is.
+ * Pure: neither catalog is changed, and the same inputs give the same result.
+ */
+export function mergeCatalog(previous: Catalog, next: Catalog): Catalog {
+  const served = new Map<string, CompiledPipeline>();
+  for (const entry of previous.list()) {
+    const pipeline = previous.get(entry.name) === entry ? servedPipeline(entry) : undefined;
+    if (pipeline) served.set(entry.file, pipeline);
+  }
+  const entries = next.list().map((entry): CatalogEntry => {
+    const { lastGood: _stale, ...fresh } = entry;
+    if (entry.valid) return fresh;
+    const lastGood = next.get(entry.name)?.file === entry.file ? served.get(entry.file) : undefined;
+    return lastGood ? { ...fresh, lastGood } : fresh;
+  });
+  return catalogOf(next.dir, entries);
 }
 
 /** What `list_pipelines` shows for one pipeline. */
@@ -106,11 +168,16 @@ export interface PipelineSummary {
   inputsSchema: InputsSchema;
   steps: { id: string; server: string; tool: string; needs: string[]; for_each: boolean }[];
   issues: PipelineIssue[];
+  /**
+   * The file is invalid, but the last good version of it keeps serving (until the file is fixed or
+   * deleted); the description, inputs and steps shown are that version's.
+   */
+  servingLastGood?: true;
 }
 
 export function summarize(source: CatalogEntry | CompiledPipeline): PipelineSummary {
   const entry: CatalogEntry | undefined = 'valid' in source ? source : undefined;
-  const pipeline: CompiledPipeline | undefined = entry ? entry.pipeline : (source as CompiledPipeline);
+  const pipeline: CompiledPipeline | undefined = entry ? servedPipeline(entry) : (source as CompiledPipeline);
   const file = entry?.file ?? pipeline?.file;
   const summary: PipelineSummary = {
     name: entry?.name ?? pipeline!.name,
@@ -120,6 +187,7 @@ export function summarize(source: CatalogEntry | CompiledPipeline): PipelineSumm
     inputsSchema: { type: 'object', properties: {}, required: [], additionalProperties: false },
     steps: [],
     issues: entry?.issues ?? [],
+    ...(entry && !entry.valid && entry.lastGood ? { servingLastGood: true as const } : {}),
   };
   if (pipeline) {
     summary.inputsSchema = pipeline.inputsSchema;

@@ -9,8 +9,10 @@ export {
   type LoadOptions,
   loadCatalog,
   loadPipelineFile,
+  mergeCatalog,
   PIPELINE_EXTENSIONS,
   type PipelineSummary,
+  servedPipeline,
   summarize,
 } from './catalog.js';
 export {

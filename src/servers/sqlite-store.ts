@@ -82,16 +82,20 @@ export class SqliteStore {
     }
     // Integers as BigInt so values past 2^53 are not silently rounded; toJsonValue turns them back.
     stmt.safeIntegers(true);
+    // Rows as arrays, zipped with the column names here: better-sqlite3's row objects drop a column
+    // called __proto__ (it becomes the prototype), and column names are the query's to choose.
+    stmt.raw(true);
+    const columns = stmt.columns().map((c) => c.name);
     const rows: Record<string, unknown>[] = [];
     let truncated = false;
-    for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
+    for (const values of stmt.iterate() as Iterable<unknown[]>) {
       if (rows.length === MAX_ROWS) {
         truncated = true;
         break;
       }
-      rows.push(jsonRow(row));
+      rows.push(jsonRow(columns, values));
     }
-    return { rows, rowCount: rows.length, columns: stmt.columns().map((c) => c.name), truncated };
+    return { rows, rowCount: rows.length, columns, truncated };
   }
 
   writeQuery(sql: string): WriteResult {
@@ -135,9 +139,9 @@ function prepare(db: Database.Database, sql: string, tool: string): Database.Sta
   }
 }
 
-/** Column names are the query's to choose (`SELECT 1 AS __proto__`): each becomes an own property. */
-function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, toJsonValue(value)]));
+/** One row as an object whose every column is an own property, even one named `__proto__`. */
+function jsonRow(columns: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(columns.map((name, i) => [name, toJsonValue(values[i])]));
 }
 
 function preview(sql: string): string {

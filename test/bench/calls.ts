@@ -1,7 +1,7 @@
 /**
  * Per-call overhead: the same instant backend tool (testbed `echo`) called directly, through the bare
  * relay, and through the gateway as `call_backend` and as `tb__echo`, sequentially and with 32 calls in
- * flight. The endpoints are measured in interleaved rounds (the order rotates each round), so drift on
+ * flight. The endpoints are measured in interleaved rounds (the order changes each round), so drift on
  * a shared machine falls on all of them alike.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -86,7 +86,7 @@ export async function callRows(transport: 'stdio' | 'http', sizes: CallSizes): P
     const conc = new Map(contenders.map((c) => [c.kind, new Samples()]));
     for (let round = 0; round < sizes.rounds; round++) {
       progress(`${transport}: round ${round + 1}/${sizes.rounds}`);
-      const order = rotate(contenders, round);
+      const order = orderFor(contenders, round);
       for (const c of order) {
         const r = await drive(c.call, Math.ceil(sizes.sequential / sizes.rounds), 1);
         seq.get(c.kind)!.add(r.latencies, r.wallMs);
@@ -106,9 +106,15 @@ export async function callRows(transport: 'stdio' | 'http', sizes: CallSizes): P
   }
 }
 
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
+/**
+ * The order of round `round`: rotated, and reversed every other round, so that no endpoint always
+ * follows the same other one (a process's GC debt from one burst would otherwise always fall on the
+ * same next endpoint: call_backend and tb__echo share the gateway process).
+ */
+function orderFor<T>(items: readonly T[], round: number): T[] {
+  const k = Math.floor(round / 2) % items.length;
+  const rotated = [...items.slice(k), ...items.slice(0, k)];
+  return round % 2 === 0 ? rotated : rotated.reverse();
 }
 
 function modeRows(transport: 'stdio' | 'http', mode: string, stats: (k: Kind) => LatencyStats): Row[] {

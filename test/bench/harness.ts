@@ -54,14 +54,6 @@ export function judge(row: Row): RowResult {
   return { ...row, ratio, verdict };
 }
 
-/** Placeholder rows for a suite that did not run or could not measure (never a made-up number). */
-export function unavailable(
-  rows: { id: string; name: string; unit: Unit; target?: Target }[],
-  why: string,
-): Row[] {
-  return rows.map((r) => ({ ...r, figure: null, note: why }));
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Statistics
 

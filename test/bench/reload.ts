@@ -13,7 +13,8 @@ import { type Endpoint, gatewayConfig, sleep, startGateway, waitForTools } from 
 import type { Sizes } from './run.js';
 
 const TARGET_P50_MS = 250;
-const WAIT_MS = 3000;
+/** Long enough for a loaded machine; a gateway that does not watch never answers at all. */
+const WAIT_MS = 10_000;
 
 const p50Name = 'hot reload: pipeline file renamed → list_changed, p50';
 const maxName = 'hot reload: pipeline file renamed → list_changed, max';
@@ -69,6 +70,7 @@ export async function reloadRows(sizes: Sizes): Promise<Row[]> {
 
   let gateway: Endpoint | undefined;
   const watcher = watch(folder, { ignoreInitial: true });
+  const watcherReady = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   try {
     progress('reload: starting gateway');
     gateway = await startGateway('stdio', gatewayConfig(1, 'pipelines: ./pipelines\n', dir));
@@ -77,7 +79,7 @@ export async function reloadRows(sizes: Sizes): Promise<Row[]> {
     if (!tools.some((t) => t.name === 'pipeline__seed')) {
       return notAvailable('pipeline__<name> tools are not served by this build');
     }
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await watcherReady;
 
     let gatewaySeen = nextSignal();
     let watcherSeen = nextSignal();

@@ -30,27 +30,27 @@ export interface Sizes {
 const FULL: Sizes = {
   quick: false,
   calls: {
-    stdio: { rounds: 5, sequential: 3000, concurrent: 20_000, warmup: 300 },
-    http: { rounds: 5, sequential: 2000, concurrent: 6000, warmup: 300 },
+    stdio: { rounds: 8, sequential: 3200, concurrent: 20_000, warmup: 300 },
+    http: { rounds: 8, sequential: 2000, concurrent: 6400, warmup: 300 },
   },
-  pipelineRuns: 5,
+  pipelineRuns: 9,
   schedulerRuns: 15,
   forEachItems: 1000,
   reloadEdits: 20,
-  footprintStarts: 5,
+  footprintStarts: 3,
 };
 
 const QUICK: Sizes = {
   quick: true,
   calls: {
     stdio: { rounds: 2, sequential: 400, concurrent: 2000, warmup: 100 },
-    http: { rounds: 2, sequential: 300, concurrent: 1500, warmup: 100 },
+    http: { rounds: 2, sequential: 200, concurrent: 1000, warmup: 100 },
   },
   pipelineRuns: 2,
   schedulerRuns: 5,
   forEachItems: 1000,
   reloadEdits: 5,
-  footprintStarts: 2,
+  footprintStarts: 1,
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {

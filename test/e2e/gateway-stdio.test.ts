@@ -59,7 +59,10 @@ describe('gateway over stdio with testbed backends', () => {
     gw.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       listChanged++;
     });
-    await waitFor(async () => (await gw.client.listTools()).tools.some((t) => t.name === 'beta__echo'));
+    await waitFor(async () => {
+      const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
+      return names.has('alpha__echo') && names.has('beta__echo');
+    });
   });
   afterAll(async () => {
     await gw?.close();

@@ -114,11 +114,12 @@ describe('compareSettings', () => {
       toolGroups: false,
       defaultTimeout: false,
       allowCommands: false,
+      pipelines: false,
       restartNeeded: [],
     });
   });
 
-  it('applies tool groups, the default timeout and allow_commands live; the rest needs a restart', () => {
+  it('applies tool groups, the default timeout, allow_commands and pipelines live; the rest needs a restart', () => {
     const after: GatewayConfig = {
       ...before,
       defaultTimeoutMs: before.defaultTimeoutMs + 1,
@@ -138,7 +139,8 @@ describe('compareSettings', () => {
       toolGroups: true,
       defaultTimeout: true,
       allowCommands: true,
-      restartNeeded: ['http.host', 'http.port', 'http.token', 'http.allowed_hosts', 'pipelines'],
+      pipelines: true,
+      restartNeeded: ['http.host', 'http.port', 'http.token', 'http.allowed_hosts'],
     });
     expect(JSON.stringify(change)).not.toContain('secret-value');
   });

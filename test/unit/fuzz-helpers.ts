@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} and ${VAR} are the syntaxes under test
 /**
  * Shared pieces of the property-based hostile-input suites (fuzz-*.test.ts): text mutators built from
  * the characters YAML and our expressions give meaning to, and the prototype-pollution checks.

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   config: [],
   servers: [],
 };
-const ROOT_MODULES = new Set(['errors', 'log']);
+const ROOT_MODULES = new Set(['errors', 'log', 'secrets']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,0 +1,76 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  type ClientCapabilities,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitResultSchema,
+  ErrorCode,
+  ListRootsResultSchema,
+  McpError,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
+
+/**
+ * How long the gateway waits for a client to answer a forwarded request. A person may be answering
+ * an elicitation; the backend's own timeout (and its cancellation, which is passed on) usually ends
+ * the wait first.
+ */
+export const FORWARDED_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The requester for one tools/call: forwards a backend's sampling, elicitation and roots requests to
+ * the client that made the call, as part of that call (over HTTP on the call's own response stream),
+ * and refuses them with an McpError when that client did not declare the capability.
+ */
+export function clientRequester(
+  server: Server,
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+): ClientRequester {
+  return async (request, { signal }) => {
+    const missing = missingCapability(request, server.getClientCapabilities());
+    if (missing) {
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `mcp-gateway: server '${request.server}' sent ${request.method}, but the client that made this tool call did not declare the '${missing}' capability; nothing was forwarded`,
+        { server: request.server, method: request.method, capability: missing },
+      );
+    }
+    const outgoing = { method: request.method, params: request.params ?? {} } as ServerRequest;
+    const options = { signal, timeout: FORWARDED_REQUEST_TIMEOUT_MS };
+    switch (request.method) {
+      case 'sampling/createMessage':
+        return request.params?.tools === undefined
+          ? extra.sendRequest(outgoing, CreateMessageResultSchema, options)
+          : extra.sendRequest(outgoing, CreateMessageResultWithToolsSchema, options);
+      case 'elicitation/create':
+        return extra.sendRequest(outgoing, ElicitResultSchema, options);
+      case 'roots/list':
+        return extra.sendRequest(outgoing, ListRootsResultSchema, options);
+    }
+  };
+}
+
+/** The capability (dotted path) the client lacks for `request`, or undefined when it has it. */
+function missingCapability(
+  request: BackendClientRequest,
+  caps: ClientCapabilities | undefined,
+): string | undefined {
+  switch (request.method) {
+    case 'sampling/createMessage':
+      if (!caps?.sampling) return 'sampling';
+      if (request.params?.tools !== undefined && !caps.sampling.tools) return 'sampling.tools';
+      return undefined;
+    case 'elicitation/create': {
+      if (!caps?.elicitation) return 'elicitation';
+      if (request.params?.mode === 'url') return caps.elicitation.url ? undefined : 'elicitation.url';
+      // An empty elicitation capability means form mode (as the SDK reads it).
+      const { form, url } = caps.elicitation;
+      return form || !url ? undefined : 'elicitation.form';
+    }
+    case 'roots/list':
+      return caps?.roots ? undefined : 'roots';
+  }
+}
