@@ -35,7 +35,10 @@ export interface HubSession {
   readonly server: Server;
   /** Gateway URIs this session subscribed to. */
   readonly subscriptions: Set<string>;
-  /** Set by the client's logging/setLevel; unset, every message is forwarded. */
+  /**
+   * Set by the client's logging/setLevel. Unset, the session gets no backend log messages: with many
+   * backends behind one endpoint, a client that never asked for logs is not flooded with them.
+   */
   logLevel: LoggingLevel | undefined;
 }
 
@@ -103,6 +106,7 @@ export class ProtocolHub {
   detach(session: HubSession): void {
     this.sessions.delete(session);
     for (const uri of [...session.subscriptions]) void this.unsubscribe(session, uri);
+    if (session.logLevel !== undefined) void this.applyLevel();
   }
 
   close(): void {
@@ -349,6 +353,11 @@ export class ProtocolHub {
    */
   async setLevel(session: HubSession, level: LoggingLevel): Promise<void> {
     session.logLevel = level;
+    await this.applyLevel();
+  }
+
+  /** Sets the backends to the most verbose level a session wants, when that changed. */
+  private async applyLevel(): Promise<void> {
     const wanted = this.wantedLevel();
     if (wanted === undefined || wanted === this.backendLevel) return;
     this.backendLevel = wanted;
@@ -453,7 +462,7 @@ export class ProtocolHub {
         const params = { ...rest, logger: logger ? `${server}/${logger}` : server };
         const at = LEVELS.indexOf(n.params.level);
         for (const session of this.sessions) {
-          if (session.logLevel !== undefined && at < LEVELS.indexOf(session.logLevel)) continue;
+          if (session.logLevel === undefined || at < LEVELS.indexOf(session.logLevel)) continue;
           this.send(session, { method: 'notifications/message', params });
         }
         return;

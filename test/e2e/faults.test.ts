@@ -173,13 +173,16 @@ describe('faults: misbehaving backends', () => {
 
   it('a crash loop backs off, and list_servers says what happens', async () => {
     const looper = () => servers().then((all) => all.find((s) => s.name === 'looper')!);
+    let seen: ServerInfo | undefined;
     const later = await waitFor(
       async () => {
-        const s = await looper();
-        return s.restarts >= 2 ? s : undefined;
+        seen = await looper();
+        return seen.restarts >= 2 ? seen : undefined;
       },
-      { timeoutMs: 15_000 },
-    );
+      { timeoutMs: 20_000, message: 'looper restarting' },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen ${JSON.stringify(seen)}\n${gw.stderr().slice(-3_000)}`);
+    });
     expect(later.lastError).toMatch(/exited with code 3/);
     expect(later.lastError).toMatch(/--exit-after/);
     // It lives ~150 ms after each start (plus ~400 ms to boot). Without backoff it would restart

@@ -54,6 +54,16 @@ interface Seen {
   updated: string[];
   /** notifications/resources/list_changed and prompts/list_changed received. */
   listChanged: string[];
+  /** Log messages the plain client (which never sets a level) got. */
+  plainLogs: LoggingMessageNotification['params'][];
+}
+
+function plainClient(seen: Seen): Client {
+  const client = new Client({ name: 'plain', version: '1.0.0' });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+    seen.plainLogs.push(params);
+  });
+  return client;
 }
 
 function capableClient(seen: Seen): Client {
@@ -99,7 +109,7 @@ interface Connected {
 }
 
 async function viaStdio(): Promise<Connected> {
-  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [] };
+  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [] };
   const start = async (client: Client) => {
     await client.connect(
       new StdioClientTransport({
@@ -111,7 +121,7 @@ async function viaStdio(): Promise<Connected> {
     return client;
   };
   const client = await start(capableClient(seen));
-  const plain = await start(new Client({ name: 'plain', version: '1.0.0' }));
+  const plain = await start(plainClient(seen));
   return {
     client,
     plain,
@@ -123,14 +133,14 @@ async function viaStdio(): Promise<Connected> {
 }
 
 async function viaHttp(): Promise<Connected> {
-  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [] };
+  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [] };
   const gw: HttpGatewayProcess = await startHttpGateway(['--config', CONFIG, '--no-watch']);
   const connect = async (client: Client) => {
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
     return client;
   };
   const client = await connect(capableClient(seen));
-  const plain = await connect(new Client({ name: 'plain', version: '1.0.0' }));
+  const plain = await connect(plainClient(seen));
   return {
     client,
     plain,
@@ -264,6 +274,8 @@ describe.each([
       timeoutMs: 10_000,
     });
     expect(log.logger).toBe('everything');
+    // A session that never set a level gets no backend log messages.
+    expect(gw.seen.plainLogs).toEqual([]);
     await gw.client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
   });
 
