@@ -345,7 +345,7 @@ export class Backend {
       conn = opened.conn;
       this.conn = conn;
       phase = 'initialize';
-      await opened.connected;
+      await connectedOrEnded(conn, opened.connected, this.timeoutMs);
       phase = 'tools/list';
       let tools = await listAllTools(conn.client, this.timeoutMs);
       while (conn.toolsStale) {
@@ -734,6 +734,25 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * `connected`, unless the connection ends first or connecting takes longer than `ms` (plus a margin for
+ * the SDK's own initialize timeout to speak first). The SDK's connect awaits writing
+ * notifications/initialized, and a write to a process that exited just after answering initialize
+ * waits for a 'drain' that never comes (SDK 1.32): the backend then stayed 'connecting' for ever.
+ */
+function connectedOrEnded(conn: Connection, connected: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = conn.endReason.then((reason) => {
+    throw new Error(`the connection ended during initialize: ${reason}`);
+  });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new McpError(ErrorCode.RequestTimeout, 'initialize did not complete', { timeout: ms }));
+    }, ms + 1_000);
+  });
+  return Promise.race([connected, ended, deadline]).finally(() => clearTimeout(timer));
 }
 
 function delay(ms: number): Promise<void> {

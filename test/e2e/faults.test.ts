@@ -52,6 +52,7 @@ describe('faults: misbehaving backends', () => {
         testbedServer('noisy', ['--fault-tools', '--garbage-on-start']),
         testbedServer('looper', ['--exit-after', '150']),
         testbedServer('hanger', ['--hang-on-start'], '    timeout: 1s\n'),
+        testbedServer('quitter', ['--exit-after-initialize']),
         ...Object.entries(http).map(([name, b]) => `  ${name}:\n    url: ${b.url}\n    timeout: 2s`),
       ].join('\n'),
     );
@@ -194,6 +195,21 @@ describe('faults: misbehaving backends', () => {
     if (attempt.result.isError) expect(attempt.code).toMatch(/BACKEND_(UNAVAILABLE|EXITED|TIMEOUT)/);
     expect(attempt.ms).toBeLessThan(2_000 + SLACK_MS);
     await recordPids();
+  });
+
+  it('a backend that exits right after answering initialize is failed and retried, not stuck connecting', async () => {
+    // The SDK's connect then waits for ever to write notifications/initialized into a closed pipe.
+    const quitter = await waitFor(
+      async () => {
+        const s = (await servers()).find((x) => x.name === 'quitter')!;
+        return s.status === 'failed' && s.restarts >= 1 ? s : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(quitter.lastError).toMatch(/^exited with code 5 during initialize; stderr: .*answered initialize/);
+    const attempt = await call('quitter', 'echo');
+    expect(attempt.code).toBe('BACKEND_UNAVAILABLE');
+    expect(attempt.ms).toBeLessThan(1_000);
   });
 
   it('a backend that never finishes starting: failed with the reason, calls fail fast', async () => {

@@ -54,6 +54,8 @@ interface Seen {
   updated: string[];
   /** notifications/resources/list_changed and prompts/list_changed received. */
   listChanged: string[];
+  /** roots/list requests the capable client answered. */
+  roots: number;
   /** Log messages the plain client (which never sets a level) got. */
   plainLogs: LoggingMessageNotification['params'][];
 }
@@ -83,7 +85,10 @@ function capableClient(seen: Seen): Client {
     action: 'accept',
     content: { name: 'Ada Lovelace', check: true },
   }));
-  client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: ROOTS }));
+  client.setRequestHandler(ListRootsRequestSchema, () => {
+    seen.roots++;
+    return { roots: ROOTS };
+  });
   client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
     seen.logs.push(params);
   });
@@ -109,7 +114,7 @@ interface Connected {
 }
 
 async function viaStdio(): Promise<Connected> {
-  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [] };
+  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [], roots: 0 };
   const start = async (client: Client) => {
     await client.connect(
       new StdioClientTransport({
@@ -133,7 +138,7 @@ async function viaStdio(): Promise<Connected> {
 }
 
 async function viaHttp(): Promise<Connected> {
-  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [] };
+  const seen: Seen = { sampling: [], logs: [], updated: [], listChanged: [], plainLogs: [], roots: 0 };
   const gw: HttpGatewayProcess = await startHttpGateway(['--config', CONFIG, '--no-watch']);
   const connect = async (client: Client) => {
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
@@ -301,9 +306,12 @@ describe.each([
   });
 
   it('forwards roots/list to the calling client and its answer back', async () => {
+    // server-everything asks for roots as soon as it connects, outside any call: that was refused.
+    expect(gw.seen.roots).toBe(0);
     const result = await gw.client.callTool({ name: 'everything__get-roots-list', arguments: {} });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('file:///tmp/protocol-test-project');
+    expect(gw.seen.roots).toBe(1);
   });
 
   it('sends list_changed when a backend with resources and prompts comes and goes', async () => {
