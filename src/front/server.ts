@@ -78,9 +78,9 @@ export function createFrontServer(options: FrontServerOptions): Server {
     };
     try {
       const result = await tool.call(request.params.arguments ?? {}, ctx);
-      // A backend's result is its data and goes back unchanged; what the gateway says itself
-      // (list_servers, register_server, pipeline runs) never shows a secret (see secrets.ts).
-      return isBackendResult(name) ? result : secrets.redactDeep(result);
+      // A backend's result, and a pipeline's output, are data and go back unchanged; what the gateway
+      // says itself (list_servers, register_server, a failed run's report) never shows a secret.
+      return isData(name, result) ? result : secrets.redactDeep(result);
     } catch (err) {
       // The gateway's own failures are tool failures the model can read and act on; an McpError from a
       // backend is that backend's protocol answer and crosses the wire unchanged.
@@ -113,12 +113,15 @@ export function createFrontServer(options: FrontServerOptions): Server {
 }
 
 /**
- * Whether a successful result is a backend's own: `<server>__<tool>` (server names hold no "__" and
- * "pipeline" is reserved) and call_backend, which returns the backend's result unchanged.
+ * Whether a successful result is data rather than the gateway's own words (see secrets.ts): a
+ * backend's result (`<server>__<tool>`, where server names hold no "__" and "pipeline" is reserved,
+ * and call_backend, which returns it unchanged), and a pipeline run that succeeded (its output is
+ * made of backend results). A failed run's report carries the gateway's error messages: not data.
  */
-function isBackendResult(tool: string): boolean {
+function isData(tool: string, result: CallToolResult): boolean {
   if (tool === 'call_backend') return true;
-  return tool.includes(NAMESPACE_SEPARATOR) && !tool.startsWith(PIPELINE_TOOL_PREFIX);
+  if (tool === 'route_pipeline' || tool.startsWith(PIPELINE_TOOL_PREFIX)) return result.isError !== true;
+  return tool.includes(NAMESPACE_SEPARATOR);
 }
 
 /** Error data that is JSON and small: drop anything that is not plain data. */

@@ -61,8 +61,8 @@ describe('faults: misbehaving backends', () => {
     await waitFor(
       async () => {
         const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
-        return ['good__echo', 'bad__huge', 'noisy__echo', 'h_reset__echo', 'h_refuse__echo'].every((n) =>
-          names.has(n),
+        return ['good', 'bad', 'noisy', 'h_reset', 'h_5xx', 'h_slow', 'h_refuse'].every((n) =>
+          names.has(`${n}__echo`),
         );
       },
       { timeoutMs: 15_000 },

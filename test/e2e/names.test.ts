@@ -34,9 +34,13 @@ describe('names that could shadow or impersonate', () => {
     const extra = [...UNSAFE_TOOLS, ...SAFE_TOOLS].flatMap((t) => ['--extra-tool', t]);
     const config = writeConfig(['servers:', testbedServer('alpha'), testbedServer('odd', extra)].join('\n'));
     gw = await startStdioGateway(['--config', config]);
-    await waitFor(async () => (await gw.client.listTools()).tools.some((t) => t.name === 'odd__echo'), {
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      async () => {
+        const names = (await gw.client.listTools()).tools.map((t) => t.name);
+        return names.includes('odd__echo') && names.includes('alpha__echo');
+      },
+      { timeoutMs: 15_000 },
+    );
   });
   afterAll(async () => {
     await gw?.close();
