@@ -6,7 +6,7 @@
  *
  * Replacing by value catches what no code path can promise to avoid: a backend that echoes the
  * Authorization header it got in its 401 page, a process that prints its own command line, an SDK
- * error that quotes a URL. A backend's own tool results are data and pass through untouched.
+ * error that quotes a URL. Backend results and a successful pipeline's output are data: untouched.
  */
 
 /** Shorter values are not treated as secrets: replacing "9000" or "true" everywhere would garble output. */

@@ -146,6 +146,29 @@ describe('secrets never appear in logs, errors or list_servers', () => {
     expectNoSecret(`${textOf(stdio)}\n${JSON.stringify(stdio.structuredContent)}`, 'register_server stdio');
   });
 
+  it("a backend's results and a successful pipeline's output are data, passed on unchanged", async () => {
+    const value = SECRETS.SECRET_ARG;
+    const direct = await gw.client.callTool({ name: 'tokenarg__echo', arguments: { value } });
+    expect(JSON.stringify(direct.structuredContent)).toContain(value);
+    const routed = await gw.client.callTool({
+      name: 'call_backend',
+      arguments: { server: 'tokenarg', tool: 'echo', params: { value } },
+    });
+    expect(JSON.stringify(routed.structuredContent)).toContain(value);
+    const pipeline = [
+      'name: custom',
+      'inputs: { value: { type: string } }',
+      'steps:',
+      '  a: { server: tokenarg, tool: echo, args: { value: "${{ $.inputs.value }}" } }',
+    ].join('\n');
+    const run = await gw.client.callTool({
+      name: 'route_pipeline',
+      arguments: { scenario: 'custom', pipeline, inputs: { value } },
+    });
+    expect(run.isError, textOf(run)).toBeFalsy();
+    expect(JSON.stringify(run.structuredContent)).toContain(value);
+  });
+
   it('the gateway log, at debug level, holds no secret', async () => {
     // Let the retries of the failed backends log a few more times.
     await new Promise((resolve) => setTimeout(resolve, 500));

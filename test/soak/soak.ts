@@ -12,7 +12,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '20000' },
     backends: { type: 'string', default: '5' },
     'in-flight': { type: 'string', default: '64' },
-    'kill-every': { type: 'string', default: '500-2500' },
+    'kill-every': { type: 'string', default: '200-1000' },
     timeout: { type: 'string', default: '5000' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
   },
