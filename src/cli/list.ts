@@ -1,5 +1,6 @@
 import { BackendRegistry } from '../backends/index.js';
 import { createLogger } from '../log.js';
+import { secrets } from '../secrets.js';
 import { parseOptions, UsageError } from './args.js';
 import { resolveAutoRegister, resolveConfig } from './config.js';
 
@@ -25,24 +26,27 @@ export async function listCommand(argv: string[]): Promise<number> {
     const infos = registry.list();
     if (values.json) {
       const withTools = backends.map((b) => ({ ...b.info(), tools: b.toolDefinitions() }));
-      process.stdout.write(`${JSON.stringify({ servers: withTools }, null, 2)}\n`);
+      print(`${JSON.stringify({ servers: withTools }, null, 2)}\n`);
     } else {
       for (const backend of backends) {
         const info = backend.info();
         const error = info.lastError ? ` — ${info.lastError}` : '';
-        process.stdout.write(`${info.name} (${info.transport}, ${info.status})${error}\n`);
+        print(`${info.name} (${info.transport}, ${info.status})${error}\n`);
         for (const tool of backend.toolDefinitions()) {
-          process.stdout.write(
-            `  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`,
-          );
+          print(`  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`);
         }
       }
-      if (infos.length === 0) process.stdout.write('No servers configured.\n');
+      if (infos.length === 0) print('No servers configured.\n');
     }
     return infos.some((i) => i.status !== 'ready') ? 1 : 0;
   } finally {
     await registry.close();
   }
+}
+
+/** Output goes through the redactor: a target or error can quote a ${VAR} value or URL credentials. */
+function print(text: string): void {
+  process.stdout.write(secrets.redact(text));
 }
 
 function firstLine(text: string): string {

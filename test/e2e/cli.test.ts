@@ -55,4 +55,15 @@ describe('mcp-gateway CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/broken \(stdio, failed\) — .*nonexistent/);
   });
+  it('list never prints a value that came from an environment variable', async () => {
+    const secretPath = '/nonexistent/s3cr3t-value-from-env';
+    const reference = ['$', '{MCP_GATEWAY_TEST_SECRET_CMD}'].join('');
+    const file = writeConfig(['servers:', '  leaky:', `    command: "${reference}"`, ''].join('\n'));
+    const result = await runCli(['list', '--config', file, '--json'], {
+      env: { MCP_GATEWAY_TEST_SECRET_CMD: secretPath },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('leaky');
+    expect(result.stdout + result.stderr).not.toContain('s3cr3t-value-from-env');
+  });
 });
