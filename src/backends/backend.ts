@@ -22,7 +22,13 @@ import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
-import { describeError, describeExit, describeTarget, type ExitInfo } from './describe.js';
+import {
+  describeError,
+  describeExit,
+  describeHttpFailure,
+  describeTarget,
+  type ExitInfo,
+} from './describe.js';
 import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES, RequesterStack } from './passthrough.js';
 import { StderrTail } from './stderr-tail.js';
 import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
@@ -64,6 +70,8 @@ interface Connection {
   refreshing: boolean;
   /** Why the gateway's side closed it, when it did (a message over the SDK's size limit). */
   fault?: string;
+  /** An HTTP request failed and a ping is checking whether the backend is still there. */
+  checking: boolean;
 }
 
 interface InFlightCall {
@@ -80,6 +88,8 @@ const STDERR_LINES_IN_ERROR = 3;
  * without waiting for it to land. We wait this long for the exit before sending SIGKILL ourselves.
  */
 const EXIT_GRACE_MS = 5_000;
+/** Longest wait for the ping that checks an HTTP backend after a failed request. */
+const PING_TIMEOUT_MS = 5_000;
 
 /**
  * One backend MCP server: connects in the background, keeps its tools, calls them, and reconnects with
@@ -438,6 +448,7 @@ export class Backend {
       },
       toolsStale: false,
       refreshing: false,
+      checking: false,
     };
     client.onclose = () => this.onClosed(conn);
     client.onerror = (error) => {
@@ -447,6 +458,8 @@ export class Backend {
       const size = /ReadBuffer exceeded maximum size of (\d+) bytes/.exec(describeError(error));
       if (size)
         conn.fault = `sent a message larger than ${size[1]} bytes, so the gateway closed the connection`;
+      const failure = this.config.transport === 'http' ? describeHttpFailure(error) : undefined;
+      if (failure) void this.checkHttp(conn, failure);
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(conn));
     const notify = (notification: BackendNotification) => {
@@ -506,6 +519,34 @@ export class Backend {
       await this.closeConnection(conn);
       this.scheduleRetry(delay);
     });
+  }
+
+  /**
+   * A request to a ready HTTP backend failed below MCP (refused, reset, HTTP 5xx): a stateless transport
+   * never closes, so note it in lastError and ping once. If the ping fails too, the connection counts as
+   * ended and the reconnect with backoff takes over; a backend that answers the ping stays ready.
+   */
+  private async checkHttp(conn: Connection, failure: string): Promise<void> {
+    if (conn !== this.conn || !conn.established || conn.ended || conn.closing || conn.checking) return;
+    conn.checking = true;
+    const target = describeTarget(this.config);
+    this.lastErrorValue = `request to ${target} failed: ${failure}`;
+    const timeout = Math.min(this.timeoutMs, PING_TIMEOUT_MS);
+    try {
+      await conn.client.ping({ timeout });
+    } catch (err) {
+      const timedOut = isSdkTimeout(err, timeout);
+      // An answer, even an error, or the connection closing meanwhile: nothing more to do here.
+      if ((err instanceof McpError && !timedOut) || conn !== this.conn || conn.ended || conn.closing) return;
+      const why = timedOut
+        ? `${failure}, then no answer to ping within ${timeout} ms`
+        : (describeHttpFailure(err) ?? describeError(err));
+      conn.fault = `request to ${target} failed: ${why}`;
+      // Not closeConnection: onClosed sees this as the connection ending (status, lastError, retry).
+      await conn.client.close().catch((e: unknown) => this.log.debug(`close: ${describeError(e)}`));
+    } finally {
+      conn.checking = false;
+    }
   }
 
   private refreshTools(conn: Connection): void {

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ServerConfig } from '../config/types.js';
 
 /**
@@ -35,4 +37,20 @@ export function describeError(err: unknown): string {
   if (cause && !text.includes(cause)) text += ` (${cause})`;
   else if (typeof code === 'string' && !text.includes(code)) text += ` (${code})`;
   return text;
+}
+
+/**
+ * Why a request to an HTTP backend failed below MCP: `HTTP 503 Service Unavailable`, `fetch failed
+ * (connect ECONNREFUSED 127.0.0.1:8080)`. Undefined for anything else (the backend's own McpError, a
+ * timeout, a protocol complaint).
+ */
+export function describeHttpFailure(err: unknown): string | undefined {
+  if (err instanceof StreamableHTTPError) {
+    const status = err.code ?? -1;
+    if (status < 100) return describeError(err);
+    return `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
+  }
+  // fetch rejects with a TypeError when the connection is refused, reset or cut short.
+  if (err instanceof TypeError) return describeError(err);
+  return undefined;
 }

@@ -222,14 +222,25 @@ describe('faults: misbehaving backends', () => {
     expect(attempt.ms).toBeLessThan(1_000 + SLACK_MS);
   });
 
-  it.each<[string, FlakyMode, RegExp]>([
-    ['h_refuse', 'refuse', /h_refuse\.echo failed: .*(ECONNREFUSED|fetch failed)/],
-    ['h_reset', 'reset', /h_reset\.echo failed: .*(ECONNRESET|fetch failed|socket|terminated)/],
-    ['h_5xx', '5xx', /h_5xx\.echo failed: .*(503|service unavailable)/],
-    ['h_slow', 'slow', /h_slow\.echo timed out after 2000 ms/],
+  it.each<[string, FlakyMode, RegExp, RegExp | undefined]>([
+    ['h_refuse', 'refuse', /h_refuse\.echo failed: .*(ECONNREFUSED|fetch failed)/, /ECONNREFUSED/],
+    [
+      'h_reset',
+      'reset',
+      /h_reset\.echo failed: .*(ECONNRESET|fetch failed|socket|terminated)/,
+      /(ECONNRESET|fetch failed|socket|terminated|other side closed)/,
+    ],
+    [
+      'h_5xx',
+      '5xx',
+      /h_5xx\.echo failed: .*(503|service unavailable)/,
+      /(HTTP 503 Service Unavailable|service unavailable)/,
+    ],
+    ['h_slow', 'slow', /h_slow\.echo timed out after 2000 ms/, undefined],
   ])(
-    'an HTTP backend that turns %s (%s): a clear error within the timeout, then recovery',
-    async (name, mode, message) => {
+    'an HTTP backend that turns %s (%s): a clear error within the timeout, list_servers says so, then recovery',
+    async (name, mode, message, lastError) => {
+      const server = () => servers().then((all) => all.find((s) => s.name === name)!);
       await http[name]!.setMode(mode);
       try {
         const attempt = await call(name, 'echo', { q: 1 });
@@ -237,9 +248,33 @@ describe('faults: misbehaving backends', () => {
         expect(attempt.text).toMatch(message);
         expect(attempt.ms).toBeLessThan(2_000 + SLACK_MS);
         await goodStillAnswers();
+        if (lastError) {
+          // The failed request and the ping after it end the connection: reconnecting, then failed.
+          const down = await waitFor(async () => {
+            const s = await server();
+            return s.status !== 'ready' ? s : undefined;
+          });
+          expect(down.status).toMatch(/^(connecting|failed)$/);
+          expect(down.lastError).toMatch(
+            new RegExp(
+              `^(request to http://127\\.0\\.0\\.1:\\d+/mcp failed|could not connect to http://127\\.0\\.0\\.1:\\d+/mcp): .*${lastError.source}`,
+            ),
+          );
+          await waitFor(async () => (await server()).status === 'failed', { timeoutMs: 5_000 });
+          // The connection's end is logged with what was refused (list_servers may show the retry's).
+          if (mode === '5xx') {
+            expect(gw.stderr()).toMatch(
+              /request to http:\/\/127\.0\.0\.1:\d+\/mcp failed: HTTP 503 Service Unavailable; reconnecting in \d+ ms/,
+            );
+          }
+        } else {
+          // A slow answer is only a timeout: the backend stays ready.
+          expect(await server()).toMatchObject({ status: 'ready' });
+        }
       } finally {
         await http[name]!.setMode('ok');
       }
+      await waitFor(async () => (await server()).status === 'ready', { timeoutMs: 10_000 });
       await waitFor(async () => !(await call(name, 'echo', { q: 2 })).result.isError, { timeoutMs: 10_000 });
     },
   );
