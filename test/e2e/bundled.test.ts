@@ -8,9 +8,9 @@ import {
   structured,
   tempDir,
   textOf,
+  waitForTools,
 } from '../helpers/gateway.js';
 import { startNwsFixture } from '../helpers/nws-fixture-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * The shipped gateway.yaml, as a new user runs it: weather (against recorded NWS data served
@@ -56,13 +56,7 @@ describe('the default gateway.yaml with its bundled backends and third-party ser
       'everything__echo',
       'memory__read_graph',
     ];
-    await waitFor(
-      async () => {
-        const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
-        return expected.every((n) => names.has(n));
-      },
-      { timeoutMs: 20_000 },
-    );
+    await waitForTools(gw.client, expected);
   });
   afterAll(async () => {
     await gw?.close();

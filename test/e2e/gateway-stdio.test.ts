@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
+import { readTestbedLog } from '../helpers/testbed-log.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface ServerRow {
@@ -25,14 +25,7 @@ interface ServerRow {
 }
 
 function readEvents(file: string): Array<Record<string, unknown>> {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  } catch {
-    return [];
-  }
+  return readTestbedLog<Record<string, unknown>>(file);
 }
 
 describe('gateway over stdio with testbed backends', () => {

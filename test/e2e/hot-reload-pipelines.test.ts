@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -10,7 +10,9 @@ import {
   tempDir,
   testbedServer,
   textOf,
+  waitUntilWatching,
 } from '../helpers/gateway.js';
+import { readTestbedLog } from '../helpers/testbed-log.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Reloads are debounced and the machine may be loaded: bounded, but with room. */
@@ -100,21 +102,7 @@ async function routeOutput(client: Client, scenario: string): Promise<unknown> {
 }
 
 function events(file: string): Array<{ event: string; tool?: string }> {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; tool?: string });
-  } catch {
-    return [];
-  }
-}
-
-/** Waits for the gateway to log that it watches `folder`, so an edit after this cannot be missed. */
-async function watching(gw: StdioGateway, folder: string): Promise<void> {
-  await waitFor(() => gw.stderr().includes(`watching ${folder} for changes`), {
-    message: `the gateway watches ${folder}`,
-  });
+  return readTestbedLog(file);
 }
 
 function gatewayYaml(pipelines: string, tbLog: string): string {
@@ -149,8 +137,8 @@ describe('hot reload of pipelines (stdio gateway, SDK client)', () => {
       listChanged++;
     });
     await waitFor(async () => (await toolNames(gw.client)).includes('tb__echo'), RELOAD_WAIT);
-    await watching(gw, folder);
-    await watching(gw, config);
+    await waitUntilWatching(gw, folder);
+    await waitUntilWatching(gw, config);
   });
   afterAll(async () => {
     await gw?.close();
@@ -344,7 +332,7 @@ describe('serve --no-watch ignores pipeline edits', () => {
       startStdioGateway(['serve', '--config', config], { env }),
       startStdioGateway(['serve', '--config', config, '--no-watch'], { env }),
     ]);
-    await watching(watched, folder);
+    await waitUntilWatching(watched, folder);
   });
   afterAll(async () => {
     await Promise.all([watched?.close(), unwatched?.close()]);

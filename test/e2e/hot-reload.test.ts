@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -11,7 +11,9 @@ import {
   TESTBED,
   tempDir,
   testbedServer,
+  waitUntilWatching,
 } from '../helpers/gateway.js';
+import { readTestbedLog } from '../helpers/testbed-log.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
 /** Reloads start backends; give them room on a loaded machine. */
@@ -40,21 +42,7 @@ function gatewayYaml(entries: string[], head = 'timeout: 5s'): string {
 }
 
 function events(file: string): Array<{ event: string; tool?: string }> {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; tool?: string });
-  } catch {
-    return [];
-  }
-}
-
-/** Waits for the gateway to log that it watches `file`, so an edit after this cannot be missed. */
-async function watching(gw: StdioGateway, file: string): Promise<void> {
-  await waitFor(() => gw.stderr().includes(`watching ${file} for changes`), {
-    message: `the gateway watches ${file}`,
-  });
+  return readTestbedLog(file);
 }
 
 describe('hot reload of gateway.yaml (stdio gateway, SDK client)', () => {
@@ -91,7 +79,7 @@ describe('hot reload of gateway.yaml (stdio gateway, SDK client)', () => {
     });
     expect(registered.isError).toBeFalsy();
     await waitFor(async () => (await toolNames(gw.client)).includes('beta__echo'));
-    await watching(gw, file);
+    await waitUntilWatching(gw, file);
   });
   afterAll(async () => {
     await gw?.close();
@@ -240,7 +228,7 @@ describe('hot reload through a Kubernetes ConfigMap volume, and --no-watch', () 
     for (const gw of [watched, unwatched]) {
       await waitFor(async () => (await toolNames(gw.client)).includes('alpha__echo'));
     }
-    await watching(watched, file);
+    await waitUntilWatching(watched, file);
   });
   afterAll(async () => {
     await Promise.all([watched?.close(), unwatched?.close()]);

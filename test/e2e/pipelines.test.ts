@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
@@ -22,6 +22,7 @@ import {
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
+import { readTestbedLog } from '../helpers/testbed-log.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface Step {
@@ -55,14 +56,7 @@ interface Listed {
 type LogEvent = { event: string; tool?: string; args?: { ms?: number }; requestId?: number; time: number };
 
 function readLog(file: string): LogEvent[] {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as LogEvent);
-  } catch {
-    return [];
-  }
+  return readTestbedLog<LogEvent>(file);
 }
 
 /** The `cancelled` event for the sleep call with this `ms` (each test sleeps a different, unique time). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { BackendRegistry } from '../../src/backends/index.js';
 import type { HttpServerConfig, StdioServerConfig } from '../../src/config/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { type Logger, silentLogger } from '../../src/log.js';
+import { readTestbedLog } from '../helpers/testbed-log.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
 const TESTBED = path.resolve(import.meta.dirname, '../fixtures/servers/testbed.mjs');
@@ -40,14 +41,7 @@ function logFile(name: string): string {
 type TestbedEvent = { event: string; tool?: string; requestId?: number; reason?: string; pid?: number };
 
 function events(name: string): TestbedEvent[] {
-  try {
-    return readFileSync(logFile(name), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as TestbedEvent);
-  } catch {
-    return [];
-  }
+  return readTestbedLog<TestbedEvent>(logFile(name));
 }
 
 /** Rejects with the GatewayError (or other error) the promise rejects with. */

@@ -8,9 +8,9 @@ import {
   structured,
   tempDir,
   textOf,
+  waitForTools,
 } from '../helpers/gateway.js';
 import { type NwsFixture, startNwsFixture } from '../helpers/nws-fixture-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 interface Run {
   status: string;
@@ -45,13 +45,7 @@ describe('the shipped pipelines, through the default gateway.yaml', () => {
       env: { NWS_API_BASE: nws.url, MCP_GATEWAY_DATA: data },
     });
     const expected = ['weather__get_alerts', 'sqlite__read_query', 'filesystem__write_file'];
-    await waitFor(
-      async () => {
-        const names = new Set((await gw.client.listTools()).tools.map((t) => t.name));
-        return expected.every((n) => names.has(n));
-      },
-      { timeoutMs: 20_000 },
-    );
+    await waitForTools(gw.client, expected);
   });
   afterAll(async () => {
     await gw?.close();

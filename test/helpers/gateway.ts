@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { waitFor } from './wait.js';
 
 /** Helpers that start the real, built gateway (dist/) and talk to it through the SDK Client. */
 
@@ -170,4 +171,22 @@ export function textOf(result: unknown): string {
 
 export function structured<T = Record<string, unknown>>(result: unknown): T {
   return (result as CallToolResult).structuredContent as T;
+}
+
+/** Waits until the gateway serves every one of `names` (backends connect in the background). */
+export async function waitForTools(client: Client, names: string[], timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const served = new Set((await client.listTools()).tools.map((t) => t.name));
+      return names.every((n) => served.has(n));
+    },
+    { timeoutMs, message: `the gateway serves ${names.join(', ')}` },
+  );
+}
+
+/** Waits for the gateway to log that it watches `target`, so an edit made afterwards cannot be missed. */
+export async function waitUntilWatching(gw: StdioGateway, target: string): Promise<void> {
+  await waitFor(() => gw.stderr().includes(`watching ${target} for changes`), {
+    message: `the gateway watches ${target}`,
+  });
 }
