@@ -194,9 +194,9 @@ describe('mcp-gateway run and graph', () => {
       sum: 4,
     });
     expect(result.stderr).toMatch(/^→ hello {2}started alpha\.echo$/m);
-    expect(result.stderr).toMatch(/^✓ hello {2}done in \d+ ms$/m);
-    expect(result.stderr).toMatch(/^✓ sum {4}done in \d+ ms$/m);
-    expect(result.stderr).toMatch(/^pipeline 'greet' succeeded in \d+ ms$/m);
+    expect(result.stderr).toMatch(/^✓ hello {2}done in (?:\d+ ms|\d+\.\d+ s)$/m);
+    expect(result.stderr).toMatch(/^✓ sum {4}done in (?:\d+ ms|\d+\.\d+ s)$/m);
+    expect(result.stderr).toMatch(/^pipeline 'greet' succeeded in (?:\d+ ms|\d+\.\d+ s)$/m);
   });
 
   it('--json prints the whole run result; --inputs-json gives the inputs as one object', async () => {
@@ -227,7 +227,7 @@ describe('mcp-gateway run and graph', () => {
     const result = await runCli(['run', 'fails.yaml', '--config', config], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^✗ first {3}failed after \d+ ms: nope$/m);
+    expect(result.stderr).toMatch(/^✗ first {3}failed after (?:\d+ ms|\d+\.\d+ s): nope$/m);
     expect(result.stderr).toMatch(/^- second {2}skipped: step 'first' failed$/m);
     expect(result.stderr).toContain("pipeline 'fails' failed in");
   });
