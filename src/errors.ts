@@ -16,7 +16,10 @@ export type GatewayErrorCode =
   | 'BACKEND_CANCELLED'
   | 'TOOL_UNKNOWN'
   | 'PARAMS_INVALID'
+  /** register_server over HTTP asked for something the config does not allow (command, args, env, cwd, url host). */
   | 'REGISTER_REFUSED'
+  /** register_server would exceed limits.max_runtime_backends. */
+  | 'REGISTER_LIMIT'
   | 'PIPELINE_INVALID'
   | 'PIPELINE_UNKNOWN'
   | 'PIPELINE_FAILED'

@@ -13,9 +13,20 @@ export {
 } from './duration.js';
 export { type Env, expandString } from './expand.js';
 export { serverConfigFromInput } from './input.js';
+export {
+  type AddressClass,
+  classifyAddress,
+  formatIp,
+  type IpAddress,
+  type IpRange,
+  parseIp,
+  parseRange,
+  rangeContains,
+} from './ip-range.js';
 export { configError, formatIssue, loadConfigFile, parseConfigText } from './load.js';
 export { RESERVED_SERVER_NAMES, SERVER_NAME_MAX, TOOL_SEPARATOR, validateServerName } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
+export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';
 export { MAX_ALIAS_COUNT } from './source.js';

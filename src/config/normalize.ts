@@ -10,12 +10,15 @@ import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
+import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import {
   DEFAULT_HTTP_PORT,
+  DEFAULT_MAX_RUNTIME_BACKENDS,
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
   type HttpSettings,
+  type Limits,
   type ServerConfig,
   type ServerSource,
   type ToolGroups,
@@ -70,7 +73,7 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http'];
+const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits'];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -232,12 +235,21 @@ export function normalizeGateway(
   const serversKey = has(root, 'servers') ? 'servers' : 'mcpServers';
   const tools = isData(root.tools) ? root.tools : {};
   const http = isData(root.http) ? root.http : {};
+  const limits = isData(root.limits) ? root.limits : {};
   const pipelines = nonEmpty(root.pipelines) ?? DEFAULT_PIPELINES_DIR;
   return {
     ...(ctx.file ? { file: ctx.file } : {}),
     baseDir: ctx.baseDir,
     defaultTimeoutMs: timeoutValue(root.timeout, ['timeout'], problems) ?? DEFAULT_TIMEOUT_MS,
-    http: httpSettings(http, ctx.env),
+    http: httpSettings(http, ctx, problems),
+    limits: {
+      maxRuntimeBackends:
+        typeof limits.max_runtime_backends === 'number' &&
+        Number.isInteger(limits.max_runtime_backends) &&
+        limits.max_runtime_backends >= 0
+          ? limits.max_runtime_backends
+          : DEFAULT_MAX_RUNTIME_BACKENDS,
+    } satisfies Limits,
     tools: {
       meta: tools.meta !== false,
       backends: tools.backends !== false,
@@ -248,8 +260,8 @@ export function normalizeGateway(
   };
 }
 
-function httpSettings(http: Data, env: Env): HttpSettings {
-  const token = nonEmpty(http.token) ?? nonEmpty(env[TOKEN_ENV]);
+function httpSettings(http: Data, ctx: { baseDir: string; env: Env }, problems: Problem[]): HttpSettings {
+  const token = nonEmpty(http.token) ?? nonEmpty(ctx.env[TOKEN_ENV]);
   if (token) secrets.add(token, '<http token>');
   const strings = (v: unknown) =>
     Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
@@ -258,7 +270,8 @@ function httpSettings(http: Data, env: Env): HttpSettings {
     port: typeof http.port === 'number' && Number.isInteger(http.port) ? http.port : DEFAULT_HTTP_PORT,
     ...(token ? { token } : {}),
     allowedHosts: strings(http.allowed_hosts),
-    allowCommands: strings(http.allow_commands),
+    allowCommands: commandAllowList(http.allow_commands, ['http', 'allow_commands'], ctx.baseDir, problems),
+    allowUrlHosts: urlHostAllowList(http.allow_url_hosts, ['http', 'allow_url_hosts'], problems),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { IpRange } from './ip-range.js';
+
 /** Where a backend definition came from; config reloads only touch their own. */
 export type ServerSource =
   | { kind: 'config'; file: string }
@@ -47,9 +49,42 @@ export interface HttpSettings {
   token?: string;
   /** Extra Host header values accepted besides localhost/127.0.0.1/[::1] and the bind host. */
   allowedHosts: string[];
-  /** Commands `register_server` may start when called over HTTP (basename or absolute path). */
-  allowCommands: string[];
+  /** What `register_server` may start when called over HTTP: command, argument patterns, env, cwd. */
+  allowCommands: CommandAllowEntry[];
+  /** Hosts and ranges a `url` backend registered over HTTP may reach beyond the public internet. */
+  allowUrlHosts: UrlHostAllowEntry[];
 }
+
+/**
+ * One `http.allow_commands` entry. A bare string in the file is `{command}` with no arguments, env
+ * or cwd: allowing a command with any arguments would allow `node -e <anything>`.
+ */
+export interface CommandAllowEntry {
+  /** A bare name (matched as written, never looked up on PATH) or a normalized absolute path. */
+  command: string;
+  /**
+   * One glob per argument position (`*` and `?` stop at `/`, `**` crosses it); a last `...` allows
+   * any further arguments. Empty: no arguments.
+   */
+  args: string[];
+  /** Environment variable names (globs) the caller may set; others are refused. */
+  env: string[];
+  /** Absolute working directories the caller may choose; others are refused. */
+  cwd: string[];
+}
+
+/** An `http.allow_url_hosts` entry: a host name (`*.` for its subdomains) or an address range. */
+export type UrlHostAllowEntry =
+  | { kind: 'name'; text: string; name: string; port?: number }
+  | { kind: 'range'; text: string; range: IpRange; port?: number };
+
+/** Bounds on what callers can make the gateway hold. */
+export interface Limits {
+  /** Backends added by register_server that may exist at once. */
+  maxRuntimeBackends: number;
+}
+
+export const DEFAULT_MAX_RUNTIME_BACKENDS = 32;
 
 export interface GatewayConfig {
   /** Absolute path of the file this came from, if any. */
@@ -58,6 +93,7 @@ export interface GatewayConfig {
   baseDir: string;
   defaultTimeoutMs: number;
   http: HttpSettings;
+  limits: Limits;
   tools: ToolGroups;
   /** Absolute path of the pipelines folder. */
   pipelinesDir: string;

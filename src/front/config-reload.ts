@@ -28,6 +28,8 @@ export interface SettingsChange {
   toolGroups: boolean;
   defaultTimeout: boolean;
   allowCommands: boolean;
+  allowUrlHosts: boolean;
+  maxRuntimeBackends: boolean;
   /** The pipelines folder moved: it is watched and loaded from its new place. */
   pipelines: boolean;
   /** Settings that changed in the file but keep their old value until a restart, by config key. */
@@ -91,8 +93,13 @@ export class ConfigReloader {
     const settings = compareSettings(current, next);
     const applied: GatewayConfig = {
       ...next,
-      // Bound when the gateway started; they keep their value until a restart.
-      http: { ...current.http, allowCommands: next.http.allowCommands },
+      // Bound when the gateway started; they keep their value until a restart. The register_server
+      // policy is read on each call, so it applies from the next one.
+      http: {
+        ...current.http,
+        allowCommands: next.http.allowCommands,
+        allowUrlHosts: next.http.allowUrlHosts,
+      },
     };
     this.options.apply(applied);
     if (settings.defaultTimeout) this.options.registry.setDefaultTimeout(next.defaultTimeoutMs);
@@ -140,6 +147,8 @@ export class ConfigReloader {
       settings.toolGroups ? 'tool groups changed' : '',
       settings.defaultTimeout ? 'default timeout changed' : '',
       settings.allowCommands ? 'http.allow_commands changed' : '',
+      settings.allowUrlHosts ? 'http.allow_url_hosts changed' : '',
+      settings.maxRuntimeBackends ? 'limits.max_runtime_backends changed' : '',
       settings.pipelines ? 'pipelines folder changed' : '',
     ].filter(Boolean);
     const unchanged = plan.unchanged.length ? `; ${plan.unchanged.length} server(s) unchanged` : '';
@@ -163,7 +172,9 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
   return {
     toolGroups: t.meta !== u.meta || t.backends !== u.backends || t.pipelines !== u.pipelines,
     defaultTimeout: before.defaultTimeoutMs !== after.defaultTimeoutMs,
-    allowCommands: !sameList(a.allowCommands, b.allowCommands),
+    allowCommands: !sameJson(a.allowCommands, b.allowCommands),
+    allowUrlHosts: !sameJson(a.allowUrlHosts, b.allowUrlHosts),
+    maxRuntimeBackends: before.limits.maxRuntimeBackends !== after.limits.maxRuntimeBackends,
     pipelines: before.pipelinesDir !== after.pipelinesDir,
     restartNeeded,
   };
@@ -171,6 +182,12 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Parsed allow-list entries are plain data; an IP range holds bigints, which JSON cannot show. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const text = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return text(a) === text(b);
 }
 
 function names(servers: readonly { name: string }[]): string {

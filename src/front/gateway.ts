@@ -101,8 +101,9 @@ export class Gateway {
 
   /**
    * Reads the config file again and applies what changed: backends added, restarted or removed
-   * (runtime and --auto-register ones untouched), tool groups, default timeout, allow_commands. An
-   * invalid file changes nothing; its problems are logged and kept in `configStatus()`.
+   * (runtime and --auto-register ones untouched), tool groups, default timeout, the register_server
+   * policy (allow_commands, allow_url_hosts, limits.max_runtime_backends). An invalid file changes
+   * nothing; its problems are logged and kept in `configStatus()`.
    */
   reloadConfig(): Promise<ReloadResult | undefined> {
     return this.reloader.reload();

@@ -1,9 +1,9 @@
-import path from 'node:path';
 import type { BackendRegistry } from '../backends/index.js';
 import type { BackendInfo } from '../backends/types.js';
 import type { GatewayConfig } from '../config/index.js';
 import { parseDuration, serverConfigFromInput } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
+import { checkHttpRegistration, checkRuntimeCount } from './register-policy.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import { jsonResult } from './served-tool.js';
 import { readParams, requireString } from './tool-args.js';
@@ -33,7 +33,8 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       title: 'Register an MCP server',
       description:
         'Add a backend MCP server at runtime: a local program (command + args, spoken to over stdio) or a ' +
-        'Streamable HTTP url. Answers with its status and tools once it has connected.',
+        'Streamable HTTP url. Answers with its status and tools once it has connected. Over HTTP only ' +
+        'what the gateway config allows (http.allow_commands, http.allow_url_hosts) is accepted.',
       inputSchema: {
         type: 'object',
         properties: {
@@ -57,9 +58,12 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       const config = deps.config();
       const input = { ...args, name: requireString(args, 'name', 'register_server') };
       const serverConfig = serverConfigFromInput(input, { kind: 'runtime' }, config.baseDir);
-      if (serverConfig.transport === 'stdio' && ctx.transport === 'http') {
-        assertCommandAllowed(serverConfig.command, config.http.allowCommands);
-      }
+      // Over HTTP the caller is not necessarily this machine's user: only what the config allows.
+      if (ctx.transport === 'http') await checkHttpRegistration(input, serverConfig, config.http);
+      // Counted right before adding, with no await in between, so concurrent calls cannot overshoot;
+      // the limit is read again in case a reload changed it during the DNS lookup above.
+      const runtime = deps.registry.list().filter((info) => info.source.kind === 'runtime').length;
+      checkRuntimeCount(runtime, deps.config().limits.maxRuntimeBackends);
       const backend = deps.registry.add(serverConfig);
       await backend.whenSettled(Math.max(serverConfig.timeoutMs ?? 0, REGISTER_WAIT_MS));
       const info = backend.info();
@@ -78,28 +82,6 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       return jsonResult({ server: publicInfo(info), tools: backend.toolDefinitions() });
     },
   };
-}
-
-/**
- * Over HTTP anyone holding the token could otherwise start any program on this machine, so a
- * command must be allow-listed: a bare name matches the same bare name, a path matches exactly.
- */
-function assertCommandAllowed(command: string, allowList: readonly string[]): void {
-  const allowed = allowList.some((entry) =>
-    entry.includes('/') || entry.includes(path.sep)
-      ? path.resolve(entry) === path.resolve(command)
-      : entry === command,
-  );
-  if (!allowed) {
-    const hint = allowList.length
-      ? `allowed: ${allowList.join(', ')}`
-      : 'no commands are allowed (http.allow_commands in the config is empty)';
-    throw new GatewayError(
-      'REGISTER_REFUSED',
-      `register_server: starting '${command}' over HTTP is refused; ${hint}. Register a url instead, or add the command to http.allow_commands.`,
-      { command },
-    );
-  }
 }
 
 function removeServer(deps: MetaToolDeps): ServedTool {

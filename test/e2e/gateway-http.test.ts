@@ -61,7 +61,12 @@ describe('gateway over Streamable HTTP', () => {
 
   beforeAll(async () => {
     const config = writeConfig(
-      ['http:', `  allow_commands: [${JSON.stringify(NODE)}]`, 'servers:', testbedServer('alpha')].join('\n'),
+      [
+        'http:',
+        `  allow_commands: [{ command: ${JSON.stringify(NODE)}, args: [${JSON.stringify(TESTBED)}, --name, "*"] }]`,
+        'servers:',
+        testbedServer('alpha'),
+      ].join('\n'),
     );
     gw = await startHttpGateway(['--config', config], { env: { MCP_GATEWAY_TOKEN: TOKEN } });
   });

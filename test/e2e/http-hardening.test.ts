@@ -296,7 +296,7 @@ describe('HTTP session bounds (front in process, small limits)', () => {
 
   async function start(sessionIdleMs: number, maxSessions: number): Promise<string> {
     front = await startHttpFront({
-      settings: { host: '127.0.0.1', port: 0, allowedHosts: [], allowCommands: [] },
+      settings: { host: '127.0.0.1', port: 0, allowedHosts: [], allowCommands: [], allowUrlHosts: [] },
       createSession: session,
       logger: silentLogger,
       sessionIdleMs,

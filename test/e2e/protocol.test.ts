@@ -41,7 +41,8 @@ const CONFIG = writeConfig(
     '    timeout: 20s',
     testbedServer('testbed'),
     'http:',
-    `  allow_commands: [${JSON.stringify(NODE)}]`,
+    // Over HTTP register_server may start node with server-everything's stdio mode only.
+    `  allow_commands: [{ command: ${JSON.stringify(NODE)}, args: ${JSON.stringify([EVERYTHING, 'stdio'])} }]`,
   ].join('\n'),
 );
 

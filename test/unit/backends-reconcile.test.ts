@@ -114,14 +114,17 @@ describe('compareSettings', () => {
       toolGroups: false,
       defaultTimeout: false,
       allowCommands: false,
+      allowUrlHosts: false,
+      maxRuntimeBackends: false,
       pipelines: false,
       restartNeeded: [],
     });
   });
 
-  it('applies tool groups, the default timeout, allow_commands and pipelines live; the rest needs a restart', () => {
+  it('applies tool groups, the default timeout, the register_server policy and pipelines live; the rest needs a restart', () => {
     const after: GatewayConfig = {
       ...before,
+      limits: { maxRuntimeBackends: 1 },
       defaultTimeoutMs: before.defaultTimeoutMs + 1,
       tools: { ...before.tools, backends: !before.tools.backends },
       pipelinesDir: '/elsewhere',
@@ -131,7 +134,10 @@ describe('compareSettings', () => {
         port: before.http.port + 1,
         token: 'secret-value',
         allowedHosts: ['gw.internal'],
-        allowCommands: ['npx'],
+        allowCommands: [{ command: 'npx', args: [], env: [], cwd: [] }],
+        allowUrlHosts: [
+          { kind: 'range', text: '10.0.0.0/8', range: { family: 4, base: 10n << 24n, prefix: 8 } },
+        ],
       },
     };
     const change = compareSettings(before, after);
@@ -139,6 +145,8 @@ describe('compareSettings', () => {
       toolGroups: true,
       defaultTimeout: true,
       allowCommands: true,
+      allowUrlHosts: true,
+      maxRuntimeBackends: true,
       pipelines: true,
       restartNeeded: ['http.host', 'http.port', 'http.token', 'http.allowed_hosts'],
     });

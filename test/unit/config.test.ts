@@ -48,8 +48,29 @@ describe('a valid config', () => {
           host: '0.0.0.0',
           port: 9000,
           allowedHosts: ['gateway.local'],
-          allowCommands: ['node', '/usr/bin/python3'],
+          allowCommands: [
+            { command: 'node', args: [], env: [], cwd: [] },
+            { command: '/usr/bin/python3', args: [], env: [], cwd: [] },
+            {
+              command: 'node',
+              args: ['dist/servers/*.js', '--db-path', '**', '...'],
+              env: ['LOG_*'],
+              cwd: [fixtures.replace(/\/$/, ''), '/srv/mcp'],
+            },
+          ],
+          allowUrlHosts: [
+            { kind: 'name', text: 'mcp.internal', name: 'mcp.internal' },
+            { kind: 'name', text: '*.corp.example:8443', name: '*.corp.example', port: 8443 },
+            { kind: 'range', text: '10.0.0.0/8', range: { family: 4, base: 10n << 24n, prefix: 8 } },
+            {
+              kind: 'range',
+              text: '127.0.0.1:9000',
+              range: { family: 4, base: 0x7f000001n, prefix: 32 },
+              port: 9000,
+            },
+          ],
         },
+        limits: { maxRuntimeBackends: 5 },
         tools: { meta: true, backends: false, pipelines: true },
         pipelinesDir: join(fixtures, 'my-pipelines'),
         servers: [
@@ -112,7 +133,8 @@ describe('a valid config', () => {
     expect(defaultConfig('/srv/gw', {})).toEqual({
       baseDir: '/srv/gw',
       defaultTimeoutMs: 10_000,
-      http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [] },
+      http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [], allowUrlHosts: [] },
+      limits: { maxRuntimeBackends: 32 },
       tools: { meta: true, backends: true, pipelines: true },
       pipelinesDir: '/srv/gw/pipelines',
       servers: [],
