@@ -3,7 +3,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { backendToolName, unsafeToolName } from './naming.js';
+import { backendToolName, NAMESPACE_SEPARATOR, unsafeToolName } from './naming.js';
 import type { ServedTool } from './served-tool.js';
 
 /** A source of tools that can change while the gateway runs (pipelines, for one). */
@@ -57,6 +57,51 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
 
   get(name: string): ServedTool | undefined {
     return this.build().byName.get(name);
+  }
+
+  /**
+   * The tool called `name`, waiting when it is `<server>__<tool>` of a backend still connecting (at
+   * start, or restarting before it listed its tools): a client that calls a tool it knows right after
+   * the gateway started gets the call, not "Unknown tool". Waits at most the backend's timeout (which
+   * also bounds its connecting), or until `signal` aborts.
+   */
+  async resolve(name: string, signal?: AbortSignal): Promise<ServedTool | undefined> {
+    const found = this.get(name);
+    if (found) return found;
+    const backend = this.pendingBackend(name);
+    if (!backend || signal?.aborted) return undefined;
+    let onAbort = () => {};
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([backend.whenSettled(backend.timeoutMs), aborted]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return this.get(name);
+  }
+
+  /** Why `name` is not served when its prefix names a backend that serves no tools now, else undefined. */
+  missingReason(name: string): string | undefined {
+    const server = this.serverOf(name);
+    const backend = server === undefined ? undefined : this.options.registry.get(server);
+    if (!backend || backend.servesTools()) return undefined;
+    return `server '${backend.name}' is ${backend.status}`;
+  }
+
+  /** The backend named by `name`'s prefix, when it is still connecting and so may yet serve it. */
+  private pendingBackend(name: string) {
+    if (!this.options.groups().backends) return undefined;
+    const server = this.serverOf(name);
+    const backend = server === undefined ? undefined : this.options.registry.get(server);
+    return backend?.status === 'connecting' ? backend : undefined;
+  }
+
+  private serverOf(name: string): string | undefined {
+    const at = name.indexOf(NAMESPACE_SEPARATOR);
+    return at > 0 ? name.slice(0, at) : undefined;
   }
 
   close(): void {
