@@ -294,7 +294,7 @@ export class Backend {
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
-      return await conn.client.request(
+      const result = await conn.client.request(
         {
           method: 'tools/call',
           params: { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
@@ -303,6 +303,9 @@ export class Backend {
         // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
         { signal: call.controller.signal, timeout },
       );
+      // It answered: this process ran and served, so its death would not count toward a crash loop.
+      if (conn === this.conn) this.restarts.served();
+      return result;
     } catch (err) {
       throw await this.callError(err, { call, conn, limit, timeout, signal });
     } finally {
@@ -398,7 +401,7 @@ export class Backend {
       const reason = await this.describeFailure(err, phase, conn);
       if (this.closedBy) return;
       this.lastErrorValue = reason;
-      const decision = this.restarts.startFailed();
+      const decision = this.restarts.startFailed(this.timeoutMs);
       if (decision.failFast) this.fail();
       this.log.warn(`failed to start: ${reason}; ${describeRetry(decision)}`);
       if (conn) await this.closeConnection(conn);
@@ -537,7 +540,7 @@ export class Backend {
     if (conn !== this.conn || conn.closing || !conn.established || this.closedBy) return;
     // A ready backend went away: calls wait for the reconnect and the tools stay listed, unless it is
     // crash-looping (then it is failed and calls fail fast).
-    const decision = this.restarts.ended();
+    const decision = this.restarts.ended(this.timeoutMs);
     if (decision.failFast) this.fail();
     else this.setStatus('connecting');
     void conn.endReason.then(async (reason) => {

@@ -5,8 +5,8 @@ export interface BackoffPolicy {
   /** The delay doubles per failure in a row up to this cap. */
   maxMs: number;
   /**
-   * A process that stayed ready this long ran and served: its exit is not a failure, it resets the
-   * backoff and the restart follows after `restartMs`. One that dies sooner counts as a failure.
+   * A process that stayed ready this long (or answered a call) ran and served: its exit is not a
+   * failure and resets the backoff. One that dies sooner, having answered nothing, counts as a failure.
    */
   stableMs: number;
 }

@@ -62,10 +62,9 @@ export function createFrontServer(options: FrontServerOptions): Server {
     const { name } = request.params;
     const tool = await table.resolve(name, extra.signal);
     if (!tool) {
-      const why = table.missingReason(name);
       throw new McpError(
         ErrorCode.InvalidParams,
-        `Unknown tool: ${name}${why ? ` (${why})` : ''}. tools/list shows the tools served.`,
+        `Unknown tool: ${name}. tools/list shows the tools served.`,
       );
     }
     const progressToken = request.params._meta?.progressToken;

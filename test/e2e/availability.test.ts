@@ -80,6 +80,19 @@ describe('availability: the first call after start', () => {
     expect(result.structuredContent).toEqual({ server: 'slow', args: { first: true } });
   }, 40_000);
 
+  it('a call to <server>__<tool> of a configured backend that cannot start says why, not "Unknown tool"', async () => {
+    const config = writeConfig(
+      ['startup_grace: 0s', 'servers:', testbedServer('broken', ['--exit-on-start', '3'])].join('\n'),
+    );
+    gw = await startStdioGateway(['--config', config]);
+    const result = await gw.client.callTool({ name: 'broken__echo', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(errorCode(result)).toBe('BACKEND_UNAVAILABLE');
+    expect(textOf(result)).toMatch(
+      /server 'broken' is not available for 'echo' \(status failed\): exited with code 3/,
+    );
+  }, 40_000);
+
   it('the first tools/list includes a backend that is ready within the startup grace', async () => {
     const config = writeConfig(
       [

@@ -44,6 +44,7 @@ describe('a valid config', () => {
         file,
         baseDir: fixtures.replace(/\/$/, ''),
         defaultTimeoutMs: 12_000,
+        startupGraceMs: 3_000,
         http: {
           host: '0.0.0.0',
           port: 9000,
@@ -62,6 +63,7 @@ describe('a valid config', () => {
             cwd: resolve(fixtures, '../..'),
             description: 'US weather from the National Weather Service',
             timeoutMs: 15_000,
+            retryOnCrash: { 'get_*': true, set_alert: false },
             enabled: true,
             source,
           },
@@ -81,6 +83,7 @@ describe('a valid config', () => {
             url: 'https://example.com/mcp',
             headers: { Authorization: 'Bearer tok-123' },
             timeoutMs: 2_500,
+            retryOnCrash: false,
             enabled: true,
             source,
           },
@@ -112,6 +115,7 @@ describe('a valid config', () => {
     expect(defaultConfig('/srv/gw', {})).toEqual({
       baseDir: '/srv/gw',
       defaultTimeoutMs: 10_000,
+      startupGraceMs: 2_000,
       http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [] },
       tools: { meta: true, backends: true, pipelines: true },
       pipelinesDir: '/srv/gw/pipelines',
