@@ -199,6 +199,21 @@ describe('a valid config', () => {
 });
 
 describe('an invalid config', () => {
+  it('says what startup_grace and retry_on_crash take', () => {
+    const text = lines(
+      'startup_grace: soon',
+      'servers:',
+      '  a: { command: x, retry_on_crash: maybe }',
+      '  b: { command: x, retry_on_crash: { read: "yes" } }',
+    );
+    expect(errors(parse(text))).toEqual([
+      'gateway.yaml:1:16: startup_grace: expected a duration like "10s", "500ms" or a number of milliseconds',
+      'gateway.yaml:3:36: servers.a.retry_on_crash: expected true, false, or a mapping of tool names to true or false',
+      'gateway.yaml:4:44: servers.b.retry_on_crash.read: expected true or false',
+    ]);
+    expect(config(parse('startup_grace: 0\n')).startupGraceMs).toBe(0);
+  });
+
   it('points at an unknown key and suggests the known one', async () => {
     const file = fixture('unknown-key.yaml');
     expect(errors(await loadConfigFile(file, {}))).toEqual([
