@@ -21,7 +21,6 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import {
   describeError,
   describeExit,
@@ -30,6 +29,8 @@ import {
   type ExitInfo,
 } from './describe.js';
 import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES, RequesterStack } from './passthrough.js';
+import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
+import { retriesOnCrash } from './retry.js';
 import { StderrTail } from './stderr-tail.js';
 import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
 
@@ -38,7 +39,7 @@ export interface BackendContext {
   defaultTimeoutMs: number;
   logger: Logger;
   clientInfo: Implementation;
-  backoff: BackoffPolicy;
+  backoff: RestartPolicy;
   onStatus(backend: Backend, status: BackendStatus): void;
   onToolsChanged(backend: Backend): void;
   /** Resource, prompt and log notifications of the live connection. */
@@ -95,9 +96,12 @@ const PING_TIMEOUT_MS = 5_000;
  * One backend MCP server: connects in the background, keeps its tools, calls them, and reconnects with
  * backoff when the connection ends. Created and owned by BackendRegistry.
  *
- * Status: `connecting` during the first attempt and after a ready backend's connection ended (calls
- * wait for it); `ready`; `failed` once an attempt failed, and it stays `failed` while retrying with
- * backoff until an attempt succeeds (calls fail fast meanwhile); `closed` after remove/close.
+ * Status: `connecting` during the first attempt and while restarting after a ready backend's
+ * connection ended (calls wait for it, within their timeout; its tools stay listed); `ready`; `failed`
+ * when it cannot start — its first attempt failed, or it is in a crash loop (see restart-policy.ts) —
+ * and it stays `failed` while retrying with backoff until an attempt succeeds (calls fail fast
+ * meanwhile); `closed` after remove/close. A call in flight when the process dies is retried once on
+ * the restarted process when the tool is safe to repeat (see retry.ts).
  */
 export class Backend {
   readonly name: string;
@@ -107,11 +111,10 @@ export class Backend {
   private lastErrorValue: string | undefined;
   private restartCount = 0;
   private attempts = 0;
-  /** Failed attempts and crashes since it was last stable; drives the backoff. Reset after `stableMs` up. */
-  private failures = 0;
+  /** Failed starts and early deaths in a row: drives the backoff and the crash-loop verdict. */
+  private readonly restarts: RestartTracker;
   private conn: Connection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private stableTimer: NodeJS.Timeout | undefined;
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
   private readonly calls = new Set<InFlightCall>();
@@ -134,6 +137,7 @@ export class Backend {
     this.name = config.name;
     this.config = config;
     this.log = context.logger.child(config.name);
+    this.restarts = new RestartTracker(context.backoff);
   }
 
   get status(): BackendStatus {
@@ -207,11 +211,32 @@ export class Backend {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.active++;
+    const started = Date.now();
     try {
-      return await this.runCall(tool, args, options);
+      try {
+        return await this.runCall(tool, args, options);
+      } catch (err) {
+        const left = (options.timeoutMs ?? this.timeoutMs) - (Date.now() - started);
+        if (!this.retryAfterCrash(tool, err, options.signal, left)) throw err;
+        this.log.info(`retrying ${tool} on the restarted process: it was in flight when the process died`);
+        return await this.runCall(tool, args, { ...options, timeoutMs: left });
+      }
     } finally {
       if (--this.active === 0) for (const done of [...this.idleWaiters]) done();
     }
+  }
+
+  /** Whether a call that failed with `err` is sent once more, to the restarted process. */
+  private retryAfterCrash(
+    tool: string,
+    err: unknown,
+    signal: AbortSignal | undefined,
+    left: number,
+  ): boolean {
+    if (!(err instanceof GatewayError) || err.code !== 'BACKEND_EXITED') return false;
+    if (this.closedBy || signal?.aborted || left <= 0) return false;
+    const definition = this.toolCache.find((t) => t.name === tool);
+    return retriesOnCrash(tool, definition, this.config.retryOnCrash);
   }
 
   /**
@@ -269,7 +294,7 @@ export class Backend {
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
-      return await conn.client.request(
+      const result = await conn.client.request(
         {
           method: 'tools/call',
           params: { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
@@ -278,6 +303,9 @@ export class Backend {
         // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
         { signal: call.controller.signal, timeout },
       );
+      // It answered: this process ran and served, so its death would not count toward a crash loop.
+      if (conn === this.conn) this.restarts.served();
+      return result;
     } catch (err) {
       throw await this.callError(err, { call, conn, limit, timeout, signal });
     } finally {
@@ -319,7 +347,6 @@ export class Backend {
     if (this.closing) return this.closing;
     this.closedBy = kind;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.stableTimer);
     for (const call of this.calls) {
       const what =
         kind === 'removed'
@@ -365,27 +392,29 @@ export class Backend {
       if (this.closedBy || this.conn !== conn) return;
       conn.established = true;
       this.toolCache = tools;
+      this.restarts.ready();
       this.setStatus('ready');
       this.log.info(`ready with ${tools.length} tools${conn.pid ? ` (pid ${conn.pid})` : ''}`);
       this.context.onToolsChanged(this);
-      this.stableTimer = setTimeout(() => {
-        this.failures = 0;
-      }, this.context.backoff.stableMs);
-      this.stableTimer.unref();
     } catch (err) {
       if (this.closedBy || (conn && this.conn !== conn)) return;
       const reason = await this.describeFailure(err, phase, conn);
       if (this.closedBy) return;
       this.lastErrorValue = reason;
-      const hadTools = this.toolCache.length > 0;
-      this.toolCache = [];
-      this.setStatus('failed');
-      if (hadTools) this.context.onToolsChanged(this);
-      const delay = backoffDelay(this.failures++, this.context.backoff);
-      this.log.warn(`failed to start: ${reason}; retrying in ${delay} ms`);
+      const decision = this.restarts.startFailed(this.timeoutMs);
+      if (decision.failFast) this.fail();
+      this.log.warn(`failed to start: ${reason}; ${describeRetry(decision)}`);
       if (conn) await this.closeConnection(conn);
-      this.scheduleRetry(delay);
+      this.scheduleRetry(decision.delayMs);
     }
+  }
+
+  /** Calls fail fast and the tools are withdrawn until an attempt succeeds. */
+  private fail(): void {
+    const hadTools = this.toolCache.length > 0;
+    this.toolCache = [];
+    this.setStatus('failed');
+    if (hadTools) this.context.onToolsChanged(this);
   }
 
   private scheduleRetry(delay: number): void {
@@ -509,15 +538,16 @@ export class Backend {
   private onClosed(conn: Connection): void {
     conn.markEnded();
     if (conn !== this.conn || conn.closing || !conn.established || this.closedBy) return;
-    // A ready backend went away: calls wait for the reconnect; the tools stay listed meanwhile.
-    clearTimeout(this.stableTimer);
-    this.setStatus('connecting');
-    const delay = backoffDelay(this.failures++, this.context.backoff);
+    // A ready backend went away: calls wait for the reconnect and the tools stay listed, unless it is
+    // crash-looping (then it is failed and calls fail fast).
+    const decision = this.restarts.ended(this.timeoutMs);
+    if (decision.failFast) this.fail();
+    else this.setStatus('connecting');
     void conn.endReason.then(async (reason) => {
       this.lastErrorValue = reason;
-      this.log.warn(`${reason}; reconnecting in ${delay} ms`);
+      this.log.warn(`${reason}; ${describeRetry(decision, 'reconnecting')}`);
       await this.closeConnection(conn);
-      this.scheduleRetry(delay);
+      this.scheduleRetry(decision.delayMs);
     });
   }
 
@@ -794,6 +824,12 @@ function connectedOrEnded(conn: Connection, connected: Promise<void>, ms: number
     }, ms + 1_000);
   });
   return Promise.race([connected, ended, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** `retrying in 250 ms (2 failures in a row)`, for the log. */
+function describeRetry(decision: RestartDecision, verb = 'retrying'): string {
+  const inARow = decision.failures > 0 ? ` (${decision.failures} failures in a row)` : '';
+  return `${verb} in ${decision.delayMs} ms${inARow}`;
 }
 
 function delay(ms: number): Promise<void> {

@@ -52,7 +52,11 @@ export function sameBackend(a: ServerConfig, b: ServerConfig): boolean {
 
 /** The settings a running backend was started with; a change in any of them means a restart. */
 function settings(server: ServerConfig): Record<string, unknown> {
-  const common = { description: server.description, timeoutMs: server.timeoutMs };
+  const common = {
+    description: server.description,
+    timeoutMs: server.timeoutMs,
+    retryOnCrash: server.retryOnCrash,
+  };
   if (server.transport === 'stdio') {
     const { command, args, env, cwd } = server;
     return { ...common, transport: 'stdio', command, args, env, cwd };

@@ -4,8 +4,8 @@ import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backend } from './backend.js';
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import { planReconcile, type ReconcilePlan } from './reconcile.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
 import type { BackendInfo, BackendToolEntry, CallOptions, RegistryEvents, ToolInvoker } from './types.js';
 
 export interface BackendRegistryOptions {
@@ -15,8 +15,8 @@ export interface BackendRegistryOptions {
   logger: Logger;
   /** How the gateway introduces itself to backends in `initialize`. */
   clientInfo?: Implementation;
-  /** Retry timing after a failed start or a crash; defaults to 250 ms doubling to 30 s. */
-  backoff?: Partial<BackoffPolicy>;
+  /** Restart timing and the crash-loop policy; see restart-policy.ts for the defaults. */
+  backoff?: Partial<RestartPolicy>;
 }
 
 /**
@@ -31,7 +31,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   private readonly replacing = new Map<string, Backend>();
   /** Taken off the list by a reload, finishing their calls before they close. */
   private readonly draining = new Set<Backend>();
-  private readonly options: Required<Omit<BackendRegistryOptions, 'backoff'>> & { backoff: BackoffPolicy };
+  private readonly options: Required<Omit<BackendRegistryOptions, 'backoff'>> & { backoff: RestartPolicy };
   private closed = false;
 
   constructor(options: BackendRegistryOptions) {
@@ -41,7 +41,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       defaultTimeoutMs: options.defaultTimeoutMs,
       logger: options.logger,
       clientInfo: options.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' },
-      backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      backoff: { ...DEFAULT_RESTART_POLICY, ...options.backoff },
     };
   }
 

@@ -3,6 +3,7 @@ import { Gateway } from '../front/index.js';
 import { createLogger } from '../log.js';
 import { parseOptions, parsePort, UsageError } from './args.js';
 import { resolveAutoRegister, resolveConfig } from './config.js';
+import { writeExitReport } from './exit-report.js';
 import { VERSION } from './version.js';
 
 const options = {
@@ -33,6 +34,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const shutdown = once(async (reason: string) => {
     logger.info(`shutting down (${reason})`);
     await gateway.close();
+    await writeExitReport(gateway);
     process.exit(0);
   });
   process.on('SIGINT', () => void shutdown('SIGINT'));

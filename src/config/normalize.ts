@@ -15,10 +15,12 @@ import { splitShellArgs } from './shell-split.js';
 import {
   DEFAULT_HTTP_PORT,
   DEFAULT_MAX_RUNTIME_BACKENDS,
+  DEFAULT_STARTUP_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
   type HttpSettings,
   type Limits,
+  type RetryOnCrash,
   type ServerConfig,
   type ServerSource,
   type ToolGroups,
@@ -63,6 +65,26 @@ export function timeoutValue(value: unknown, path: Segment[], problems: Problem[
     problems.push({ path, text: (err as Error).message });
   }
   return undefined;
+}
+
+/** A duration of zero or more; `undefined` when absent or invalid (then `problems` says why). */
+function durationValue(value: unknown, path: Segment[], problems: Problem[]): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    problems.push({ path, text: (err as Error).message });
+    return undefined;
+  }
+}
+
+/** `retry_on_crash`: a boolean, or a mapping of tool names (or `*` patterns) to booleans. */
+function retryOnCrashValue(value: unknown): RetryOnCrash | undefined {
+  if (typeof value === 'boolean') return value;
+  if (!isData(value)) return undefined;
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'),
+  );
 }
 
 /** The string entries of a mapping, each as an own property (a `__proto__` key stays a key, not a prototype). */
@@ -139,6 +161,7 @@ export function normalizeServer(
   }
 
   const timeoutMs = timeoutValue(raw.timeout, [...path, 'timeout'], problems);
+  const retryOnCrash = retryOnCrashValue(raw.retry_on_crash);
   let args: string[] = [];
   if (typeof raw.args === 'string') {
     try {
@@ -161,6 +184,7 @@ export function normalizeServer(
     name,
     ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(retryOnCrash !== undefined ? { retryOnCrash } : {}),
     enabled: raw.enabled !== false,
     source: ctx.source,
   };
@@ -241,6 +265,8 @@ export function normalizeGateway(
     ...(ctx.file ? { file: ctx.file } : {}),
     baseDir: ctx.baseDir,
     defaultTimeoutMs: timeoutValue(root.timeout, ['timeout'], problems) ?? DEFAULT_TIMEOUT_MS,
+    startupGraceMs:
+      durationValue(root.startup_grace, ['startup_grace'], problems) ?? DEFAULT_STARTUP_GRACE_MS,
     http: httpSettings(http, ctx, problems),
     limits: {
       maxRuntimeBackends:

@@ -6,11 +6,20 @@ export type ServerSource =
   | { kind: 'auto-register'; file: string }
   | { kind: 'runtime' };
 
+/**
+ * `retry_on_crash`: whether a call in flight when the backend's process died is retried once on the
+ * restarted process. A boolean for every tool of the server, or per tool name (a key may use `*`).
+ * Tools it does not name follow their annotations (readOnlyHint / idempotentHint).
+ */
+export type RetryOnCrash = boolean | Readonly<Record<string, boolean>>;
+
 interface ServerCommon {
   name: string;
   description?: string;
   /** Per-call timeout for this backend; falls back to the gateway default. */
   timeoutMs?: number;
+  /** Unset: the tools' annotations decide. */
+  retryOnCrash?: RetryOnCrash;
   enabled: boolean;
   source: ServerSource;
 }
@@ -92,6 +101,11 @@ export interface GatewayConfig {
   /** Folder relative paths resolve against. */
   baseDir: string;
   defaultTimeoutMs: number;
+  /**
+   * How long tools/list waits, counted from start, for configured backends still connecting, so that
+   * a client's first list includes those ready by then. 0 answers at once.
+   */
+  startupGraceMs: number;
   http: HttpSettings;
   limits: Limits;
   tools: ToolGroups;
@@ -101,6 +115,7 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STARTUP_GRACE_MS = 2_000;
 export const DEFAULT_HTTP_PORT = 8003;
 
 /**

@@ -13,6 +13,7 @@ import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
 import { createFrontServer } from './server.js';
+import { StartupGrace } from './startup-grace.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
 
 export interface GatewayOptions {
@@ -42,6 +43,8 @@ export class Gateway {
   private currentConfig: GatewayConfig;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly reloader: ConfigReloader;
+  /** Bounds how long an early tools/list waits for the backends started by `startBackends`. */
+  private startup = new StartupGrace([], 0);
   /** Watches the pipelines folder once `watchPipelines` is called; re-pointed when the folder moves. */
   private pipelineWatcher: FolderWatcher | undefined;
 
@@ -88,10 +91,8 @@ export class Gateway {
   /** Starts connecting every enabled backend in parallel; does not wait for any of them. */
   startBackends(): void {
     const servers = [...this.currentConfig.servers, ...(this.options.extraServers ?? [])];
-    for (const server of servers) {
-      if (!server.enabled) continue;
-      this.registry.add(server);
-    }
+    const started = servers.filter((s) => s.enabled).map((server) => this.registry.add(server));
+    this.startup = new StartupGrace(started, this.currentConfig.startupGraceMs);
   }
 
   /** Loads the pipelines folder and serves it; invalid files are listed by list_pipelines and logged. */
@@ -231,6 +232,7 @@ export class Gateway {
       version: this.options.version,
       logger: this.options.logger.child(transport),
       hub: this.hub,
+      ready: () => this.startup.wait(),
     });
   }
 }

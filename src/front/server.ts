@@ -24,6 +24,8 @@ export interface FrontServerOptions {
   logger: Logger;
   /** Resources, prompts, completions, logging and backend-to-client requests; tools only without it. */
   hub?: ProtocolHub;
+  /** Resolves when tools/list may answer: the startup grace (see startup-grace.ts) is over. */
+  ready?: () => Promise<void>;
 }
 
 const INSTRUCTIONS =
@@ -51,11 +53,14 @@ export function createFrontServer(options: FrontServerOptions): Server {
   );
   if (options.hub) serveProtocol(server, options.hub);
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: table.list() }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    await options.ready?.();
+    return { tools: table.list() };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name } = request.params;
-    const tool = table.get(name);
+    const tool = await table.resolve(name, extra.signal);
     if (!tool) {
       throw new McpError(
         ErrorCode.InvalidParams,

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { BackendRegistry } from '../backends/index.js';
+import type { Backend, BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { backendToolName, unsafeToolName } from './naming.js';
+import { backendToolName, NAMESPACE_SEPARATOR, unsafeToolName } from './naming.js';
 import type { ServedTool } from './served-tool.js';
 
 /** A source of tools that can change while the gateway runs (pipelines, for one). */
@@ -57,6 +57,54 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
 
   get(name: string): ServedTool | undefined {
     return this.build().byName.get(name);
+  }
+
+  /**
+   * The tool called `name`, waiting when it is `<server>__<tool>` of a backend still connecting (at
+   * start, or restarting before it listed its tools): a client that calls a tool it knows right after
+   * the gateway started gets the call, not "Unknown tool". Waits at most the backend's timeout (which
+   * also bounds its connecting), or until `signal` aborts. For a backend that is not ready then (it
+   * failed to start), the call goes to the backend anyway, which answers BACKEND_UNAVAILABLE with why:
+   * truer than "Unknown tool" for a server that is configured but down.
+   */
+  async resolve(name: string, signal?: AbortSignal): Promise<ServedTool | undefined> {
+    const found = this.get(name);
+    if (found) return found;
+    const backend = this.backendOf(name);
+    if (!backend || backend.status === 'ready') return undefined;
+    if (backend.status === 'connecting' && !signal?.aborted) await this.settled(backend, signal);
+    return this.get(name) ?? this.downTool(name, backend);
+  }
+
+  /** A call of `name` that the down backend answers with BACKEND_UNAVAILABLE (or serves, if it is back). */
+  private downTool(name: string, backend: Backend): ServedTool | undefined {
+    if (backend.status === 'ready' || backend.status === 'closed') return undefined;
+    const tool = name.slice(backend.name.length + NAMESPACE_SEPARATOR.length);
+    const registry = this.options.registry;
+    return {
+      definition: { name, inputSchema: { type: 'object' } },
+      call: (args, ctx) => registry.callTool(backend.name, tool, args, { signal: ctx.signal }),
+    };
+  }
+
+  private async settled(backend: Backend, signal: AbortSignal | undefined): Promise<void> {
+    let onAbort = () => {};
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([backend.whenSettled(backend.timeoutMs), aborted]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The backend named by `name`'s `<server>__` prefix, when backend tools are served. */
+  private backendOf(name: string): Backend | undefined {
+    if (!this.options.groups().backends) return undefined;
+    const at = name.indexOf(NAMESPACE_SEPARATOR);
+    return at > 0 ? this.options.registry.get(name.slice(0, at)) : undefined;
   }
 
   close(): void {

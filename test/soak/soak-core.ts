@@ -6,9 +6,12 @@
  *
  * Used by `npm run soak` (test/soak/soak.ts, 20,000 calls) and by test/e2e/soak-short.test.ts.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startStdioGateway, testbedServer, writeConfig } from '../helpers/gateway.js';
+import { childPids, EXIT_REPORT_ENV } from '../../src/cli/exit-report.js';
+import { startStdioGateway, tempDir, testbedServer, writeConfig } from '../helpers/gateway.js';
 import { rssKiB } from '../helpers/http-raw.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
@@ -28,8 +31,13 @@ export interface SoakOptions {
 export interface SoakReport {
   options: SoakOptions;
   ok: number;
-  /** Errors by code: the gateway's own codes, `PROTOCOL` for a JSON-RPC error, `MISMATCH` for a wrong answer. */
+  /**
+   * Errors by code: the gateway's own codes, `PROTOCOL <json-rpc code>` for a JSON-RPC error, `MISMATCH`
+   * for a wrong answer.
+   */
   errors: Record<string, number>;
+  /** The first message seen for each error code, to tell what they were. */
+  errorSamples: Record<string, string>;
   /** Calls the client gave up on: the gateway never answered them. Must be 0. */
   hung: number;
   kills: number;
@@ -43,7 +51,22 @@ export interface SoakReport {
   gatewayExited: boolean;
   /** Warnings on the gateway's stderr that point at leaks (MaxListenersExceeded and the like). */
   leakWarnings: string[];
+  /** Child processes of the gateway once every backend was back, before closing: one per backend. */
+  childrenBeforeClose?: number;
+  /** What the gateway itself found left over after closing (src/cli/exit-report.ts). */
+  exitReport?: ExitReport;
 }
+
+/** The gateway's own report after it closed, written to MCP_GATEWAY_EXIT_REPORT. */
+export interface ExitReport {
+  resources: string[];
+  registryListeners: Record<string, number>;
+  processListeners: Record<string, number>;
+  children: number[];
+}
+
+/** Listeners the gateway leaves on `process` by design: its SIGINT/SIGTERM handlers, Node's own. */
+const MAX_PROCESS_LISTENERS = 2;
 
 /** mulberry32: a small seeded generator, so a failing soak can be run again as it was. */
 function random(seed: number): () => number {
@@ -79,7 +102,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const config = writeConfig(
     [`timeout: ${options.timeoutMs}ms`, 'servers:', ...names.map((n) => testbedServer(n))].join('\n'),
   );
-  const gw = await startStdioGateway(['--config', config]);
+  const exitReportFile = path.join(tempDir('mcp-gateway-soak-'), 'exit-report.jsonl');
+  const gw = await startStdioGateway(['--config', config], { env: { [EXIT_REPORT_ENV]: exitReportFile } });
   const gatewayPid = gw.pid;
   const allPids = new Set<number>();
   const listServers = async (): Promise<ServerInfo[]> => {
@@ -96,6 +120,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     options,
     ok: 0,
     errors: {},
+    errorSamples: {},
     hung: 0,
     kills: 0,
     restarts: 0,
@@ -111,8 +136,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     report.rssKiB.peak = report.rssKiB.start;
     report.fds.start = await fdCount(gatewayPid);
   }
-  const countError = (code: string) => {
+  const countError = (code: string, message: string) => {
     report.errors[code] = (report.errors[code] ?? 0) + 1;
+    report.errorSamples[code] ??= message.slice(0, 300);
   };
 
   const started = Date.now();
@@ -174,20 +200,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           // The gateway must answer every call within its timeout; far beyond it, the call is hanging.
           timeout: options.timeoutMs + 15_000,
         })) as CallToolResult;
+        const text = JSON.stringify(result.content);
         if (result.isError) {
-          countError(
-            String((result.structuredContent as { code?: string } | undefined)?.code ?? 'TOOL_ERROR'),
-          );
+          const code = (result.structuredContent as { code?: string } | undefined)?.code;
+          countError(String(code ?? 'TOOL_ERROR'), text);
         } else {
           const expected = sleepy ? { slept: args.ms } : { server, args };
           if (JSON.stringify(result.structuredContent) === JSON.stringify(expected)) report.ok++;
-          else countError('MISMATCH');
+          else countError('MISMATCH', text);
         }
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         // -32001 is the SDK's own RequestTimeout: the client gave up waiting.
         if (code === -32001) report.hung++;
-        else countError('PROTOCOL');
+        else countError(`PROTOCOL ${String(code)}`, err instanceof Error ? err.message : String(err));
       } finally {
         done++;
         if (done === Math.floor(options.calls / 2) && gatewayPid) {
@@ -216,6 +242,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (gatewayPid) {
     report.rssKiB.end = await rssKiB(gatewayPid);
     report.fds.end = await fdCount(gatewayPid);
+    report.childrenBeforeClose = childPids(gatewayPid).length;
   }
 
   await gw.close();
@@ -226,6 +253,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   await waitFor(() => [...allPids].every((pid) => !isAlive(pid)), { timeoutMs: 15_000 }).catch(() => {});
   report.leakedPids = [...allPids].filter((pid) => isAlive(pid));
+  if (existsSync(exitReportFile)) {
+    report.exitReport = JSON.parse(readFileSync(exitReportFile, 'utf8').trim().split('\n').at(-1)!);
+  }
+  if (process.env.SOAK_GATEWAY_LOG) writeFileSync(process.env.SOAK_GATEWAY_LOG, gw.stderr());
   const stderrLines = gw.stderr().split('\n');
   stderrLines.forEach((line, i) => {
     if (!/MaxListenersExceeded|memory leak|EMFILE/i.test(line)) return;
@@ -245,8 +276,9 @@ export function formatReport(r: SoakReport): string {
     .join(', ');
   const rows: [string, string][] = [
     ['calls', `${r.options.calls} (${r.options.inFlight} in flight, ${r.options.backends} backends)`],
-    ['ok', String(r.ok)],
+    ['ok', `${r.ok} (${(successRate(r) * 100).toFixed(1)} % success)`],
     ['errors', errors || '0'],
+    ...Object.entries(r.errorSamples).map(([code, text]): [string, string] => [`  e.g. ${code}`, text]),
     ['hung', String(r.hung)],
     [
       'accounted',
@@ -264,6 +296,13 @@ export function formatReport(r: SoakReport): string {
     ],
     ['gateway open files', `start ${r.fds.start ?? 'n/a'}, end ${r.fds.end ?? 'n/a'}`],
     ['leaked processes', r.leakedPids.length ? r.leakedPids.join(', ') : 'none'],
+    ['children before close', `${r.childrenBeforeClose ?? 'n/a'} (${r.options.backends} backends)`],
+    [
+      'left after close',
+      r.exitReport
+        ? `handles [${r.exitReport.resources.join(', ')}], registry listeners ${JSON.stringify(r.exitReport.registryListeners)}, process listeners ${JSON.stringify(r.exitReport.processListeners)}, children [${r.exitReport.children.join(', ')}]`
+        : 'n/a (no exit report)',
+    ],
     ['gateway exited', String(r.gatewayExited)],
     ['leak warnings', r.leakWarnings.length ? r.leakWarnings.join(' | ') : 'none'],
   ];
@@ -271,9 +310,25 @@ export function formatReport(r: SoakReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
+/** Share of the calls that succeeded with the right answer, 0 to 1. */
+export function successRate(r: SoakReport): number {
+  return r.options.calls > 0 ? r.ok / r.options.calls : 0;
+}
+
+/**
+ * The success rate the long soak holds with its defaults (5 backends, 64 in flight, a SIGKILL every
+ * 200–1000 ms): calls wait for a restarting backend, so only calls in flight on a killed process fail.
+ */
+export const MIN_SUCCESS_RATE = 0.95;
+
 /** What must hold; each problem as a sentence, empty when the soak passed. */
-export function soakProblems(r: SoakReport): string[] {
+export function soakProblems(r: SoakReport, minSuccessRate = MIN_SUCCESS_RATE): string[] {
   const problems: string[] = [];
+  if (successRate(r) < minSuccessRate) {
+    problems.push(
+      `${(successRate(r) * 100).toFixed(1)} % of calls succeeded; at least ${minSuccessRate * 100} % must`,
+    );
+  }
   const accounted = r.ok + r.hung + Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (accounted !== r.options.calls) problems.push(`${accounted} of ${r.options.calls} calls accounted for`);
   if (r.hung > 0) problems.push(`${r.hung} calls hung`);
@@ -283,6 +338,27 @@ export function soakProblems(r: SoakReport): string[] {
   if (r.leakedPids.length > 0) problems.push(`processes left running: ${r.leakedPids.join(', ')}`);
   if (!r.gatewayExited) problems.push('the gateway did not exit');
   if (r.leakWarnings.length > 0) problems.push(`leak warnings: ${r.leakWarnings.join(' | ')}`);
+  if (r.childrenBeforeClose !== undefined && r.childrenBeforeClose !== r.options.backends) {
+    problems.push(
+      `the gateway had ${r.childrenBeforeClose} child processes for ${r.options.backends} backends`,
+    );
+  }
+  const left = r.exitReport;
+  if (!left) problems.push('the gateway wrote no exit report');
+  else {
+    // Its own stdin, stdout and stderr stay open until it exits; nothing else may.
+    const own = left.resources.filter((r) => r === 'PipeWrap' || r === 'TTYWrap');
+    const others = left.resources.filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap');
+    if (own.length > 3 || others.length > 0)
+      problems.push(`handles left after close: ${left.resources.join(', ')}`);
+    if (left.children.length > 0)
+      problems.push(`child processes left after close: ${left.children.join(', ')}`);
+    const registry = Object.values(left.registryListeners).reduce((a, b) => a + b, 0);
+    if (registry > 0) problems.push(`${registry} listeners left on the registry after close`);
+    for (const [event, count] of Object.entries(left.processListeners)) {
+      if (count > MAX_PROCESS_LISTENERS) problems.push(`${count} '${event}' listeners left on process`);
+    }
+  }
   const { start, half, end } = r.rssKiB;
   // V8 keeps the heap it grew under load, so RSS after a burst sits above the idle start for good; a
   // leak is growth that goes on. So: the second half of the calls must not grow RSS past the first

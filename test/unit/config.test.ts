@@ -44,6 +44,7 @@ describe('a valid config', () => {
         file,
         baseDir: fixtures.replace(/\/$/, ''),
         defaultTimeoutMs: 12_000,
+        startupGraceMs: 3_000,
         http: {
           host: '0.0.0.0',
           port: 9000,
@@ -83,6 +84,7 @@ describe('a valid config', () => {
             cwd: resolve(fixtures, '../..'),
             description: 'US weather from the National Weather Service',
             timeoutMs: 15_000,
+            retryOnCrash: { 'get_*': true, set_alert: false },
             enabled: true,
             source,
           },
@@ -102,6 +104,7 @@ describe('a valid config', () => {
             url: 'https://example.com/mcp',
             headers: { Authorization: 'Bearer tok-123' },
             timeoutMs: 2_500,
+            retryOnCrash: false,
             enabled: true,
             source,
           },
@@ -133,6 +136,7 @@ describe('a valid config', () => {
     expect(defaultConfig('/srv/gw', {})).toEqual({
       baseDir: '/srv/gw',
       defaultTimeoutMs: 10_000,
+      startupGraceMs: 2_000,
       http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [], allowUrlHosts: [] },
       limits: { maxRuntimeBackends: 32 },
       tools: { meta: true, backends: true, pipelines: true },
@@ -217,6 +221,21 @@ describe('a valid config', () => {
 });
 
 describe('an invalid config', () => {
+  it('says what startup_grace and retry_on_crash take', () => {
+    const text = lines(
+      'startup_grace: soon',
+      'servers:',
+      '  a: { command: x, retry_on_crash: maybe }',
+      '  b: { command: x, retry_on_crash: { read: "yes" } }',
+    );
+    expect(errors(parse(text))).toEqual([
+      'gateway.yaml:1:16: startup_grace: expected a duration like "10s", "500ms" or a number of milliseconds',
+      'gateway.yaml:3:36: servers.a.retry_on_crash: expected true, false, or a mapping of tool names to true or false',
+      'gateway.yaml:4:44: servers.b.retry_on_crash.read: expected true or false',
+    ]);
+    expect(config(parse('startup_grace: 0\n')).startupGraceMs).toBe(0);
+  });
+
   it('points at an unknown key and suggests the known one', async () => {
     const file = fixture('unknown-key.yaml');
     expect(errors(await loadConfigFile(file, {}))).toEqual([
