@@ -13,6 +13,7 @@ import type { Problem, Segment } from './problems.js';
 import { splitShellArgs } from './shell-split.js';
 import {
   DEFAULT_HTTP_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
   type HttpSettings,
@@ -237,6 +238,8 @@ export function normalizeGateway(
     ...(ctx.file ? { file: ctx.file } : {}),
     baseDir: ctx.baseDir,
     defaultTimeoutMs: timeoutValue(root.timeout, ['timeout'], problems) ?? DEFAULT_TIMEOUT_MS,
+    shutdownTimeoutMs:
+      timeoutValue(root.shutdown_timeout, ['shutdown_timeout'], problems) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     http: httpSettings(http, ctx.env),
     tools: {
       meta: tools.meta !== false,

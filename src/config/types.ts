@@ -57,6 +57,11 @@ export interface GatewayConfig {
   /** Folder relative paths resolve against. */
   baseDir: string;
   defaultTimeoutMs: number;
+  /**
+   * The whole of stopping, from the first signal to exit: requests in flight drain, then the backends
+   * stop; whatever is left at the deadline is cut off. `shutdown_timeout` in YAML.
+   */
+  shutdownTimeoutMs: number;
   http: HttpSettings;
   tools: ToolGroups;
   /** Absolute path of the pipelines folder. */
@@ -65,6 +70,7 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_PORT = 8003;
 
 /**
