@@ -10,6 +10,7 @@ export type {
   BackendToolEntry,
   CallOptions,
   ClientRequester,
+  PendingChange,
   RegistryEvents,
   ServerConfig,
   ToolInvoker,

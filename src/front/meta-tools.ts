@@ -129,7 +129,7 @@ function listServers(deps: MetaToolDeps): ServedTool {
       name: 'list_servers',
       title: 'List MCP servers',
       description:
-        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error and where it came from.',
+        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error, where it came from, and a config change still waiting to start (pendingChange).',
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
@@ -196,8 +196,12 @@ function formatServers(servers: Record<string, unknown>[]): string {
   return servers
     .map((s) => {
       const error = s.lastError ? `\n    last error: ${String(s.lastError)}` : '';
+      const change = s.pendingChange as { status: string; error?: string } | undefined;
+      const pending = change
+        ? `\n    pending config change (${change.status}; this instance serves meanwhile)${change.error ? `: ${change.error}` : ''}`
+        : '';
       const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
-      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}`;
+      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}`;
     })
     .join('\n');
 }

@@ -44,6 +44,7 @@ describe('a valid config', () => {
         file,
         baseDir: fixtures.replace(/\/$/, ''),
         defaultTimeoutMs: 12_000,
+        shutdownTimeoutMs: 30_000,
         http: {
           host: '0.0.0.0',
           port: 9000,
@@ -112,6 +113,7 @@ describe('a valid config', () => {
     expect(defaultConfig('/srv/gw', {})).toEqual({
       baseDir: '/srv/gw',
       defaultTimeoutMs: 10_000,
+      shutdownTimeoutMs: 10_000,
       http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [] },
       tools: { meta: true, backends: true, pipelines: true },
       pipelinesDir: '/srv/gw/pipelines',
