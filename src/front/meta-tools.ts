@@ -108,16 +108,26 @@ function removeServer(deps: MetaToolDeps): ServedTool {
       name: 'remove_server',
       title: 'Remove an MCP server',
       description:
-        'Disconnect a backend and stop serving its tools. Calls still running on it end with an error.',
+        'Disconnect a backend and stop serving its tools. Requests still running on it end with an error, ' +
+        'at once or, with grace, once they have finished or the grace is over.',
       inputSchema: {
         type: 'object',
-        properties: { name: { type: 'string', description: 'The server to remove' } },
+        properties: {
+          name: { type: 'string', description: 'The server to remove' },
+          grace: {
+            ...durationSchema,
+            description:
+              'How long requests in flight on it may go on finishing ("10s", "500ms" or milliseconds; default 0)',
+          },
+        },
         required: ['name'],
       },
     },
     async call(args) {
       const name = requireString(args, 'name', 'remove_server');
-      const info = await deps.registry.remove(name);
+      const graceMs =
+        args.grace === undefined ? undefined : readDuration(args.grace, 'remove_server', 'grace');
+      const info = await deps.registry.remove(name, { graceMs });
       return jsonResult({ removed: publicInfo(info) }, `Removed server '${name}' (${info.toolCount} tools).`);
     },
   };
@@ -176,13 +186,13 @@ function callBackend(deps: MetaToolDeps): ServedTool {
   };
 }
 
-function readDuration(value: unknown, tool: string): number {
+function readDuration(value: unknown, tool: string, key = 'timeout'): number {
   try {
     if (typeof value !== 'string' && typeof value !== 'number')
       throw new Error('expected a string or number');
     return parseDuration(value);
   } catch (err) {
-    throw new GatewayError('PARAMS_INVALID', `${tool}: 'timeout' ${errorMessage(err)}`, { tool });
+    throw new GatewayError('PARAMS_INVALID', `${tool}: '${key}' ${errorMessage(err)}`, { tool });
   }
 }
 
