@@ -48,13 +48,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Read when stopping begins, so a config reload's new value applies.
   const deadline = () => shutdownOverride ?? gateway.config.shutdownTimeoutMs;
 
-  /** Stops within the deadline and exits: 0 when clean, 1 when calls were cut off or `failure` is set. */
+  /**
+   * Stops within the deadline and exits: 0 when clean, 1 when calls were cut off or `failure` is set.
+   * When the stdio client closed stdin nobody is left to answer: no drain, and 0 even if calls ran.
+   */
   let stopping = false;
-  const stop = async (reason: string, failure?: string): Promise<never> => {
+  const stop = async (
+    reason: string,
+    how: { failure?: string; clientGone?: boolean } = {},
+  ): Promise<never> => {
     stopping = true;
     const ms = deadline();
     logger.info(`shutting down (${reason}); deadline ${ms} ms`);
-    const result = await gateway.shutdown(ms);
+    const result = await gateway.shutdown(ms, { drain: !how.clientGone });
+    if (how.clientGone) process.exit(how.failure === undefined ? 0 : EXIT.failed);
     if (!result.clean) {
       const what = [
         result.cutOff ? `${result.cutOff} request(s) still running were cut off` : '',
@@ -64,7 +71,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `the shutdown deadline (${ms} ms) passed: ${what.join('; ') || 'answers were still going out'}`,
       );
     }
-    process.exit(failure !== undefined || !result.clean ? EXIT.failed : 0);
+    process.exit(how.failure !== undefined || !result.clean ? EXIT.failed : 0);
   };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!stopping) {
@@ -89,7 +96,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       await gateway.serveStdio();
       // The client owns our lifetime in stdio mode: when it closes stdin, we are done.
       const onEnd = () => {
-        if (!stopping) void stop('stdin closed');
+        if (!stopping) void stop('stdin closed', { clientGone: true });
       };
       process.stdin.on('end', onEnd);
       process.stdin.on('close', onEnd);
@@ -102,7 +109,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // Backends have started: a bare throw would leave them, and this process, running for ever.
     const reason = errorMessage(err);
     logger.error(`could not start: ${reason}`);
-    if (!stopping) await stop('start-up failed', reason);
+    if (!stopping) await stop('start-up failed', { failure: reason });
   }
   return new Promise<number>(() => {
     // Serve until a signal or the end of stdin ends the process.

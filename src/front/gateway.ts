@@ -230,13 +230,15 @@ export class Gateway {
    * finish until the deadline less a reserve (a quarter of it, at most {@link STOP_RESERVE_MS}) kept
    * for stopping the backends, then closes everything — cutting off what still runs. Resolves by the
    * deadline; `clean` is false when requests were cut off or closing had not finished in time.
+   * `drain: false` skips the wait: nobody is left to answer (stdin closed).
    */
-  async shutdown(deadlineMs: number): Promise<ShutdownResult> {
+  async shutdown(deadlineMs: number, options: { drain?: boolean } = {}): Promise<ShutdownResult> {
     const started = Date.now();
     const left = () => deadlineMs - (Date.now() - started);
     this.gate.close();
     for (const front of this.httpFronts) front.stopAccepting();
-    const drainMs = deadlineMs - Math.min(STOP_RESERVE_MS, deadlineMs / 4);
+    // Without a drain (the only client is gone), what runs is cut off at once.
+    const drainMs = options.drain === false ? 0 : deadlineMs - Math.min(STOP_RESERVE_MS, deadlineMs / 4);
     let drained = await this.gate.whenIdle(drainMs);
     const cutOff = this.gate.inFlight;
     // A request's handler has returned; its answer may still be on its way out over HTTP.
