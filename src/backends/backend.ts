@@ -118,7 +118,7 @@ export class Backend {
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
   private readonly calls = new Set<InFlightCall>();
-  /** Calls in `callTool`, including those still waiting for the backend to connect. */
+  /** Calls in `callTool` and requests in `request`, including those still waiting for the backend to connect. */
   private active = 0;
   private readonly idleWaiters = new Set<() => void>();
   private readonly settleWaiters = new Set<() => void>();
@@ -318,10 +318,10 @@ export class Backend {
 
   /**
    * The SDK client of the live connection and what the backend declared, once it is ready (waiting,
-   * within `timeoutMs`, while it connects). For requests other than tools/call: resources, prompts,
-   * completions, logging. Throws BACKEND_UNAVAILABLE when it is not ready.
+   * within `timeoutMs`, while it connects). Private: a request made on the client directly would
+   * escape the in-flight count; `request` is the way in. Throws BACKEND_UNAVAILABLE when not ready.
    */
-  async connection(
+  private async connection(
     what: string,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
@@ -331,6 +331,44 @@ export class Backend {
     const conn = this.conn;
     if (this.statusValue !== 'ready' || !conn) throw this.unavailable(what, limit);
     return { client: conn.client, capabilities: conn.client.getServerCapabilities() ?? {} };
+  }
+
+  /**
+   * Runs one request other than tools/call (resources, prompts, completions, logging) on the live
+   * connection, as a call in flight: whenIdle waits for it (a reload's or remove's drain), and closing
+   * the backend ends it with BACKEND_REMOVED / BACKEND_UNAVAILABLE. `fn` gets the client, what the
+   * backend declared, a signal to pass on (the caller's, or this backend closing) and the time left.
+   */
+  async request<T>(
+    what: string,
+    fn: (c: {
+      client: Client;
+      capabilities: ServerCapabilities;
+      signal: AbortSignal;
+      timeoutMs: number;
+    }) => Promise<T>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const limit = options.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
+    const { signal } = options;
+    const call: InFlightCall = { tool: what, controller: new AbortController() };
+    const onAbort = () => call.controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    this.active++;
+    this.calls.add(call);
+    try {
+      const own = call.controller.signal;
+      const live = await this.connection(what, { timeoutMs: limit, signal: own });
+      return await fn({ ...live, signal: own, timeoutMs: Math.max(limit - (Date.now() - started), 1) });
+    } catch (err) {
+      throw call.endedBy ?? err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.calls.delete(call);
+      if (--this.active === 0) for (const done of [...this.idleWaiters]) done();
+    }
   }
 
   /** What the backend declared in its live connection; undefined unless it is ready. */

@@ -11,6 +11,7 @@ export type {
   BackendToolEntry,
   CallOptions,
   ClientRequester,
+  PendingChange,
   RegistryEvents,
   ServerConfig,
   ToolInvoker,

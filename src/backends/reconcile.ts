@@ -15,6 +15,11 @@ export interface ReconcilePlan {
   unchanged: string[];
   /** In the file, but the name belongs to a backend from elsewhere, which keeps it. */
   clashes: { name: string; holder: ServerSource }[];
+  /**
+   * Back to the settings the serving instance runs with while a replacement from an earlier reload
+   * was still not ready: that replacement is dropped. Filled by the registry, not by the plan.
+   */
+  cancelled: string[];
 }
 
 /**
@@ -27,7 +32,7 @@ export function planReconcile(
   next: readonly ServerConfig[],
   file: string,
 ): ReconcilePlan {
-  const plan: ReconcilePlan = { add: [], replace: [], remove: [], unchanged: [], clashes: [] };
+  const plan: ReconcilePlan = { add: [], replace: [], remove: [], unchanged: [], clashes: [], cancelled: [] };
   const byName = new Map(running.map((s) => [s.name, s]));
   const wanted = new Set<string>();
   for (const server of next) {

@@ -4,9 +4,25 @@ import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backend } from './backend.js';
-import { planReconcile, type ReconcilePlan } from './reconcile.js';
+import { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
-import type { BackendInfo, BackendToolEntry, CallOptions, RegistryEvents, ToolInvoker } from './types.js';
+import type {
+  BackendInfo,
+  BackendStatus,
+  BackendToolEntry,
+  CallOptions,
+  PendingChange,
+  RegistryEvents,
+  ToolInvoker,
+} from './types.js';
+
+/** A changed config entry's new instance, starting beside the one that serves. */
+interface Replacement {
+  backend: Backend;
+  /** Grace for the calls in flight on the instance it replaces. */
+  graceMs: number | undefined;
+  since: Date;
+}
 
 export interface BackendRegistryOptions {
   /** Per-call and connect timeout for a backend whose config sets none. */
@@ -27,8 +43,11 @@ export interface BackendRegistryOptions {
  */
 export class BackendRegistry extends EventEmitter<RegistryEvents> implements ToolInvoker {
   private readonly backends = new Map<string, Backend>();
-  /** New instances for changed config entries, starting; each takes its name's place once settled. */
-  private readonly replacing = new Map<string, Backend>();
+  /**
+   * New instances for changed config entries, starting (or retrying with backoff); each takes its
+   * name's place once ready — or at once if the instance it replaces is not serving either.
+   */
+  private readonly replacing = new Map<string, Replacement>();
   /** Taken off the list by a reload, finishing their calls before they close. */
   private readonly draining = new Set<Backend>();
   private readonly options: Required<Omit<BackendRegistryOptions, 'backoff'>> & { backoff: RestartPolicy };
@@ -80,6 +99,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       clientInfo: options.clientInfo,
       backoff: options.backoff,
       onStatus: (b, status) => {
+        if (this.replacing.get(b.name)?.backend === b) {
+          this.replacementStatus(b, status);
+          return;
+        }
         // Only the instance serving the name speaks for it: not a replacement still starting, nor
         // the instance it replaced while that one drains.
         const serving = this.backends.get(b.name);
@@ -133,14 +156,22 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     options: { graceMs?: number } = {},
   ): ReconcilePlan {
     const graceMs = options.graceMs;
-    const running = [...this.backends.values()].map((b) => (this.replacing.get(b.name) ?? b).config);
+    const running = [...this.backends.values()].map((b) => (this.replacing.get(b.name)?.backend ?? b).config);
     const plan = planReconcile(running, servers, file);
     for (const name of plan.remove) {
       this.remove(name, { graceMs: graceMs ?? this.backends.get(name)?.timeoutMs }).catch((err: unknown) =>
         this.options.logger.warn(`removing '${name}' failed: ${String(err)}`),
       );
     }
-    for (const config of plan.replace) this.replace(config, graceMs);
+    for (const config of plan.replace) {
+      const serving = this.backends.get(config.name);
+      if (this.replacing.has(config.name) && serving && sameBackend(serving.config, config)) {
+        // Back to what still serves: the change that never became ready is dropped.
+        this.cancelReplacement(config.name);
+        plan.cancelled.push(config.name);
+      } else this.replace(config, graceMs);
+    }
+    plan.replace = plan.replace.filter((c) => !plan.cancelled.includes(c.name));
     for (const config of plan.add) this.add(config);
     return plan;
   }
@@ -150,29 +181,66 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     this.options.defaultTimeoutMs = ms;
   }
 
-  /** Starts `config` beside the backend of its name and swaps it in once it has settled. */
+  /**
+   * Starts `config` beside the backend of its name: make-before-break. The new instance takes over
+   * once it is ready; until then the old one keeps serving, and list_servers shows the new one's
+   * progress and error as `pendingChange`. A replacement that fails retries with its backoff in the
+   * background (the fix may be outside the file: a missing binary installed, a server brought up)
+   * until it is ready, a later reload changes or reverts the entry, or the server is removed. When the
+   * old instance is not serving either, the new one takes over as soon as its first attempt settles.
+   */
   private replace(config: ServerConfig, graceMs: number | undefined): void {
     this.cancelReplacement(config.name);
     const next = this.create(config);
-    this.replacing.set(config.name, next);
+    this.replacing.set(config.name, { backend: next, graceMs, since: new Date() });
     next.start();
-    void next.whenSettled().then(() => {
-      // Superseded by a later reload, or its name was removed meanwhile.
-      if (this.replacing.get(config.name) !== next) return;
-      this.replacing.delete(config.name);
-      const old = this.backends.get(config.name);
-      this.backends.set(config.name, next);
-      this.emit('status', config.name, next.status);
-      this.emit('toolsChanged');
-      if (old) void this.retire(old, graceMs ?? old.timeoutMs);
-    });
+  }
+
+  private replacementStatus(next: Backend, status: BackendStatus): void {
+    const old = this.backends.get(next.name);
+    if (status === 'ready' || (status === 'failed' && !old?.servesTools())) {
+      this.promote(next);
+      return;
+    }
+    if (status === 'failed') {
+      this.options.logger.warn(
+        `server '${next.name}' keeps serving with its previous settings: the changed ones failed to start ` +
+          `(${next.info().lastError ?? 'unknown error'}); retrying in the background`,
+      );
+    }
+  }
+
+  /** The replacement takes its name's place; the instance it replaces drains, then closes. */
+  private promote(next: Backend): void {
+    const pending = this.replacing.get(next.name);
+    if (pending?.backend !== next) return;
+    this.replacing.delete(next.name);
+    const old = this.backends.get(next.name);
+    this.backends.set(next.name, next);
+    this.emit('status', next.name, next.status);
+    this.emit('toolsChanged');
+    if (old) void this.retire(old, pending.graceMs ?? old.timeoutMs);
   }
 
   private cancelReplacement(name: string): void {
     const pending = this.replacing.get(name);
     if (!pending) return;
     this.replacing.delete(name);
-    void this.retire(pending, 0);
+    void this.retire(pending.backend, 0);
+  }
+
+  /** What `pendingChange` of list_servers shows for `name`; undefined when no change waits. */
+  pendingChange(name: string): PendingChange | undefined {
+    const pending = this.replacing.get(name);
+    if (!pending) return undefined;
+    const info = pending.backend.info();
+    return {
+      status: info.status,
+      target: info.target,
+      ...(info.lastError === undefined ? {} : { error: info.lastError }),
+      since: pending.since.toISOString(),
+      restarts: info.restarts,
+    };
   }
 
   /** Closes a backend no longer on the list, after its calls in flight end or `graceMs` passes. */
@@ -207,7 +275,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   }
 
   list(): BackendInfo[] {
-    return [...this.backends.values()].map((b) => b.info());
+    return [...this.backends.values()].map((b) => {
+      const pendingChange = this.pendingChange(b.name);
+      return pendingChange ? { ...b.info(), pendingChange } : b.info();
+    });
   }
 
   /** Tools of backends that are ready (or reconnecting after a crash), in the order they were added. */
@@ -240,7 +311,11 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   /** Closes every backend in parallel and waits until their processes are gone. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.backends.values(), ...this.replacing.values(), ...this.draining];
+    const all = [
+      ...this.backends.values(),
+      ...[...this.replacing.values()].map((r) => r.backend),
+      ...this.draining,
+    ];
     this.backends.clear();
     this.replacing.clear();
     if (all.length) this.emit('toolsChanged');

@@ -20,6 +20,24 @@ export interface BackendInfo {
   pid?: number;
   restarts: number;
   timeoutMs: number;
+  /**
+   * A config reload changed this server's settings and the instance with the new ones is not ready
+   * yet: this one keeps serving meanwhile. `error` says why the new one failed to start; it keeps
+   * retrying with backoff and takes over once ready.
+   */
+  pendingChange?: PendingChange;
+}
+
+export interface PendingChange {
+  /** The replacement's own status: `connecting` on its first attempt, then `failed` while retrying. */
+  status: BackendStatus;
+  /** What the replacement runs (`command args...` or its URL). */
+  target: string;
+  /** Why its last attempt failed. */
+  error?: string;
+  /** When the reload that asked for it happened (ISO 8601). */
+  since: string;
+  restarts: number;
 }
 
 export interface CallOptions {

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { parseDuration } from '../config/index.js';
+import { errorMessage } from '../errors.js';
 import { Gateway } from '../front/index.js';
 import { createLogger } from '../log.js';
 import { parseOptions, parsePort, UsageError } from './args.js';
@@ -14,6 +16,16 @@ const options = {
   host: { type: 'string' },
   pipelines: { type: 'string' },
   'no-watch': { type: 'boolean', default: false },
+  'shutdown-timeout': { type: 'string' },
+} as const;
+
+/** Exit codes of `serve` besides 0 (a clean stop) and 2 (bad usage). */
+export const EXIT = {
+  /** Start-up failed, or stopping hit the shutdown deadline and cut calls off. */
+  failed: 1,
+  /** A second SIGINT / SIGTERM during shutdown: 128 + the signal number, as shells report it. */
+  SIGINT: 130,
+  SIGTERM: 143,
 } as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -24,47 +36,95 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--transport must be stdio or streamable-http, got '${transport}'`);
   }
   const port = parsePort(values.port);
+  const shutdownOverride = parseShutdownTimeout(values['shutdown-timeout']);
+  const listen = { host: values.host, port };
 
   const logger = createLogger('gateway');
   const config = await resolveConfig(values.config);
   const extraServers = await resolveAutoRegister(values['auto-register'], config);
   const pipelinesDir = values.pipelines === undefined ? undefined : path.resolve(values.pipelines);
   const gateway = new Gateway({ config, logger, version: VERSION, extraServers, pipelinesDir });
+  // Settings that cannot serve are refused before any backend starts.
+  if (transport !== 'stdio') gateway.checkHttp(listen);
+  // Read when stopping begins, so a config reload's new value applies.
+  const deadline = () => shutdownOverride ?? gateway.config.shutdownTimeoutMs;
 
-  const shutdown = once(async (reason: string) => {
-    logger.info(`shutting down (${reason})`);
-    await gateway.close();
+  /**
+   * Stops within the deadline and exits: 0 when clean, 1 when calls were cut off or `failure` is set.
+   * When the stdio client closed stdin nobody is left to answer: no drain, and 0 even if calls ran.
+   */
+  let stopping = false;
+  const stop = async (
+    reason: string,
+    how: { failure?: string; clientGone?: boolean } = {},
+  ): Promise<never> => {
+    stopping = true;
+    const ms = deadline();
+    logger.info(`shutting down (${reason}); deadline ${ms} ms`);
+    const result = await gateway.shutdown(ms, { drain: !how.clientGone });
     await writeExitReport(gateway);
-    process.exit(0);
-  });
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    if (how.clientGone) process.exit(how.failure === undefined ? 0 : EXIT.failed);
+    if (!result.clean) {
+      const what = [
+        result.cutOff ? `${result.cutOff} request(s) still running were cut off` : '',
+        result.closed ? '' : 'backends had not stopped',
+      ].filter(Boolean);
+      logger.warn(
+        `the shutdown deadline (${ms} ms) passed: ${what.join('; ') || 'answers were still going out'}`,
+      );
+    }
+    process.exit(how.failure !== undefined || !result.clean ? EXIT.failed : 0);
+  };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (!stopping) {
+      void stop(signal);
+      return;
+    }
+    // The operator insists: go now. Exiting runs the backends' own last-resort kill ('exit' hooks).
+    logger.warn(`${signal} again during shutdown: exiting at once`);
+    process.exit(EXIT[signal]);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  // Hot reload (unless --no-watch): the pipelines folder is watched from before it is first read, so
-  // no edit falls between the two; the config file's folder once serving.
-  const watch = !values['no-watch'];
-  gateway.startBackends();
-  if (watch) await gateway.watchPipelines().ready.catch(() => {});
-  await gateway.loadPipelines();
-  if (transport === 'stdio') {
-    await gateway.serveStdio();
-    // The client owns our lifetime in stdio mode: when it closes stdin, we are done.
-    process.stdin.on('end', () => void shutdown('stdin closed'));
-    process.stdin.on('close', () => void shutdown('stdin closed'));
-    logger.info(`serving on stdio (${config.servers.length + extraServers.length} backends configured)`);
-  } else {
-    await gateway.serveHttp({ host: values.host, port });
+  try {
+    // Hot reload (unless --no-watch): the pipelines folder is watched from before it is first read, so
+    // no edit falls between the two; the config file's folder once serving.
+    const watch = !values['no-watch'];
+    gateway.startBackends();
+    if (watch) await gateway.watchPipelines().ready.catch(() => {});
+    await gateway.loadPipelines();
+    if (transport === 'stdio') {
+      await gateway.serveStdio();
+      // The client owns our lifetime in stdio mode: when it closes stdin, we are done.
+      const onEnd = () => {
+        if (!stopping) void stop('stdin closed', { clientGone: true });
+      };
+      process.stdin.on('end', onEnd);
+      process.stdin.on('close', onEnd);
+      logger.info(`serving on stdio (${config.servers.length + extraServers.length} backends configured)`);
+    } else {
+      await gateway.serveHttp(listen);
+    }
+    if (watch) gateway.watchConfig();
+  } catch (err) {
+    // Backends have started: a bare throw would leave them, and this process, running for ever.
+    const reason = errorMessage(err);
+    logger.error(`could not start: ${reason}`);
+    if (!stopping) await stop('start-up failed', { failure: reason });
   }
-  if (watch) gateway.watchConfig();
   return new Promise<number>(() => {
     // Serve until a signal or the end of stdin ends the process.
   });
 }
 
-function once<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  let started: Promise<void> | undefined;
-  return (...args) => {
-    started ??= fn(...args);
-    return started;
-  };
+function parseShutdownTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--shutdown-timeout must be a duration above 0 like "10s" or "500ms", got '${value}'`);
 }

@@ -24,6 +24,8 @@ Options for serve:
   --host H                   HTTP bind address (default: 127.0.0.1; off loopback a token is required)
   --pipelines DIR            serve the pipelines in DIR instead of the config's pipelines folder
   --no-watch                 do not reload the config file or the pipelines on change (hot reload is on by default)
+  --shutdown-timeout D       how long stopping may take from the first SIGINT/SIGTERM (default:
+                             shutdown_timeout in the config, else 10s); a second signal exits at once
 
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools
@@ -36,7 +38,8 @@ Options for run:
   --json                     print the whole run result as JSON instead of the output
 
 Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
-list), 2 bad usage.
+list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143 serve
+stopped by a second SIGINT/SIGTERM.
 
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)

@@ -15,6 +15,7 @@ import { splitShellArgs } from './shell-split.js';
 import {
   DEFAULT_HTTP_PORT,
   DEFAULT_MAX_RUNTIME_BACKENDS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STARTUP_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
@@ -265,6 +266,8 @@ export function normalizeGateway(
     ...(ctx.file ? { file: ctx.file } : {}),
     baseDir: ctx.baseDir,
     defaultTimeoutMs: timeoutValue(root.timeout, ['timeout'], problems) ?? DEFAULT_TIMEOUT_MS,
+    shutdownTimeoutMs:
+      timeoutValue(root.shutdown_timeout, ['shutdown_timeout'], problems) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     startupGraceMs:
       durationValue(root.startup_grace, ['startup_grace'], problems) ?? DEFAULT_STARTUP_GRACE_MS,
     http: httpSettings(http, ctx, problems),

@@ -106,6 +106,11 @@ export interface GatewayConfig {
    * a client's first list includes those ready by then. 0 answers at once.
    */
   startupGraceMs: number;
+  /**
+   * The whole of stopping, from the first signal to exit: requests in flight drain, then the backends
+   * stop; whatever is left at the deadline is cut off. `shutdown_timeout` in YAML.
+   */
+  shutdownTimeoutMs: number;
   http: HttpSettings;
   limits: Limits;
   tools: ToolGroups;
@@ -116,6 +121,7 @@ export interface GatewayConfig {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STARTUP_GRACE_MS = 2_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_PORT = 8003;
 
 /**

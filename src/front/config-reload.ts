@@ -21,6 +21,11 @@ export interface ConfigStatus {
   reloads: number;
   /** Set while the file's latest version is invalid; cleared by a successful reload. */
   error?: { at: Date; issues: string[] };
+  /**
+   * Servers whose changed settings have not started yet (the previous instance keeps serving), with
+   * why the new one failed when it did.
+   */
+  pendingChanges?: { server: string; status: string; error?: string }[];
 }
 
 /** What changed besides the servers, and what of it cannot apply without a restart. */
@@ -62,7 +67,18 @@ export class ConfigReloader {
 
   status(): ConfigStatus {
     const file = this.options.current().file;
-    return { ...(file === undefined ? {} : { file }), ...this.state };
+    const pendingChanges = this.options.registry.names().flatMap((server) => {
+      const change = this.options.registry.pendingChange(server);
+      if (!change) return [];
+      return [
+        { server, status: change.status, ...(change.error === undefined ? {} : { error: change.error }) },
+      ];
+    });
+    return {
+      ...(file === undefined ? {} : { file }),
+      ...this.state,
+      ...(pendingChanges.length ? { pendingChanges } : {}),
+    };
   }
 
   /** Reloads run one at a time, in the order asked. Undefined when the gateway has no config file. */
@@ -109,7 +125,7 @@ export class ConfigReloader {
     } catch (err) {
       // Only a registry already closed (the gateway is shutting down) throws here.
       logger.warn(`reloading ${file}: ${errorMessage(err)}`);
-      plan = { add: [], replace: [], remove: [], unchanged: [], clashes: [] };
+      plan = { add: [], replace: [], remove: [], unchanged: [], clashes: [], cancelled: [] };
     }
     if (settings.toolGroups) this.options.invalidateTools();
     if (settings.pipelines) {
@@ -144,6 +160,7 @@ export class ConfigReloader {
       plan.add.length ? `started ${names(plan.add)}` : '',
       plan.replace.length ? `restarting ${names(plan.replace)}` : '',
       plan.remove.length ? `stopping ${plan.remove.join(', ')}` : '',
+      plan.cancelled.length ? `dropped the pending restart of ${plan.cancelled.join(', ')}` : '',
       settings.toolGroups ? 'tool groups changed' : '',
       settings.defaultTimeout ? 'default timeout changed' : '',
       settings.allowCommands ? 'http.allow_commands changed' : '',

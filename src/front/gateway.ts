@@ -6,11 +6,12 @@ import type { Logger } from '../log.js';
 import { isPipelineFile } from '../pipeline/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
-import { type HttpFront, startHttpFront } from './http.js';
+import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
+import { RequestGate } from './request-gate.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
 import { createFrontServer } from './server.js';
 import { StartupGrace } from './startup-grace.js';
@@ -42,6 +43,9 @@ export class Gateway {
   readonly pipelines: PipelineHost;
   private currentConfig: GatewayConfig;
   private readonly closers: (() => Promise<void>)[] = [];
+  /** Client requests in flight on every front; shutdown closes it and waits for them. */
+  private readonly gate = new RequestGate();
+  private readonly httpFronts: HttpFront[] = [];
   private readonly reloader: ConfigReloader;
   /** Bounds how long an early tools/list waits for the backends started by `startBackends`. */
   private startup = new StartupGrace([], 0);
@@ -206,6 +210,11 @@ export class Gateway {
     this.closers.push(() => server.close());
   }
 
+  /** Throws the USAGE error `serveHttp` would for these settings, without listening or starting anything. */
+  checkHttp(overrides: { host?: string; port?: number } = {}): void {
+    checkHttpSettings({ ...this.currentConfig.http, ...definedOnly(overrides) });
+  }
+
   async serveHttp(overrides: { host?: string; port?: number } = {}): Promise<HttpFront> {
     const settings = { ...this.currentConfig.http, ...definedOnly(overrides) };
     const front = await startHttpFront({
@@ -214,7 +223,31 @@ export class Gateway {
       logger: this.options.logger.child('http'),
     });
     this.closers.push(() => front.close());
+    this.httpFronts.push(front);
     return front;
+  }
+
+  /**
+   * Stops within `deadlineMs`: refuses new sessions and requests at once, lets the requests in flight
+   * finish until the deadline less a reserve (a quarter of it, at most {@link STOP_RESERVE_MS}) kept
+   * for stopping the backends, then closes everything — cutting off what still runs. Resolves by the
+   * deadline; `clean` is false when requests were cut off or closing had not finished in time.
+   * `drain: false` skips the wait: nobody is left to answer (stdin closed).
+   */
+  async shutdown(deadlineMs: number, options: { drain?: boolean } = {}): Promise<ShutdownResult> {
+    const started = Date.now();
+    const left = () => deadlineMs - (Date.now() - started);
+    this.gate.close();
+    for (const front of this.httpFronts) front.stopAccepting();
+    // Without a drain (the only client is gone), what runs is cut off at once.
+    const drainMs = options.drain === false ? 0 : deadlineMs - Math.min(STOP_RESERVE_MS, deadlineMs / 4);
+    let drained = await this.gate.whenIdle(drainMs);
+    const cutOff = this.gate.inFlight;
+    // A request's handler has returned; its answer may still be on its way out over HTTP.
+    for (const front of this.httpFronts)
+      drained = (await front.whenIdle(drainMs - (Date.now() - started))) && drained;
+    const closed = await within(this.close(), left());
+    return { clean: drained && closed, cutOff, closed };
   }
 
   async close(): Promise<void> {
@@ -233,8 +266,36 @@ export class Gateway {
       logger: this.options.logger.child(transport),
       hub: this.hub,
       ready: () => this.startup.wait(),
+      gate: this.gate,
     });
   }
+}
+
+/** Of a shutdown deadline, at most this much is kept for stopping the backends after the drain. */
+export const STOP_RESERVE_MS = 2_000;
+
+export interface ShutdownResult {
+  /** Everything finished and stopped before the deadline. */
+  clean: boolean;
+  /** Requests still running when the drain ended (they were cut off). */
+  cutOff: number;
+  /** The fronts and backends closed before the deadline. */
+  closed: boolean;
+}
+
+/** True if `promise` settles within `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

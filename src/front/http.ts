@@ -46,6 +46,13 @@ export interface HttpFront {
   url: string;
   /** Sessions open now. */
   sessionCount(): number;
+  /**
+   * Shutdown's first step: no new connection or session (503); sessions open go on, so the answers
+   * to requests in flight still reach their clients.
+   */
+  stopAccepting(): void;
+  /** True once no POST is being answered (its response sent), false if `ms` passed first. */
+  whenIdle(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -64,18 +71,23 @@ interface Session {
  */
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const { settings, logger } = options;
-  if (!isLoopbackHost(settings.host) && !settings.token) {
-    throw new GatewayError(
-      'USAGE',
-      `refusing to listen on ${settings.host} without a token: set http.token in the config or MCP_GATEWAY_TOKEN`,
-    );
-  }
+  checkHttpSettings(settings);
   const allowed = allowedHostnames(settings.host, settings.allowedHosts);
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
   const maxSessions = options.maxSessions ?? MAX_SESSIONS;
+  let accepting = true;
+  /** POSTs whose response is not sent yet: what shutdown waits for before closing the sessions. */
+  let posts = 0;
+  const idleWaiters = new Set<() => void>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST') {
+      posts++;
+      res.once('close', () => {
+        if (--posts === 0) for (const done of [...idleWaiters]) done();
+      });
+    }
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== MCP_PATH)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
@@ -91,6 +103,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (!isInitializeRequest(body.value)) {
         return sendRpcError(res, 400, -32000, 'Bad Request: no session id; send initialize first');
       }
+      if (!accepting) return sendRpcError(res, 503, -32000, 'The gateway is shutting down');
       if (sessions.size >= maxSessions && !evictIdlest()) {
         return sendRpcError(res, 503, -32000, 'Too many open sessions; try again later');
       }
@@ -184,6 +197,24 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   return {
     url,
     sessionCount: () => sessions.size,
+    stopAccepting() {
+      accepting = false;
+      // No new connections; those open stay until close(), which ends them.
+      http.close();
+    },
+    whenIdle(ms) {
+      if (posts === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (idle: boolean) => {
+          clearTimeout(timer);
+          idleWaiters.delete(onIdle);
+          resolve(idle);
+        };
+        const onIdle = () => done(true);
+        const timer = setTimeout(() => done(false), Math.max(0, ms));
+        idleWaiters.add(onIdle);
+      });
+    },
     async close() {
       clearInterval(sweep);
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
@@ -192,6 +223,19 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Throws the USAGE error startHttpFront would, without listening: lets `serve` refuse bad settings
+ * before it starts any backend.
+ */
+export function checkHttpSettings(settings: HttpSettings): void {
+  if (!isLoopbackHost(settings.host) && !settings.token) {
+    throw new GatewayError(
+      'USAGE',
+      `refusing to listen on ${settings.host} without a token: set http.token in the config or MCP_GATEWAY_TOKEN`,
+    );
+  }
 }
 
 function listen(http: HttpServer, port: number, host: string): Promise<void> {

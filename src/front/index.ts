@@ -1,5 +1,5 @@
 export type { ConfigStatus, ReloadResult, SettingsChange } from './config-reload.js';
-export { Gateway, type GatewayOptions } from './gateway.js';
+export { Gateway, type GatewayOptions, type ShutdownResult, STOP_RESERVE_MS } from './gateway.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
 export { backendToolName, pipelineToolName } from './naming.js';

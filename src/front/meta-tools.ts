@@ -90,16 +90,26 @@ function removeServer(deps: MetaToolDeps): ServedTool {
       name: 'remove_server',
       title: 'Remove an MCP server',
       description:
-        'Disconnect a backend and stop serving its tools. Calls still running on it end with an error.',
+        'Disconnect a backend and stop serving its tools. Requests still running on it end with an error, ' +
+        'at once or, with grace, once they have finished or the grace is over.',
       inputSchema: {
         type: 'object',
-        properties: { name: { type: 'string', description: 'The server to remove' } },
+        properties: {
+          name: { type: 'string', description: 'The server to remove' },
+          grace: {
+            ...durationSchema,
+            description:
+              'How long requests in flight on it may go on finishing ("10s", "500ms" or milliseconds; default 0)',
+          },
+        },
         required: ['name'],
       },
     },
     async call(args) {
       const name = requireString(args, 'name', 'remove_server');
-      const info = await deps.registry.remove(name);
+      const graceMs =
+        args.grace === undefined ? undefined : readDuration(args.grace, 'remove_server', 'grace');
+      const info = await deps.registry.remove(name, { graceMs });
       return jsonResult({ removed: publicInfo(info) }, `Removed server '${name}' (${info.toolCount} tools).`);
     },
   };
@@ -111,7 +121,7 @@ function listServers(deps: MetaToolDeps): ServedTool {
       name: 'list_servers',
       title: 'List MCP servers',
       description:
-        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error and where it came from.',
+        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error, where it came from, and a config change still waiting to start (pendingChange).',
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
@@ -158,13 +168,13 @@ function callBackend(deps: MetaToolDeps): ServedTool {
   };
 }
 
-function readDuration(value: unknown, tool: string): number {
+function readDuration(value: unknown, tool: string, key = 'timeout'): number {
   try {
     if (typeof value !== 'string' && typeof value !== 'number')
       throw new Error('expected a string or number');
     return parseDuration(value);
   } catch (err) {
-    throw new GatewayError('PARAMS_INVALID', `${tool}: 'timeout' ${errorMessage(err)}`, { tool });
+    throw new GatewayError('PARAMS_INVALID', `${tool}: '${key}' ${errorMessage(err)}`, { tool });
   }
 }
 
@@ -178,8 +188,12 @@ function formatServers(servers: Record<string, unknown>[]): string {
   return servers
     .map((s) => {
       const error = s.lastError ? `\n    last error: ${String(s.lastError)}` : '';
+      const change = s.pendingChange as { status: string; error?: string } | undefined;
+      const pending = change
+        ? `\n    pending config change (${change.status}; this instance serves meanwhile)${change.error ? `: ${change.error}` : ''}`
+        : '';
       const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
-      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}`;
+      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}`;
     })
     .join('\n');
 }

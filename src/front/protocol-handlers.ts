@@ -12,6 +12,7 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ProtocolHub } from './protocol-hub.js';
+import type { RequestGate } from './request-gate.js';
 
 /**
  * What the gateway declares besides tools. Fixed for the session, as MCP capabilities are: backends
@@ -26,26 +27,38 @@ export const PROTOCOL_CAPABILITIES: ServerCapabilities = {
 };
 
 /** Serves resources, prompts, completions and logging on one session's server through the hub. */
-export function serveProtocol(server: Server, hub: ProtocolHub): void {
+export function serveProtocol(server: Server, hub: ProtocolHub, gate?: RequestGate): void {
   const session = hub.attach(server);
-  server.setRequestHandler(ListResourcesRequestSchema, (req) => hub.listResources(req.params?.cursor));
+  // Each request through the gate, when there is one: shutdown waits for them and refuses new ones.
+  const gated = <T>(what: string, fn: () => Promise<T>): Promise<T> => (gate ? gate.run(what, fn) : fn());
+  server.setRequestHandler(ListResourcesRequestSchema, (req) =>
+    gated('resources/list', () => hub.listResources(req.params?.cursor)),
+  );
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (req) =>
-    hub.listTemplates(req.params?.cursor),
+    gated('resources/templates/list', () => hub.listTemplates(req.params?.cursor)),
   );
   server.setRequestHandler(ReadResourceRequestSchema, (req, extra) =>
-    hub.readResource(req.params, extra.signal),
+    gated('resources/read', () => hub.readResource(req.params, extra.signal)),
   );
-  server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
-    await hub.subscribe(session, req.params.uri, extra.signal);
-    return {};
-  });
+  server.setRequestHandler(SubscribeRequestSchema, (req, extra) =>
+    gated('resources/subscribe', async () => {
+      await hub.subscribe(session, req.params.uri, extra.signal);
+      return {};
+    }),
+  );
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
     await hub.unsubscribe(session, req.params.uri);
     return {};
   });
-  server.setRequestHandler(ListPromptsRequestSchema, (req) => hub.listPrompts(req.params?.cursor));
-  server.setRequestHandler(GetPromptRequestSchema, (req, extra) => hub.getPrompt(req.params, extra.signal));
-  server.setRequestHandler(CompleteRequestSchema, (req, extra) => hub.complete(req.params, extra.signal));
+  server.setRequestHandler(ListPromptsRequestSchema, (req) =>
+    gated('prompts/list', () => hub.listPrompts(req.params?.cursor)),
+  );
+  server.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
+    gated('prompts/get', () => hub.getPrompt(req.params, extra.signal)),
+  );
+  server.setRequestHandler(CompleteRequestSchema, (req, extra) =>
+    gated('completion/complete', () => hub.complete(req.params, extra.signal)),
+  );
   // Replaces the SDK's own handler: the level also goes to the backends, and the hub filters.
   server.setRequestHandler(SetLevelRequestSchema, async (req) => {
     await hub.setLevel(session, req.params.level);

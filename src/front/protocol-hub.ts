@@ -23,7 +23,7 @@ import {
   type ServerCapabilities,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Backend, BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
+import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backendToolName } from './naming.js';
@@ -214,10 +214,11 @@ export class ProtocolHub {
         const backend = this.registry.get(server);
         if (!backend?.capabilities()?.[capability]) return [];
         try {
-          const { client } = await backend.connection(method);
-          return await collectPages(
-            (cursor) => fetchPage(client, server, cursor, backend.timeoutMs),
-            `${server} ${method}`,
+          return await backend.request(method, ({ client }) =>
+            collectPages(
+              (cursor) => fetchPage(client, server, cursor, backend.timeoutMs),
+              `${server} ${method}`,
+            ),
           );
         } catch (err) {
           // A backend declaring resources may still not implement templates.
@@ -238,11 +239,12 @@ export class ProtocolHub {
     signal: AbortSignal,
   ): Promise<ReadResourceResult> {
     const target = await this.resolveUri(params.uri);
-    const { client, backend } = await this.open(target.server, 'resources', 'resources/read', signal);
-    const result = await client.request(
-      { method: 'resources/read', params: { ...params, uri: target.uri } },
-      ReadResourceResultSchema,
-      { signal, timeout: backend.timeoutMs },
+    const result = await this.via(target.server, 'resources', 'resources/read', signal, (client, options) =>
+      client.request(
+        { method: 'resources/read', params: { ...params, uri: target.uri } },
+        ReadResourceResultSchema,
+        options,
+      ),
     );
     return {
       ...result,
@@ -258,11 +260,12 @@ export class ProtocolHub {
         `Unknown prompt: ${params.name}. Prompts are served as <server>__<prompt>; prompts/list shows them.`,
       );
     }
-    const { client, backend } = await this.open(target.server, 'prompts', 'prompts/get', signal);
-    const result = await client.request(
-      { method: 'prompts/get', params: { ...params, name: target.name } },
-      GetPromptResultSchema,
-      { signal, timeout: backend.timeoutMs },
+    const result = await this.via(target.server, 'prompts', 'prompts/get', signal, (client, options) =>
+      client.request(
+        { method: 'prompts/get', params: { ...params, name: target.name } },
+        GetPromptResultSchema,
+        options,
+      ),
     );
     // Resources embedded in (or linked from) the messages get their gateway URIs, so they can be read.
     const messages = result.messages.map((m) => {
@@ -299,11 +302,12 @@ export class ProtocolHub {
       server = target.server;
       backendRef = { ...ref, uri: target.uri };
     }
-    const { client, backend } = await this.open(server, 'completions', 'completion/complete', signal);
-    return client.request(
-      { method: 'completion/complete', params: { ...params, ref: backendRef } },
-      CompleteResultSchema,
-      { signal, timeout: backend.timeoutMs },
+    return this.via(server, 'completions', 'completion/complete', signal, (client, options) =>
+      client.request(
+        { method: 'completion/complete', params: { ...params, ref: backendRef } },
+        CompleteResultSchema,
+        options,
+      ),
     );
   }
 
@@ -311,11 +315,9 @@ export class ProtocolHub {
     const target = await this.resolveUri(uri);
     const key = gatewayUri(target.server, target.uri);
     if (!this.subscribers.get(key)?.size) {
-      const { client, backend } = await this.open(target.server, 'subscribe', 'resources/subscribe', signal);
-      await client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {
-        signal,
-        timeout: backend.timeoutMs,
-      });
+      await this.via(target.server, 'subscribe', 'resources/subscribe', signal, (client, options) =>
+        client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, options),
+      );
     }
     let set = this.subscribers.get(key);
     if (!set) {
@@ -338,10 +340,11 @@ export class ProtocolHub {
     const backend = this.registry.get(target.server);
     if (!backend?.capabilities()?.resources?.subscribe) return;
     try {
-      const { client } = await backend.connection('resources/unsubscribe');
-      await client.request({ method: 'resources/unsubscribe', params: { uri: target.uri } }, ResultSchema, {
-        timeout: backend.timeoutMs,
-      });
+      await backend.request('resources/unsubscribe', ({ client, timeoutMs }) =>
+        client.request({ method: 'resources/unsubscribe', params: { uri: target.uri } }, ResultSchema, {
+          timeout: timeoutMs,
+        }),
+      );
     } catch (err) {
       this.logger.debug(`unsubscribing ${uri} failed: ${errorMessage(err)}`);
     }
@@ -378,10 +381,11 @@ export class ProtocolHub {
     const backend = this.registry.get(server);
     if (!backend?.capabilities()?.logging) return;
     try {
-      const { client } = await backend.connection('logging/setLevel');
-      await client.request({ method: 'logging/setLevel', params: { level } }, ResultSchema, {
-        timeout: backend.timeoutMs,
-      });
+      await backend.request('logging/setLevel', ({ client, timeoutMs }) =>
+        client.request({ method: 'logging/setLevel', params: { level } }, ResultSchema, {
+          timeout: timeoutMs,
+        }),
+      );
     } catch (err) {
       this.logger.warn(`logging/setLevel on server '${server}' failed: ${errorMessage(err)}`);
     }
@@ -404,13 +408,17 @@ export class ProtocolHub {
     );
   }
 
-  /** The ready backend `server` and its client, or a clear McpError when it cannot take `method`. */
-  private async open(
+  /**
+   * Runs `fn` on backend `server` as one of its requests in flight (a reload's or remove's drain waits
+   * for it), once the backend is ready and has declared `capability`; errors are clear McpErrors.
+   */
+  private async via<T>(
     server: string,
     capability: Capability,
     method: string,
     signal: AbortSignal,
-  ): Promise<{ backend: Backend; client: Client }> {
+    fn: (client: Client, options: { signal: AbortSignal; timeout: number }) => Promise<T>,
+  ): Promise<T> {
     const backend = this.registry.get(server);
     if (!backend) {
       const names = this.registry.names();
@@ -419,24 +427,28 @@ export class ProtocolHub {
         `${method}: unknown server '${server}'; servers: ${names.length ? names.join(', ') : '(none)'}`,
       );
     }
-    let connection: { client: Client; capabilities: ServerCapabilities };
     try {
-      connection = await backend.connection(method, { signal });
+      return await backend.request(
+        method,
+        ({ client, capabilities, signal, timeoutMs }) => {
+          const has =
+            capability === 'subscribe' ? capabilities.resources?.subscribe : capabilities[capability];
+          if (!has) {
+            const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
+            throw new McpError(
+              ErrorCode.InvalidParams,
+              `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
+            );
+          }
+          return fn(client, { signal, timeout: timeoutMs });
+        },
+        { signal },
+      );
     } catch (err) {
       if (err instanceof GatewayError)
         throw new McpError(ErrorCode.InternalError, err.message, { code: err.code });
       throw err;
     }
-    const caps = connection.capabilities;
-    const has = capability === 'subscribe' ? caps.resources?.subscribe : caps[capability];
-    if (!has) {
-      const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
-      );
-    }
-    return { backend, client: connection.client };
   }
 
   // ── from backends to clients ─────────────────────────────────────────────
@@ -487,10 +499,9 @@ export class ProtocolHub {
       const target = parseGatewayUri(key);
       if (target?.server !== server || !now?.resources?.subscribe || !backend) continue;
       void backend
-        .connection('resources/subscribe')
-        .then(({ client }) =>
+        .request('resources/subscribe', ({ client, timeoutMs }) =>
           client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {
-            timeout: backend.timeoutMs,
+            timeout: timeoutMs,
           }),
         )
         .catch((err: unknown) => this.logger.warn(`re-subscribing ${key} failed: ${errorMessage(err)}`));

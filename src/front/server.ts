@@ -1,10 +1,14 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,6 +17,7 @@ import { clientRequester } from './client-bridge.js';
 import { NAMESPACE_SEPARATOR, PIPELINE_TOOL_PREFIX } from './naming.js';
 import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
 import type { ProtocolHub } from './protocol-hub.js';
+import type { RequestGate } from './request-gate.js';
 import type { CallContext, FrontTransport } from './served-tool.js';
 import { errorResult } from './served-tool.js';
 import type { ToolTable } from './tool-table.js';
@@ -26,6 +31,8 @@ export interface FrontServerOptions {
   hub?: ProtocolHub;
   /** Resolves when tools/list may answer: the startup grace (see startup-grace.ts) is over. */
   ready?: () => Promise<void>;
+  /** Counts requests in flight for shutdown's drain, and refuses new ones once shutdown began. */
+  gate?: RequestGate;
 }
 
 const INSTRUCTIONS =
@@ -51,14 +58,22 @@ export function createFrontServer(options: FrontServerOptions): Server {
       instructions: INSTRUCTIONS,
     },
   );
-  if (options.hub) serveProtocol(server, options.hub);
+  const gate = options.gate;
+  if (options.hub) serveProtocol(server, options.hub, gate);
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     await options.ready?.();
     return { tools: table.list() };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra),
+  );
+
+  async function callTool(
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult> {
     const { name } = request.params;
     const tool = await table.resolve(name, extra.signal);
     if (!tool) {
@@ -101,7 +116,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
         secrets.redact(`${name} failed: ${err instanceof Error ? err.message : String(err)}`),
       );
     }
-  });
+  }
 
   const onChanged = () => {
     server.sendToolListChanged().catch(() => {

@@ -45,6 +45,7 @@ describe('a valid config', () => {
         baseDir: fixtures.replace(/\/$/, ''),
         defaultTimeoutMs: 12_000,
         startupGraceMs: 3_000,
+        shutdownTimeoutMs: 30_000,
         http: {
           host: '0.0.0.0',
           port: 9000,
@@ -137,6 +138,7 @@ describe('a valid config', () => {
       baseDir: '/srv/gw',
       defaultTimeoutMs: 10_000,
       startupGraceMs: 2_000,
+      shutdownTimeoutMs: 10_000,
       http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [], allowUrlHosts: [] },
       limits: { maxRuntimeBackends: 32 },
       tools: { meta: true, backends: true, pipelines: true },
