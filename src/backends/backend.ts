@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
@@ -22,6 +21,7 @@ import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import { CallRequesters } from './call-routing.js';
 import {
   describeError,
   describeExit,
@@ -29,7 +29,8 @@ import {
   describeTarget,
   type ExitInfo,
 } from './describe.js';
-import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES, RequesterStack } from './passthrough.js';
+import { CallTaggingHttpTransport } from './http-call-transport.js';
+import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
 import { StderrTail } from './stderr-tail.js';
 import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
 
@@ -125,7 +126,7 @@ export class Backend {
   private readonly progressListeners = new Map<string, NonNullable<CallOptions['onProgress']>>();
   private progressSeq = 0;
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
-  private readonly requesters = new RequesterStack();
+  private readonly requesters = new CallRequesters();
 
   constructor(
     config: ServerConfig,
@@ -265,15 +266,14 @@ export class Backend {
     const progressToken = options.onProgress ? `gw-${++this.progressSeq}` : undefined;
     if (progressToken && options.onProgress) this.progressListeners.set(progressToken, options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
-    const releaseRequester = this.requesters.push(options.requester);
+    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
+    // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
+    const releaseRequester = this.requesters.begin(params, options.requester);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
       return await conn.client.request(
-        {
-          method: 'tools/call',
-          params: { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
-        },
+        { method: 'tools/call', params },
         CallToolResultSchema,
         // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
         { signal: call.controller.signal, timeout },
@@ -421,7 +421,8 @@ export class Backend {
       transport = stdio;
     } else {
       const { url, headers } = httpEndpoint(config.url, config.headers);
-      transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+      // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
+      transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, this.requesters);
     }
 
     const client = new Client(this.context.clientInfo, { capabilities: BACKEND_CLIENT_CAPABILITIES });
