@@ -1,7 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -20,6 +20,7 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { BackendClient } from './backend-client.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import { CallRequesters } from './call-routing.js';
 import {
@@ -425,7 +426,11 @@ export class Backend {
       transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, this.requesters);
     }
 
-    const client = new Client(this.context.clientInfo, { capabilities: BACKEND_CLIENT_CAPABILITIES });
+    const client = new BackendClient(
+      this.context.clientInfo,
+      { capabilities: BACKEND_CLIENT_CAPABILITIES },
+      this.requesters,
+    );
     let resolveEnded!: (reason: string) => void;
     const endReason = new Promise<string>((resolve) => {
       resolveEnded = resolve;

@@ -31,6 +31,8 @@ export class CallRequesters {
   /** By the params object of the tools/call: the very object the SDK sends, so the transport finds it. */
   private readonly calls = new Map<object, CallEntry>();
   private readonly order: CallEntry[] = [];
+  /** Requests other than tool calls in flight that a client may have caused (see backend-client.ts). */
+  private others = 0;
 
   /**
    * Registers a tools/call that is about to be sent with `params` (pass the same object to
@@ -44,6 +46,17 @@ export class CallRequesters {
       if (this.calls.get(params) === entry) this.calls.delete(params);
       const at = this.order.indexOf(entry);
       if (at >= 0) this.order.splice(at, 1);
+    };
+  }
+
+  /** Counts a request other than a tool call while it runs; the returned function ends it (once). */
+  beginOther(): () => void {
+    this.others++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.others--;
     };
   }
 
@@ -102,6 +115,14 @@ export class CallRequesters {
     const newest = this.order.at(-1);
     if (!newest) {
       throw refusal(server, method, 'no tool call of a client was running on it', 'no-call');
+    }
+    if (this.others > 0) {
+      throw refusal(
+        server,
+        method,
+        "a client's request other than a tool call (resources/read, prompts/get, completion…) was also running on it, and over stdio a request does not say which one it belongs to, so the gateway refuses it rather than guess",
+        'ambiguous',
+      );
     }
     if (this.order.some((e) => !e.requester)) {
       const why =

@@ -194,6 +194,23 @@ describe('a backend request from a stdio backend is never guessed', () => {
     expect(two.asked).toEqual([]);
   }, 120_000);
 
+  it("refuses it while another session's prompts/get runs on the backend, asking neither", async () => {
+    resetAsked(one, two);
+    const round = `r${++roundSeq}`;
+    const sampled = ask(one, { label: 'first', round, wait_for: 2, sample: true });
+    await waitFor(() => readTestbedLog<{ round?: string }>(log).some((e) => e.round === round), {
+      timeoutMs: 30_000,
+      message: 'the backend has the first call',
+    });
+    const prompt = await two.client.getPrompt({ name: 'asker__wait', arguments: { label: 'second', round } });
+    const result = await sampled;
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('other than a tool call');
+    expect(JSON.stringify(prompt.messages)).toContain('second done');
+    expect(one.asked).toEqual([]);
+    expect(two.asked).toEqual([]);
+  }, 120_000);
+
   it('forwards it to the one session whose call runs, as before', async () => {
     resetAsked(one, two);
     const round = `alone-${++roundSeq}`;
