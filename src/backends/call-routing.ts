@@ -3,8 +3,10 @@ import type { BackendClientRequest, ClientRequester } from './types.js';
 
 /**
  * The `_meta` key under which the gateway's HTTP transport marks a backend's request with the JSON-RPC
- * id of our request whose response stream carried it (see http-call-transport.ts). In-process only: it
- * is set or removed on every request read from an HTTP stream, and removed before anything is forwarded.
+ * id of our request whose response stream carried it (see http-call-transport.ts). Set or removed on
+ * every request read from an SSE stream, and removed before anything is forwarded. A mark a backend
+ * writes itself where none is set (a JSON answer) can only name a call of that same connection, which
+ * is what its own relatedRequestId does anyway; over stdio a mark is ignored.
  */
 export const RELATED_REQUEST_META_KEY = 'mcp-gateway/relatedRequestId';
 
@@ -91,7 +93,7 @@ export class CallRequesters {
       throw refusal(
         server,
         method,
-        `it relates to request ${String(relatedId)}, which is not a client's tool call running on it (the call has ended, or it is the gateway's own request)`,
+        `it relates to request ${String(relatedId)}, which is not a client's tool call running on it (that call has ended, or the request is not a tools/call: only a tool call's requests are forwarded)`,
         'no-call',
       );
     }

@@ -15,7 +15,7 @@ import { type CallRequesters, RELATED_REQUEST_META_KEY } from './call-routing.js
  * read from a POST's stream with the id of the request that POST carried (`_meta` key
  * RELATED_REQUEST_META_KEY) and strips that key from requests on any other stream (the standalone GET
  * stream); passthrough.ts reads and removes the mark. A request in a JSON (non-SSE) answer is not
- * marked: it cannot be tied to a call and is refused.
+ * marked (servers send requests on SSE streams only): it cannot be tied to a call and is refused.
  */
 export class CallTaggingHttpTransport extends StreamableHTTPClientTransport {
   constructor(

@@ -44,7 +44,7 @@ export function attachPassthrough(client: Client, hooks: PassthroughHooks): void
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> => {
-    // The mark is the transport's, never the backend's (see http-call-transport.ts); it goes no further.
+    // The transport's mark of the call (see call-routing.ts) goes no further than here.
     const { relatedId, params: clean } = takeRelatedId(params);
     const transport = client.transport;
     // Only our HTTP transport tells which call a request belongs to; any other transport (stdio) cannot.
