@@ -1,9 +1,8 @@
 import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
@@ -21,6 +20,8 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { BackendClient } from './backend-client.js';
+import { CallRequesters } from './call-routing.js';
 import {
   describeError,
   describeExit,
@@ -28,7 +29,8 @@ import {
   describeTarget,
   type ExitInfo,
 } from './describe.js';
-import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES, RequesterStack } from './passthrough.js';
+import { CallTaggingHttpTransport } from './http-call-transport.js';
+import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { retriesOnCrash } from './retry.js';
 import { StderrTail } from './stderr-tail.js';
@@ -128,7 +130,7 @@ export class Backend {
   private readonly progressListeners = new Map<string, NonNullable<CallOptions['onProgress']>>();
   private progressSeq = 0;
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
-  private readonly requesters = new RequesterStack();
+  private readonly requesters = new CallRequesters();
 
   constructor(
     config: ServerConfig,
@@ -290,15 +292,14 @@ export class Backend {
     const progressToken = options.onProgress ? `gw-${++this.progressSeq}` : undefined;
     if (progressToken && options.onProgress) this.progressListeners.set(progressToken, options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
-    const releaseRequester = this.requesters.push(options.requester);
+    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
+    // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
+    const releaseRequester = this.requesters.begin(params, options.requester);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
       const result = await conn.client.request(
-        {
-          method: 'tools/call',
-          params: { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
-        },
+        { method: 'tools/call', params },
         CallToolResultSchema,
         // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
         { signal: call.controller.signal, timeout },
@@ -488,10 +489,15 @@ export class Backend {
       transport = stdio;
     } else {
       const { url, headers } = httpEndpoint(config.url, config.headers);
-      transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+      // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
+      transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, this.requesters);
     }
 
-    const client = new Client(this.context.clientInfo, { capabilities: BACKEND_CLIENT_CAPABILITIES });
+    const client = new BackendClient(
+      this.context.clientInfo,
+      { capabilities: BACKEND_CLIENT_CAPABILITIES },
+      this.requesters,
+    );
     let resolveEnded!: (reason: string) => void;
     const endReason = new Promise<string>((resolve) => {
       resolveEnded = resolve;

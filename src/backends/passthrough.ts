@@ -5,15 +5,15 @@ import {
   type CreateMessageResult,
   ElicitRequestSchema,
   type ElicitResult,
-  ErrorCode,
   ListRootsRequestSchema,
   type ListRootsResult,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { BackendClientRequest, BackendNotification, ClientRequester } from './types.js';
+import { type CallRequesters, takeRelatedId } from './call-routing.js';
+import { CallTaggingHttpTransport } from './http-call-transport.js';
+import type { BackendClientRequest, BackendNotification } from './types.js';
 
 /**
  * What the gateway declares to every backend: exactly what it can forward to a client. Form-mode
@@ -26,33 +26,9 @@ export const BACKEND_CLIENT_CAPABILITIES: ClientCapabilities = {
   roots: {},
 };
 
-/**
- * The requesters of a backend's calls in flight, newest last. A request a backend sends to the client
- * carries nothing that ties it to a call (over stdio there is no such field at all), so it goes to the
- * session of the most recently started call still running; it is refused when no call is running or
- * that call has no client to ask (a pipeline step).
- */
-export class RequesterStack {
-  private readonly entries: { requester: ClientRequester | undefined }[] = [];
-
-  /** Adds the requester of a call that starts; the returned function removes it when the call ends. */
-  push(requester: ClientRequester | undefined): () => void {
-    const entry = { requester };
-    this.entries.push(entry);
-    return () => {
-      const at = this.entries.indexOf(entry);
-      if (at >= 0) this.entries.splice(at, 1);
-    };
-  }
-
-  current(): ClientRequester | undefined {
-    return this.entries.at(-1)?.requester;
-  }
-}
-
 export interface PassthroughHooks {
   server: string;
-  requesters: RequesterStack;
+  requesters: CallRequesters;
   /** Called with each forwarded notification of this connection. */
   notify(notification: BackendNotification): void;
 }
@@ -68,14 +44,18 @@ export function attachPassthrough(client: Client, hooks: PassthroughHooks): void
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> => {
-    const requester = hooks.requesters.current();
-    if (!requester) {
-      throw new McpError(
-        ErrorCode.InvalidRequest,
-        `mcp-gateway: ${method} from server '${hooks.server}' came while no tool call of a client was running on it (or the latest call was a pipeline step); the gateway forwards such requests only to the client whose call is running`,
-      );
-    }
-    return requester({ server: hooks.server, method, ...(params ? { params } : {}) }, { signal });
+    // The transport's mark of the call (see call-routing.ts) goes no further than here.
+    const { relatedId, params: clean } = takeRelatedId(params);
+    const transport = client.transport;
+    // Only our HTTP transport tells which call a request belongs to; any other transport (stdio) cannot.
+    const requester =
+      transport instanceof CallTaggingHttpTransport
+        ? hooks.requesters.related(hooks.server, method, transport, relatedId)
+        : hooks.requesters.unrelated(hooks.server, method);
+    return requester.request(
+      { server: hooks.server, method, ...(clean ? { params: clean } : {}) },
+      { signal },
+    );
   };
   // The SDK Client checks each answer against the method's result schema before it goes back.
   client.setRequestHandler(

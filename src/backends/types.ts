@@ -62,13 +62,19 @@ export interface BackendClientRequest {
 }
 
 /**
- * Forwards a backend's request to one client session and resolves with that client's answer; rejects
- * with an McpError when the client cannot take it (capability not declared) or answers with an error.
+ * Forwards a backend's request to one client session, as part of one of that session's tool calls.
+ * `request` resolves with that client's answer; it rejects with an McpError when the client cannot
+ * take it (capability not declared) or answers with an error.
  */
-export type ClientRequester = (
-  request: BackendClientRequest,
-  options: { signal: AbortSignal },
-) => Promise<Record<string, unknown>>;
+export interface ClientRequester {
+  /**
+   * The client session: the same object for every call of one session, and never shared between
+   * sessions. Over stdio a backend's request says nothing about the call it belongs to; it is forwarded
+   * only when every call running on that backend is of one session (compared by this).
+   */
+  readonly session: object;
+  request(request: BackendClientRequest, options: { signal: AbortSignal }): Promise<Record<string, unknown>>;
+}
 
 /** Notifications from a backend that the front forwards to clients. */
 export type BackendNotification =

@@ -23,13 +23,14 @@ export const FORWARDED_REQUEST_TIMEOUT_MS = 10 * 60_000;
 /**
  * The requester for one tools/call: forwards a backend's sampling, elicitation and roots requests to
  * the client that made the call, as part of that call (over HTTP on the call's own response stream),
- * and refuses them with an McpError when that client did not declare the capability.
+ * and refuses them with an McpError when that client did not declare the capability. Each session has
+ * its own SDK Server, so the Server is the session's identity.
  */
 export function clientRequester(
   server: Server,
   extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
 ): ClientRequester {
-  return async (request, { signal }) => {
+  const request: ClientRequester['request'] = async (request, { signal }) => {
     const missing = missingCapability(request, server.getClientCapabilities());
     if (missing) {
       throw new McpError(
@@ -51,6 +52,7 @@ export function clientRequester(
         return extra.sendRequest(outgoing, ListRootsResultSchema, options);
     }
   };
+  return { session: server, request };
 }
 
 /** The capability (dotted path) the client lacks for `request`, or undefined when it has it. */
