@@ -25,6 +25,9 @@ Options for serve:
   --pipelines DIR            serve the pipelines in DIR instead of the config's pipelines folder
   --no-watch                 do not reload the config file or the pipelines on change (hot reload is on by default)
 
+Options for list:
+  --json                     print the backends and their tools as JSON
+
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools
   --format text|json         text (default) or one JSON document for machines
