@@ -113,7 +113,8 @@ export function configKeys(): string {
   const root = readSchema('gateway.schema.json');
   const top = keyRows(root, root, '', new Set(['tools', 'http']));
   const servers = keyRows(root, root.definitions?.server ?? {}, 'servers.<name>.', new Set());
-  return [keyTable(top), '', `**\`servers.<name>\`** — ${serversDoc}`, '', keyTable(servers)].join('\n');
+  const server = '**A server**, `servers.<name>` (or `mcpServers.<name>`)';
+  return [keyTable(top), '', server, '', keyTable(servers)].join('\n');
 }
 
 export function pipelineKeys(): string {
