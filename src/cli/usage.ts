@@ -27,6 +27,9 @@ Options for serve:
   --shutdown-timeout D       how long stopping may take from the first SIGINT/SIGTERM (default:
                              shutdown_timeout in the config, else 10s); a second signal exits at once
 
+Options for list:
+  --json                     print the backends and their tools as JSON
+
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools
   --format text|json         text (default) or one JSON document for machines

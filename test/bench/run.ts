@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --only calls-stdio,pipelines …]`
+ * `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --only calls-stdio,pipelines …] [-- --write-docs]`
  *
  * Measures the built gateway (dist/) against the limits that bound it and prints one markdown table:
  * each row's figure, the reference measured in the same run, their ratio, the target and a verdict.
- * `--json` prints the same as JSON instead; `--out FILE` also writes the JSON to FILE. Exits 0 when
+ * `--json` prints the same as JSON instead; `--out FILE` also writes the JSON to FILE; `--write-docs` puts
+ * the table, with the machine and date, into docs/benchmarks.md (a full run of every suite only). Exits 0 when
  * every suite ran, whether or not targets were met; 1 when a suite failed.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { jsonReport, judge, markdownTable, progress, type Row, runInfo } from '.
 import { gatewayPipelineRows } from './pipelines.js';
 import { reloadRows } from './reload.js';
 import { schedulerRows } from './scheduler.js';
+import { writeResults } from './write-docs.js';
 
 export interface Sizes {
   quick: boolean;
@@ -84,14 +86,20 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       only: { type: 'string' },
+      'write-docs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      `usage: npm run bench -- [--quick] [--json] [--out FILE] [--only ${Object.keys(SUITES).join(',')}]\n`,
+      `usage: npm run bench -- [--quick] [--json] [--out FILE] [--only ${Object.keys(SUITES).join(',')}] [--write-docs]\n`,
     );
     return 0;
+  }
+  if (values['write-docs'] && (values.quick || values.only)) {
+    // The docs show what the gateway does at full size, on every suite; a partial run would mislead.
+    process.stderr.write('--write-docs needs a full run: leave out --quick and --only\n');
+    return 2;
   }
   const sizes = values.quick ? QUICK : FULL;
   const only = values.only?.split(',').map((s) => s.trim());
@@ -126,6 +134,10 @@ async function main(): Promise<number> {
   const json = jsonReport(results, info);
   if (values.out) writeFileSync(values.out, `${json}\n`);
   process.stdout.write(`${values.json ? json : markdownTable(results, info)}\n`);
+  if (values['write-docs'] && !failed) {
+    writeResults(results, info);
+    progress('wrote docs/benchmarks.md');
+  }
   return failed ? 1 : 0;
 }
 

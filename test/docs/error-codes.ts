@@ -1,0 +1,40 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config's syntax, quoted
+/**
+ * What each `GatewayErrorCode` (src/errors.ts) means to a user, for docs/reference/errors.md.
+ * A code added to the union without an entry here fails test/unit/docs-generated.test.ts.
+ */
+export const ERROR_CODE_DOCS: Record<string, string> = {
+  CONFIG_INVALID:
+    'gateway.yaml (or a file given to `--auto-register`) has problems; `data.issues` lists each at `file:line:column`. The gateway does not start; a hot reload keeps the last good config.',
+  CONFIG_ENV_MISSING:
+    'Reserved. A `${VAR}` that is unset and has no default is reported today as a `CONFIG_INVALID` issue naming the variable and where it is used.',
+  CONFIG_READ_FAILED:
+    'Reserved. A config file that cannot be read is reported today as a `CONFIG_INVALID` issue.',
+  BACKEND_UNKNOWN:
+    'No backend has that name (`call_backend`, `remove_server`, a pipeline step). The message lists the servers there are.',
+  BACKEND_EXISTS:
+    '`register_server` with a name already in use; remove that server first or pick another name.',
+  BACKEND_UNAVAILABLE:
+    'The backend is not ready for the call (still connecting when the call timed out, failed, or the gateway is closing), or the call failed in transport. `data.status` and `data.lastError` say why.',
+  BACKEND_EXITED:
+    'The backend process exited (stdio) or disconnected (HTTP) while the call ran; `data.reason` and `data.stderr` hold its exit and last stderr lines.',
+  BACKEND_REMOVED:
+    'The backend was removed (`remove_server`, or gone from gateway.yaml on reload) while the call ran, or did not finish within the drain time.',
+  BACKEND_TIMEOUT:
+    "The call took longer than its timeout (the step's, else the server's, else the config's, 10 s by default); the backend was sent MCP cancellation.",
+  BACKEND_CANCELLED:
+    'The client cancelled the request, or a pipeline run was cancelled or failed fast while the call ran.',
+  TOOL_UNKNOWN:
+    'The backend has no such tool; the message lists its tools. (A pipeline naming an unknown tool is `PIPELINE_INVALID`, with a "did you mean".)',
+  PARAMS_INVALID:
+    'Arguments the gateway checks itself are wrong: `params` that is not an object or JSON text of one (with where it broke), a bad `register_server` entry, pipeline inputs that do not match their schema.',
+  REGISTER_REFUSED:
+    '`register_server` with a `command` over HTTP, when the command is not in `http.allow_commands`.',
+  PIPELINE_INVALID:
+    'The pipeline (a file, or a `custom` one sent inline) has problems, each at `file:line:col`; nothing ran.',
+  PIPELINE_UNKNOWN: '`route_pipeline` with a scenario no pipeline has; the message lists the pipelines.',
+  PIPELINE_FAILED:
+    'Reserved. A run that fails is reported as a run result with `status: failed` and `failedStep`, and `isError: true`.',
+  USAGE:
+    'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on. On the command line, bad usage exits with code 2.',
+};
