@@ -1,5 +1,5 @@
 import { BackendRegistry } from '../backends/index.js';
-import { formatValue, ms } from '../front/index.js';
+import { formatValue, ms, redactEvent, redactRun } from '../front/index.js';
 import { createLogger } from '../log.js';
 import { type CompiledPipeline, prepareInputs, runPipeline, type StepEvent } from '../pipeline/index.js';
 import { parseOptions, UsageError } from './args.js';
@@ -46,14 +46,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const width = Math.max(...[...pipeline.steps.keys()].map((id) => id.length));
   try {
-    const result = await runPipeline(pipeline, inputs, {
+    const run = await runPipeline(pipeline, inputs, {
       invoker: registry,
       signal: controller.signal,
       defaultTimeoutMs: config.defaultTimeoutMs,
       timeoutFor: (server) => registry.get(server)?.config.timeoutMs,
       coerceInputs: true,
-      onEvent: (event) => process.stderr.write(`${eventLine(event, width)}\n`),
+      onEvent: (event) => process.stderr.write(`${eventLine(redactEvent(event), width)}\n`),
     });
+    // Step errors quote what backends said, secrets included; outputs are data and stay as they are.
+    const result = redactRun(run);
     const done = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     process.stderr.write(result.status === 'succeeded' ? `${done}\n` : `${done}: ${result.error}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

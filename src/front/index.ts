@@ -18,6 +18,7 @@ export {
   type PipelineHostOptions,
   type RunContext,
 } from './pipeline-host.js';
+export { redactEvent, redactRun } from './run-redact.js';
 export type { CallContext, FrontTransport, ServedTool } from './served-tool.js';
 export { errorResult, jsonResult } from './served-tool.js';
 export type { ToolSource } from './tool-table.js';

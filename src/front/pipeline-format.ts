@@ -5,6 +5,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { PipelineIssue, PipelineSummary, RunResult, StepEvent, StepRecord } from '../pipeline/index.js';
 import { formatIssue } from '../pipeline/index.js';
+import { redactEvent, redactRun } from './run-redact.js';
 import { jsonResult } from './served-tool.js';
 
 /** `12 ms`, `1.5 s`: durations in a report, rounded to what a person cares about. */
@@ -55,12 +56,16 @@ export function progressReporter(
     const progress = finished + running.size / 2;
     if (progress <= last) return;
     last = progress;
-    send({ progress, total, message: describeEvent(event) });
+    send({ progress, total, message: describeEvent(redactEvent(event)) });
   };
 }
 
-/** A run's report for the client: structuredContent with everything, text with a per-step table. */
-export function runToolResult(result: RunResult): CallToolResult {
+/**
+ * A run's report for the client: structuredContent with everything, text with a per-step table. Step
+ * errors are redacted here, not by the front's catch-all, which passes a successful run on as data.
+ */
+export function runToolResult(run: RunResult): CallToolResult {
+  const result = redactRun(run);
   const succeeded = result.status === 'succeeded';
   const steps: Record<string, StepRecord> = {};
   for (const [id, record] of Object.entries(result.steps)) {

@@ -67,3 +67,15 @@ export async function serveStdio(
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Milliseconds for `"500ms"`, `"5s"`, `"2m"` or a bare number of milliseconds; undefined for anything
+ * else. The gateway's config has a fuller parser, but the example servers stand alone (the layering
+ * test keeps them from importing it), and flags need only this much.
+ */
+export function parseMilliseconds(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000 }[(match[2] as 'ms' | 's' | 'm' | undefined) ?? 'ms'];
+  return Math.round(Number(match[1]) * unit);
+}

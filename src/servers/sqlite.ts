@@ -2,10 +2,14 @@
 /**
  * Example backend: query a SQLite database.
  *
- *   node dist/servers/sqlite.js [--db-path FILE] [--allow-writes]
+ *   node dist/servers/sqlite.js [--db-path FILE] [--allow-writes] [--query-timeout DURATION]
  *
  * The database is --db-path, else $SQLITE_DB_PATH, else ./data/sample.db (relative to the working
  * folder). A missing file is created with sample data. write_query exists only with --allow-writes.
+ *
+ * Every call is stopped after --query-timeout (else $SQLITE_QUERY_TIMEOUT, else 8s: under the gateway's
+ * default 10 s call timeout, so the user reads which deadline ended the query rather than a bare
+ * timeout). Queries run in a child process that is killed on the deadline or on cancellation.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,31 +18,60 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { createSampleDatabase } from './sample-db.js';
-import { errorText, jsonText, log, serveStdio, structuredResult, toolError } from './shared.js';
-import { MAX_ROWS, QueryError, SqliteStore } from './sqlite-store.js';
+import {
+  errorText,
+  jsonText,
+  log,
+  parseMilliseconds,
+  serveStdio,
+  structuredResult,
+  toolError,
+} from './shared.js';
+import { type QueryRequest, QueryRunner } from './sqlite-runner.js';
+import { type Column, MAX_ROWS, QueryError, type ReadResult, type WriteResult } from './sqlite-store.js';
 
 const NAME = 'sqlite';
-const USAGE = 'usage: sqlite.js [--db-path FILE] [--allow-writes]';
+const USAGE = 'usage: sqlite.js [--db-path FILE] [--allow-writes] [--query-timeout DURATION]';
+const DEFAULT_QUERY_TIMEOUT = '8s';
 
 interface Options {
   dbPath: string;
   allowWrites: boolean;
+  queryTimeoutMs: number;
 }
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { 'db-path': { type: 'string' }, 'allow-writes': { type: 'boolean', default: false } },
+    options: {
+      'db-path': { type: 'string' },
+      'allow-writes': { type: 'boolean', default: false },
+      'query-timeout': { type: 'string' },
+    },
     strict: true,
   });
   const dbPath = values['db-path'] || process.env.SQLITE_DB_PATH || './data/sample.db';
-  return { dbPath: resolve(dbPath), allowWrites: values['allow-writes'] ?? false };
+  const timeout = values['query-timeout'] || process.env.SQLITE_QUERY_TIMEOUT || DEFAULT_QUERY_TIMEOUT;
+  const queryTimeoutMs = parseMilliseconds(timeout);
+  if (queryTimeoutMs === undefined || queryTimeoutMs === 0) {
+    throw new Error(
+      '--query-timeout (or SQLITE_QUERY_TIMEOUT) must be a duration above zero like "5s" or "500ms"',
+    );
+  }
+  return { dbPath: resolve(dbPath), allowWrites: values['allow-writes'] ?? false, queryTimeoutMs };
 }
 
-/** Run one database operation as a tool call: its failures become isError results, never a crash. */
-function run(operation: () => CallToolResult): CallToolResult {
+/**
+ * Run one database operation as a tool call: its failures, a deadline or a cancellation included,
+ * become isError results, never a crash.
+ */
+async function run<T>(
+  request: QueryRequest,
+  signal: AbortSignal,
+  format: (value: T) => CallToolResult,
+): Promise<CallToolResult> {
   try {
-    return operation();
+    return format((await runner.run(request, signal)) as T);
   } catch (err) {
     if (err instanceof QueryError) return toolError(err.message);
     return toolError(`SQLite error: ${errorText(err)}`);
@@ -53,7 +86,7 @@ const columnSchema = z.object({
   dflt_value: z.string().nullable(),
 });
 
-function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer {
+function createSqliteServer(allowWrites: boolean): McpServer {
   const server = new McpServer({ name: 'sqlite', version: '0.1.0' });
   const readOnly = { readOnlyHint: true, openWorldHint: false };
 
@@ -64,9 +97,8 @@ function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer
       outputSchema: { tables: z.array(z.string()) },
       annotations: readOnly,
     },
-    () =>
-      run(() => {
-        const tables = store.listTables();
+    (extra) =>
+      run({ op: 'listTables' }, extra.signal, (tables: string[]) => {
         const text = tables.length ? `Tables: ${tables.join(', ')}` : 'The database has no tables.';
         return structuredResult(text, { tables });
       }),
@@ -80,11 +112,14 @@ function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer
       outputSchema: { table: z.string(), columns: z.array(columnSchema) },
       annotations: readOnly,
     },
-    ({ table_name }) =>
-      run(() => {
-        const described = store.describeTable(table_name);
-        return structuredResult(jsonText(described), described);
-      }),
+    ({ table_name }, extra) =>
+      run(
+        { op: 'describeTable', table: table_name },
+        extra.signal,
+        (described: { table: string; columns: Column[] }) => {
+          return structuredResult(jsonText(described), described);
+        },
+      ),
   );
 
   server.registerTool(
@@ -100,9 +135,8 @@ function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer
       },
       annotations: readOnly,
     },
-    ({ query }) =>
-      run(() => {
-        const result = store.readQuery(query);
+    ({ query }, extra) =>
+      run({ op: 'readQuery', sql: query }, extra.signal, (result: ReadResult) => {
         const note = result.truncated ? `\n(truncated to the first ${MAX_ROWS} rows)` : '';
         return structuredResult(`${jsonText(result.rows)}${note}`, { ...result });
       }),
@@ -117,9 +151,8 @@ function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer
         outputSchema: { changes: z.number().int(), lastInsertRowid: z.union([z.number(), z.string()]) },
         annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
       },
-      ({ query }) =>
-        run(() => {
-          const result = store.writeQuery(query);
+      ({ query }, extra) =>
+        run({ op: 'writeQuery', sql: query }, extra.signal, (result: WriteResult) => {
           return structuredResult(jsonText(result), { ...result });
         }),
     );
@@ -127,27 +160,31 @@ function createSqliteServer(store: SqliteStore, allowWrites: boolean): McpServer
   return server;
 }
 
-function openStore(options: Options): SqliteStore {
-  if (!existsSync(options.dbPath)) {
-    log(NAME, `creating sample database at ${options.dbPath}`);
-    createSampleDatabase(options.dbPath);
-  }
-  return new SqliteStore(options.dbPath, options.allowWrites);
-}
-
 let options: Options;
-let store: SqliteStore;
 try {
   options = parseOptions(process.argv.slice(2));
 } catch (err) {
   log(NAME, `${errorText(err)}\n${USAGE}`);
   process.exit(2);
 }
+const runner = new QueryRunner({
+  file: options.dbPath,
+  allowWrites: options.allowWrites,
+  timeoutMs: options.queryTimeoutMs,
+});
 try {
-  store = openStore(options);
+  if (!existsSync(options.dbPath)) {
+    log(NAME, `creating sample database at ${options.dbPath}`);
+    createSampleDatabase(options.dbPath);
+  }
+  await runner.start();
 } catch (err) {
   log(NAME, `cannot open database ${options.dbPath}: ${errorText(err)}`);
   process.exit(1);
 }
-log(NAME, `database ${options.dbPath} (${options.allowWrites ? 'writes allowed' : 'read-only'})`);
-await serveStdio(createSqliteServer(store, options.allowWrites), NAME, () => store.close());
+log(
+  NAME,
+  `database ${options.dbPath} (${options.allowWrites ? 'writes allowed' : 'read-only'}, ` +
+    `queries stopped after ${options.queryTimeoutMs} ms)`,
+);
+await serveStdio(createSqliteServer(options.allowWrites), NAME, () => runner.close());

@@ -104,10 +104,11 @@ describe('faults: misbehaving backends', () => {
   }
 
   async function goodStillAnswers(): Promise<void> {
-    const { result, ms } = await call('good', 'echo', { still: 'here' });
+    // It answers at all: a gateway blocked by the bad backend would leave this call hanging. How fast
+    // is the bench's business; a bound here only flakes on a busy machine.
+    const { result } = await call('good', 'echo', { still: 'here' });
     expect(result.isError).toBeFalsy();
     expect(structured(result)).toEqual({ server: 'good', args: { still: 'here' } });
-    expect(ms).toBeLessThan(1_000);
   }
 
   it('garbage on stdout (at start and mid-call) is skipped; the backend keeps answering', async () => {
@@ -166,7 +167,7 @@ describe('faults: misbehaving backends', () => {
     expect(crash.code).toBe('BACKEND_EXITED');
     expect(crash.text).toMatch(/exited with code 7/);
     expect(crash.text).toMatch(/crashing with code 7/);
-    expect(crash.ms).toBeLessThan(2_000);
+    // BACKEND_EXITED, not BACKEND_TIMEOUT: the exit ended the call, not the 5 s timeout; no clock needed.
     await goodStillAnswers();
     await waitFor(async () => !(await call('bad', 'echo')).result.isError, { timeoutMs: 10_000 });
     await recordPids();
@@ -307,10 +308,13 @@ describe('faults: misbehaving backends', () => {
     }
   });
 
-  it("the gateway's memory stays bounded", async () => {
-    if (!gw.pid || rssStart === undefined) return;
-    const rss = await rssKiB(gw.pid);
+  // /proc is Linux's: elsewhere the test is reported as skipped, not passed without measuring.
+  it.runIf(process.platform === 'linux')("the gateway's memory stays bounded", async () => {
+    expect(gw.pid, 'gateway pid').toBeDefined();
+    expect(rssStart, 'RSS at start').toBeDefined();
+    const rss = await rssKiB(gw.pid ?? 0);
+    expect(rss, 'RSS now').toBeDefined();
     // A sanity bound, not a measurement: the huge messages pass 10 MiB buffers through.
-    expect(rss! - rssStart).toBeLessThan(300 * 1024);
+    expect((rss ?? 0) - (rssStart ?? 0)).toBeLessThan(300 * 1024);
   });
 });

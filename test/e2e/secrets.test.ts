@@ -4,8 +4,10 @@
  * (at debug level), its errors, or list_servers — even when a failing HTTP backend echoes the
  * Authorization header it got, and when the config itself is invalid.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NODE,
@@ -169,6 +171,53 @@ describe('secrets never appear in logs, errors or list_servers', () => {
     expect(JSON.stringify(run.structuredContent)).toContain(value);
   });
 
+  it("a failed step's error is redacted in the run, its text and its progress, even when the run succeeds", async () => {
+    const value = SECRETS.SECRET_ARG;
+    const pipeline = (onError: 'continue' | 'fail') =>
+      [
+        'name: custom',
+        'inputs: { value: { type: string } }',
+        'steps:',
+        // The backend's error quotes the secret, as a careless server echoing its credentials does.
+        '  leaky:',
+        '    server: tokenarg',
+        '    tool: fail',
+        '    args: { message: "denied with token ${{ $.inputs.value }}" }',
+        `    on_error: ${onError}`,
+        // A step that takes a while after the failure, so its progress line is out well before the result.
+        '  after: { server: tokenarg, tool: sleep, needs: [leaky], args: { ms: 300 } }',
+        'output: "${{ $.steps.after.status }}"',
+      ].join('\n');
+    for (const onError of ['continue', 'fail'] as const) {
+      const progress: string[] = [];
+      const run = await gw.client.callTool(
+        {
+          name: 'route_pipeline',
+          arguments: { scenario: 'custom', pipeline: pipeline(onError), inputs: { value } },
+        },
+        undefined,
+        { onprogress: (p) => progress.push(p.message ?? '') },
+      );
+      const data = run.structuredContent as {
+        status: string;
+        error?: string;
+        steps: Record<string, { status: string; error?: string }>;
+      };
+      expect(data.status, textOf(run)).toBe(onError === 'continue' ? 'succeeded' : 'failed');
+      expect(run.isError ?? false).toBe(onError === 'fail');
+      expect(data.steps.leaky).toMatchObject({ status: 'failed', error: 'denied with token ${SECRET_ARG}' });
+      expect(textOf(run)).toContain('denied with token ${SECRET_ARG}');
+      // Progress is sent on its way, not awaited, and a line that trails the result is dropped by the
+      // client: a run that stops at the failure may lose it. Under continue, a slow step follows.
+      if (onError === 'continue') expect(progress.join('\n')).toContain("step 'leaky' failed");
+      expectNoSecret(
+        `${textOf(run)}\n${JSON.stringify(run.structuredContent)}`,
+        `route_pipeline (${onError})`,
+      );
+      expectNoSecret(progress.join('\n'), `progress (${onError})`);
+    }
+  });
+
   it('the gateway log, at debug level, holds no secret', async () => {
     // Let the retries of the failed backends log a few more times.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -176,6 +225,57 @@ describe('secrets never appear in logs, errors or list_servers', () => {
     expect(stderr).toMatch(/debug/);
     expect(stderr).toMatch(/failing/);
     expectNoSecret(stderr, 'stderr');
+  });
+});
+
+describe('mcp-gateway run', () => {
+  it("shows a failed step's error redacted, on stderr and in --json, when the run goes on", async () => {
+    const config = writeConfig(
+      [
+        'servers:',
+        '  tokenarg:',
+        `    command: ${JSON.stringify(NODE)}`,
+        `    args: [${JSON.stringify(TESTBED)}, --name, tokenarg, --stderr-banner, "token=\${SECRET_ARG}"]`,
+      ].join('\n'),
+    );
+    const pipeline = join(dirname(config), 'leaky.yaml');
+    writeFileSync(
+      pipeline,
+      [
+        'name: leaky',
+        'inputs: { value: { type: string } }',
+        'steps:',
+        '  leaky:',
+        '    server: tokenarg',
+        '    tool: fail',
+        '    args: { message: "denied with token ${{ $.inputs.value }}" }',
+        '    on_error: continue',
+        '  after: { server: tokenarg, tool: echo, needs: [leaky], args: { value: ok } }',
+        'output: "${{ $.steps.after.output }}"',
+      ].join('\n'),
+    );
+    for (const json of [false, true]) {
+      const result = await runCli(
+        [
+          'run',
+          pipeline,
+          '--config',
+          config,
+          '--input',
+          `value=${SECRETS.SECRET_ARG}`,
+          ...(json ? ['--json'] : []),
+        ],
+        { env: SECRETS },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/failed after .*: denied with token \$\{SECRET_ARG\} \(continuing\)/);
+      expectNoSecret(result.stderr, 'run stderr');
+      expectNoSecret(result.stdout, 'run stdout');
+      if (json) {
+        const run = JSON.parse(result.stdout) as { steps: Record<string, { error?: string }> };
+        expect(run.steps.leaky?.error).toBe('denied with token ${SECRET_ARG}');
+      }
+    }
   });
 });
 
