@@ -15,11 +15,11 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   BACKEND_EXISTS:
     '`register_server` with a name already in use; remove that server first or pick another name.',
   BACKEND_UNAVAILABLE:
-    'The backend is not ready for the call (still connecting when the call timed out, failed, or the gateway is closing), or the call failed in transport. `data.status` and `data.lastError` say why.',
+    'The backend is not ready for the call (still connecting when the call timed out, failed — it cannot start or is crash-looping, so calls fail fast — or the gateway is closing), or the call failed in transport. `data.status` and `data.lastError` say why. Also the `data.code` of the JSON-RPC error a request gets once the gateway is shutting down.',
   BACKEND_EXITED:
-    'The backend process exited (stdio) or disconnected (HTTP) while the call ran; `data.reason` and `data.stderr` hold its exit and last stderr lines.',
+    'The backend process exited (stdio) or disconnected (HTTP) while the call ran, and the call was not retried (see `retry_on_crash`); `data.reason` and `data.stderr` hold its exit and last stderr lines.',
   BACKEND_REMOVED:
-    'The backend was removed (`remove_server`, or gone from gateway.yaml on reload) while the call ran, or did not finish within the drain time.',
+    "The backend was removed (`remove_server`, or gone or replaced in gateway.yaml on reload) while the request ran, and it did not finish within the grace (`remove_server`'s `grace`, default 0; on reload the backend's call timeout).",
   BACKEND_TIMEOUT:
     "The call took longer than its timeout (the step's, else the server's, else the config's, 10 s by default); the backend was sent MCP cancellation.",
   BACKEND_CANCELLED:
@@ -29,12 +29,14 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   PARAMS_INVALID:
     'Arguments the gateway checks itself are wrong: `params` that is not an object or JSON text of one (with where it broke), a bad `register_server` entry, pipeline inputs that do not match their schema.',
   REGISTER_REFUSED:
-    '`register_server` with a `command` over HTTP, when the command is not in `http.allow_commands`.',
+    '`register_server` over HTTP asked for what the config does not allow: a command, arguments, env names or working directory no `http.allow_commands` entry allows, or a url that is not http(s), does not resolve, or reaches a non-public address `http.allow_url_hosts` does not list. `data.setting` names the setting, `data.reason` what did not fit (`command`, `args`, `env`, `cwd`; `scheme`, `unresolved`, `loopback`, `private`, `link-local`, `unspecified`, `multicast`, `reserved`).',
+  REGISTER_LIMIT:
+    '`register_server` when `limits.max_runtime_backends` servers registered at runtime already exist (32 by default; `0` turns registration off). `data.limit` and `data.count` say how many; remove one with `remove_server`, or raise the limit.',
   PIPELINE_INVALID:
     'The pipeline (a file, or a `custom` one sent inline) has problems, each at `file:line:col`; nothing ran.',
   PIPELINE_UNKNOWN: '`route_pipeline` with a scenario no pipeline has; the message lists the pipelines.',
   PIPELINE_FAILED:
     'Reserved. A run that fails is reported as a run result with `status: failed` and `failedStep`, and `isError: true`.',
   USAGE:
-    'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on. On the command line, bad usage exits with code 2.',
+    'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on; `serve` then exits with code 1. (Bad command-line usage is not this code: it exits with code 2.)',
 };

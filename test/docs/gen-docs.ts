@@ -53,7 +53,14 @@ function typeOf(root: Schema, raw: Schema): string {
   if (schema.enum) return schema.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
   const names = types.map((t) => {
-    if (t === 'array') return schema.items?.type ? `list of ${String(schema.items.type)}s` : 'list';
+    if (t === 'array') {
+      const items = schema.items?.type;
+      if (!items) return 'list';
+      const each = (Array.isArray(items) ? items : [items]).map((i) =>
+        i === 'object' ? 'mappings' : `${i}s`,
+      );
+      return `list of ${each.join(' or ')}`;
+    }
     if (t === 'object') return 'mapping';
     return t;
   });
@@ -87,6 +94,9 @@ function keyRows(root: Schema, raw: Schema, prefix: string, descend: Set<string>
     rows.push({ key: full, type: typeOf(root, child), description: resolved.description ?? '' });
     if (descend.has(full)) {
       if (resolved.properties) rows.push(...keyRows(root, child, `${full}.`, descend));
+      // A list of mappings: its entries' keys as `key[].sub`.
+      const item = resolved.items && resolveRef(root, resolved.items);
+      if (item?.properties) rows.push(...keyRows(root, item, `${full}[].`, descend));
       const entry = resolved.additionalProperties;
       if (typeof entry === 'object' && resolveRef(root, entry).properties) {
         rows.push(...keyRows(root, entry, `${full}.<name>.`, descend));
@@ -111,7 +121,7 @@ function keyTable(rows: readonly KeyRow[]): string {
 
 export function configKeys(): string {
   const root = readSchema('gateway.schema.json');
-  const top = keyRows(root, root, '', new Set(['tools', 'http']));
+  const top = keyRows(root, root, '', new Set(['tools', 'http', 'http.allow_commands', 'limits']));
   const servers = keyRows(root, root.definitions?.server ?? {}, 'servers.<name>.', new Set());
   const server = '**A server**, `servers.<name>` (or `mcpServers.<name>`)';
   return [keyTable(top), '', server, '', keyTable(servers)].join('\n');
