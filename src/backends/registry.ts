@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/types.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backend } from './backend.js';
@@ -17,6 +17,11 @@ export interface BackendRegistryOptions {
   clientInfo?: Implementation;
   /** Retry timing after a failed start or a crash; defaults to 250 ms doubling to 30 s. */
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * Largest message accepted from a stdio backend, in bytes (`limits.max_message_size`); read for
+   * every message, so a reloaded value applies at once. Default 4 MiB.
+   */
+  maxMessageBytes?: () => number;
 }
 
 /**
@@ -42,6 +47,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       logger: options.logger,
       clientInfo: options.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' },
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      maxMessageBytes: options.maxMessageBytes ?? (() => DEFAULT_MAX_MESSAGE_BYTES),
     };
   }
 
@@ -79,6 +85,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       logger: options.logger,
       clientInfo: options.clientInfo,
       backoff: options.backoff,
+      maxMessageBytes: options.maxMessageBytes,
       onStatus: (b, status) => {
         // Only the instance serving the name speaks for it: not a replacement still starting, nor
         // the instance it replaced while that one drains.

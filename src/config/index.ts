@@ -18,6 +18,7 @@ export { RESERVED_SERVER_NAMES, SERVER_NAME_MAX, TOOL_SEPARATOR, validateServerN
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';
+export { formatSize, MAX_SIZE_BYTES, parseSize, SIZE_HINT, SIZE_PATTERN } from './size.js';
 export { MAX_ALIAS_COUNT } from './source.js';
 export * from './types.js';
 export { MAX_YAML_DEPTH, parseYamlDocument } from './yaml.js';

@@ -11,8 +11,10 @@ import type { Env } from './expand.js';
 import { validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
 import { splitShellArgs } from './shell-split.js';
+import { parseSize } from './size.js';
 import {
   DEFAULT_HTTP_PORT,
+  DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
   type HttpSettings,
@@ -62,6 +64,23 @@ export function timeoutValue(value: unknown, path: Segment[], problems: Problem[
   return undefined;
 }
 
+/** Bytes for a size setting; a problem (and undefined) when it is not one, or is under 1 KiB. */
+function sizeValue(value: unknown, path: Segment[], problems: Problem[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    const bytes = parseSize(value);
+    // Below this not even initialize fits: the gateway could serve nothing.
+    if (bytes >= MIN_MESSAGE_BYTES) return bytes;
+    problems.push({ path, text: 'a message size limit must be at least 1KiB' });
+  } catch (err) {
+    problems.push({ path, text: (err as Error).message });
+  }
+  return undefined;
+}
+
+const MIN_MESSAGE_BYTES = 1024;
+
 /** The string entries of a mapping, each as an own property (a `__proto__` key stays a key, not a prototype). */
 function stringMap(value: unknown): Record<string, string> {
   if (!isData(value)) return {};
@@ -70,7 +89,7 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http'];
+const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits'];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -232,6 +251,7 @@ export function normalizeGateway(
   const serversKey = has(root, 'servers') ? 'servers' : 'mcpServers';
   const tools = isData(root.tools) ? root.tools : {};
   const http = isData(root.http) ? root.http : {};
+  const limits = isData(root.limits) ? root.limits : {};
   const pipelines = nonEmpty(root.pipelines) ?? DEFAULT_PIPELINES_DIR;
   return {
     ...(ctx.file ? { file: ctx.file } : {}),
@@ -243,6 +263,11 @@ export function normalizeGateway(
       backends: tools.backends !== false,
       pipelines: tools.pipelines !== false,
     } satisfies ToolGroups,
+    limits: {
+      maxMessageBytes:
+        sizeValue(limits.max_message_size, ['limits', 'max_message_size'], problems) ??
+        DEFAULT_MAX_MESSAGE_BYTES,
+    },
     pipelinesDir: isAbsolute(pipelines) ? pipelines : resolve(ctx.baseDir, pipelines),
     servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
   };

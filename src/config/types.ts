@@ -51,6 +51,15 @@ export interface HttpSettings {
   allowCommands: string[];
 }
 
+/** Bounds on what the gateway accepts from its clients and backends. */
+export interface Limits {
+  /**
+   * Largest JSON-RPC message, in bytes: one line over stdio (front and backends), one request body over
+   * HTTP. A larger one is refused with an error and skipped; the session or connection keeps working.
+   */
+  maxMessageBytes: number;
+}
+
 export interface GatewayConfig {
   /** Absolute path of the file this came from, if any. */
   file?: string;
@@ -59,6 +68,7 @@ export interface GatewayConfig {
   defaultTimeoutMs: number;
   http: HttpSettings;
   tools: ToolGroups;
+  limits: Limits;
   /** Absolute path of the pipelines folder. */
   pipelinesDir: string;
   servers: ServerConfig[];
@@ -66,6 +76,10 @@ export interface GatewayConfig {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_PORT = 8003;
+/** 4 MiB: the HTTP front's body limit before `limits` existed; far above what MCP messages need. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The name of the setting, for error messages that tell the user what to change. */
+export const MAX_MESSAGE_SIZE_KEY = 'limits.max_message_size';
 
 /**
  * One problem in a config file. `line` and `column` are 1-based; both are 0 for a problem with the
