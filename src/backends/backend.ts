@@ -42,6 +42,8 @@ export interface BackendContext {
   backoff: BackoffPolicy;
   /** Largest message accepted from a stdio backend, in bytes; read per message. */
   maxMessageBytes: () => number;
+  /** Each wait of a stdio backend's stop sequence, read when stopping (shorter at shutdown). */
+  stopStepMs: () => number;
   onStatus(backend: Backend, status: BackendStatus): void;
   onToolsChanged(backend: Backend): void;
   /** Resource, prompt and log notifications of the live connection. */
@@ -419,6 +421,7 @@ export class Backend {
         maxMessageBytes: this.context.maxMessageBytes,
         warn: (message) => this.log.warn(message),
         peer: `server '${this.name}'`,
+        stopStepMs: this.context.stopStepMs,
       });
       // Attached before start so output written before initialize (why it is about to exit) is kept.
       this.stderr.attach(stdio.stderr as Readable, (line) => this.log.debug(`stderr: ${line}`));

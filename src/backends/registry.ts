@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backend } from './backend.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { SHUTDOWN_STOP_STEP_MS, STOP_STEP_MS } from '../transport/index.js';
 import { planReconcile, type ReconcilePlan } from './reconcile.js';
 import type { BackendInfo, BackendToolEntry, CallOptions, RegistryEvents, ToolInvoker } from './types.js';
 
@@ -86,6 +87,9 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       clientInfo: options.clientInfo,
       backoff: options.backoff,
       maxMessageBytes: options.maxMessageBytes,
+      // Shorter once the gateway shuts down, so every process group is gone before the client that
+      // started us gives up waiting and SIGKILLs us.
+      stopStepMs: () => (this.closed ? SHUTDOWN_STOP_STEP_MS : STOP_STEP_MS),
       onStatus: (b, status) => {
         // Only the instance serving the name speaks for it: not a replacement still starting, nor
         // the instance it replaced while that one drains.
@@ -244,7 +248,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     return backend.callTool(tool, args, options);
   }
 
-  /** Closes every backend in parallel and waits until their processes are gone. */
+  /**
+   * Closes every backend in parallel and waits until their processes are gone: each process group,
+   * wrappers' children included (stdin closed, SIGTERM, SIGKILL, with short waits between).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.backends.values(), ...this.replacing.values(), ...this.draining];

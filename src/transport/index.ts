@@ -3,5 +3,10 @@ export { LineFramer, type LineFramerOptions, type Overflow } from './line-framer
 export { MessageHeadScanner, type MessageKind, type MessageShape } from './message-head.js';
 export { describeOverflow, MESSAGE_TOO_LARGE_CODE } from './oversized.js';
 export { groupAlive, killGroup, processAlive, trackedGroups } from './process-group.js';
-export { STOP_STEP_MS, type StdioChildOptions, StdioChildTransport } from './stdio-client.js';
+export {
+  SHUTDOWN_STOP_STEP_MS,
+  STOP_STEP_MS,
+  type StdioChildOptions,
+  StdioChildTransport,
+} from './stdio-client.js';
 export { LineStdioServerTransport, type StdioServerOptions } from './stdio-server.js';

@@ -25,12 +25,17 @@ export interface StdioChildOptions {
   warn: (message: string) => void;
   /** Who the child is in messages: `server 'files'`. */
   peer: string;
-  /** Waits of the stop sequence (tests shorten them); default {@link STOP_STEP_MS} each. */
-  stopStepMs?: number;
+  /** Each wait of the stop sequence, read when stopping; default {@link STOP_STEP_MS}. */
+  stopStepMs?: () => number;
 }
 
 /** The SDK's stop sequence waits this long after closing stdin, and again after SIGTERM. */
 export const STOP_STEP_MS = 2_000;
+/**
+ * The waits when the whole gateway shuts down: a client that closed our stdin sends SIGTERM after 2 s
+ * and SIGKILL 2 s later (the SDK's own stop sequence), and a SIGKILLed gateway can kill no group.
+ */
+export const SHUTDOWN_STOP_STEP_MS = 750;
 
 /**
  * A backend process over stdio, in place of the SDK's StdioClientTransport, for two reasons:
@@ -124,7 +129,7 @@ export class StdioChildTransport implements Transport {
       this.fireClose();
       return;
     }
-    const step = this.options.stopStepMs ?? STOP_STEP_MS;
+    const step = this.options.stopStepMs?.() ?? STOP_STEP_MS;
     try {
       child.stdin?.end();
     } catch {
