@@ -3,9 +3,9 @@ import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/t
 import { DEFAULT_MAX_MESSAGE_BYTES, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { SHUTDOWN_STOP_STEP_MS, STOP_STEP_MS } from '../transport/index.js';
 import { Backend } from './backend.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
-import { SHUTDOWN_STOP_STEP_MS, STOP_STEP_MS } from '../transport/index.js';
 import { planReconcile, type ReconcilePlan } from './reconcile.js';
 import type { BackendInfo, BackendToolEntry, CallOptions, RegistryEvents, ToolInvoker } from './types.js';
 

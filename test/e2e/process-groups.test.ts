@@ -5,6 +5,7 @@
  * after remove_server, after a config reload that drops it, and after the gateway exits on the end
  * of its stdin and on SIGTERM. The testbed logs its own pid, so the test knows the grandchild.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,5 +104,20 @@ describe('no grandchild outlives its backend or the gateway', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('the exit hook', () => {
+  it('kills every known group when the process exits without closing them', async () => {
+    const log = path.join(tempDir(), 'testbed.log');
+    const hook = path.join(import.meta.dirname, '../fixtures/exit-hook.mjs');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(NODE, [hook, TESTBED, log], { stdio: 'ignore' });
+      child.once('exit', resolve);
+    });
+    expect(code).toBe(0);
+    const pid = readTestbedLog(log).find((e) => e.event === 'started')?.pid;
+    expect(pid).toBeDefined();
+    await gone(pid as number, 5_000);
   });
 });
