@@ -3,6 +3,7 @@
  * front's request bodies and stdio backends: an oversized message is refused with an error under its
  * id, and the session keeps answering. (Backends sending oversized messages: faults.test.ts.)
  */
+import { writeFileSync } from 'node:fs';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
   writeConfig,
 } from '../helpers/gateway.js';
 import { MCP_ACCEPT, rawRequest } from '../helpers/http-raw.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const LIMIT = 4 * MiB;
@@ -83,11 +85,11 @@ describe('message size limit over stdio (default 4MiB)', () => {
 describe('message size limit over HTTP (limits.max_message_size: 64KiB)', () => {
   let gw: HttpGatewayProcess;
 
+  let file: string;
+
   beforeAll(async () => {
-    gw = await startHttpGateway([
-      '--config',
-      writeConfig('limits:\n  max_message_size: 64KiB\nservers: {}\n'),
-    ]);
+    file = writeConfig('limits:\n  max_message_size: 64KiB\nservers: {}\n');
+    gw = await startHttpGateway(['--config', file]);
   });
 
   afterAll(async () => {
@@ -111,5 +113,18 @@ describe('message size limit over HTTP (limits.max_message_size: 64KiB)', () => 
       code: -32600,
       message: 'Request body too large (limit 65536 bytes, 64KiB; set by limits.max_message_size)',
     });
+  });
+
+  it('applies a new limit from a config reload to the next request', async () => {
+    const post = () =>
+      rawRequest(gw.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: MCP_ACCEPT },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(70_000) } }),
+      });
+    await waitFor(() => gw.stderr().includes(`watching ${file} for changes`));
+    writeFileSync(file, 'limits:\n  max_message_size: 128KiB\nservers: {}\n');
+    // Read, not refused for size: without a session it is a 400 asking for initialize.
+    await waitFor(async () => (await post()).status === 400, { timeoutMs: 15_000 });
   });
 });

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive } from '../../src/transport/index.js';
 import {
   NODE,
@@ -56,9 +56,24 @@ async function started(gw: StdioGateway, pidOf: (name: string) => number | undef
     const found = names.map(pidOf);
     return found.every((p) => p !== undefined) ? (found as number[]) : undefined;
   });
-  for (const pid of pids) expect(processAlive(pid)).toBe(true);
+  for (const pid of pids) {
+    expect(processAlive(pid)).toBe(true);
+    seen.add(pid);
+  }
   return pids;
 }
+
+/** Every grandchild seen, SIGKILLed at the end should a failing test have left it running. */
+const seen = new Set<number>();
+afterAll(() => {
+  for (const pid of seen) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  }
+});
 
 /** Gone, or a zombie no one reaps (containers whose init does not): either way it runs no more. */
 function gone(pid: number, timeoutMs = 15_000): Promise<boolean> {
@@ -118,6 +133,7 @@ describe('the exit hook', () => {
     expect(code).toBe(0);
     const pid = readTestbedLog(log).find((e) => e.event === 'started')?.pid;
     expect(pid).toBeDefined();
+    seen.add(pid as number);
     await gone(pid as number, 5_000);
   });
 });
