@@ -119,7 +119,8 @@ export async function groupGoneWithin(pid: number, ms: number): Promise<boolean>
   const deadline = Date.now() + ms;
   while (groupAlive(pid)) {
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50).unref());
+    // Not unref'd: a CLI command closing its backends would otherwise exit (with code 0) mid-wait.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
 }
