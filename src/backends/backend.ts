@@ -1,8 +1,8 @@
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
@@ -20,6 +20,7 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { killGroup, StdioChildTransport } from '../transport/index.js';
 import { BackendClient } from './backend-client.js';
 import { CallRequesters } from './call-routing.js';
 import {
@@ -42,6 +43,10 @@ export interface BackendContext {
   logger: Logger;
   clientInfo: Implementation;
   backoff: RestartPolicy;
+  /** Largest message accepted from a stdio backend, in bytes; read per message. */
+  maxMessageBytes: () => number;
+  /** Each wait of a stdio backend's stop sequence, read when stopping (shorter at shutdown). */
+  stopStepMs: () => number;
   onStatus(backend: Backend, status: BackendStatus): void;
   onToolsChanged(backend: Backend): void;
   /** Resource, prompt and log notifications of the live connection. */
@@ -71,7 +76,7 @@ interface Connection {
   /** A tools/list_changed arrived; the listing in progress may be stale. */
   toolsStale: boolean;
   refreshing: boolean;
-  /** Why the gateway's side closed it, when it did (a message over the SDK's size limit). */
+  /** Why the gateway's side closed it, when it did (an HTTP backend that stopped answering). */
   fault?: string;
   /** An HTTP request failed and a ping is checking whether the backend is still there. */
   checking: boolean;
@@ -87,10 +92,11 @@ interface InFlightCall {
 /** Lines of a process's own stderr quoted in an error. */
 const STDERR_LINES_IN_ERROR = 3;
 /**
- * The SDK's stdio close ends stdin, waits 2 s, sends SIGTERM, waits 2 s, sends SIGKILL and returns
- * without waiting for it to land. We wait this long for the exit before sending SIGKILL ourselves.
+ * The stdio transport's close ends stdin, waits 2 s, sends SIGTERM to the process group, waits 2 s and
+ * sends SIGKILL to the group. Should the direct child still run after that, we wait this long for its
+ * exit before sending SIGKILL to the group ourselves.
  */
-const EXIT_GRACE_MS = 5_000;
+const EXIT_GRACE_MS = 1_000;
 /** Longest wait for the ping that checks an HTTP backend after a failed request. */
 const PING_TIMEOUT_MS = 5_000;
 
@@ -472,7 +478,7 @@ export class Backend {
     const config = this.config;
     let transport: Transport;
     if (config.transport === 'stdio') {
-      const stdio = new StdioClientTransport({
+      const stdio = new StdioChildTransport({
         command: config.command,
         args: config.args,
         // The SDK's safe subset of our environment (HOME, LOGNAME, PATH, SHELL, TERM, USER) plus what the
@@ -480,12 +486,13 @@ export class Backend {
         // leak into every backend, and a backend gets exactly what its config asks for.
         env: { ...getDefaultEnvironment(), ...config.env },
         cwd: config.cwd,
-        stderr: 'pipe',
+        maxMessageBytes: this.context.maxMessageBytes,
+        warn: (message) => this.log.warn(message),
+        peer: `server '${this.name}'`,
+        stopStepMs: this.context.stopStepMs,
       });
       // Attached before start so output written before initialize (why it is about to exit) is kept.
-      if (stdio.stderr) {
-        this.stderr.attach(stdio.stderr as Readable, (line) => this.log.debug(`stderr: ${line}`));
-      }
+      this.stderr.attach(stdio.stderr as Readable, (line) => this.log.debug(`stderr: ${line}`));
       transport = stdio;
     } else {
       const { url, headers } = httpEndpoint(config.url, config.headers);
@@ -526,11 +533,6 @@ export class Backend {
     client.onclose = () => this.onClosed(conn);
     client.onerror = (error) => {
       this.log.debug(`client error: ${describeError(error)}`);
-      // The SDK's stdio reader closes the connection on a message over its limit; say that, rather than
-      // the "exited with code 0" of a process whose stdin was then closed.
-      const size = /ReadBuffer exceeded maximum size of (\d+) bytes/.exec(describeError(error));
-      if (size)
-        conn.fault = `sent a message larger than ${size[1]} bytes, so the gateway closed the connection`;
       const failure = this.config.transport === 'http' ? describeHttpFailure(error) : undefined;
       if (failure) void this.checkHttp(conn, failure);
     };
@@ -558,9 +560,9 @@ export class Backend {
     // connect() spawns the process synchronously before its first await, so the child exists here and
     // its exit cannot have been missed.
     const connected = client.connect(transport, { timeout: this.timeoutMs });
-    if (transport instanceof StdioClientTransport) {
-      const child = childProcessOf(transport);
-      conn.pid = transport.pid ?? undefined;
+    if (transport instanceof StdioChildTransport) {
+      const child = transport.child;
+      conn.pid = transport.pid;
       conn.child = child;
       if (child) {
         // The SDK waits for 'drain' once per message written while the pipe is full, and a backend that
@@ -661,12 +663,8 @@ export class Backend {
     }
     if (conn.pid === undefined) return;
     if (await exitedWithin(conn, EXIT_GRACE_MS)) return;
-    this.log.warn(`pid ${conn.pid} outlived close; sending SIGKILL`);
-    try {
-      process.kill(conn.pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
+    this.log.warn(`pid ${conn.pid} outlived close; sending SIGKILL to its process group`);
+    killGroup(conn.pid, 'SIGKILL');
     await exitedWithin(conn, 1_000);
   }
 
@@ -794,17 +792,6 @@ export class Backend {
       signal.removeEventListener('abort', onAbort),
     );
   }
-}
-
-/**
- * The child process behind a StdioClientTransport. SDK 1.32 exposes only `pid` and drops the exit code
- * and signal in its own 'close' handler, yet "exited with code 3" is what a user needs to see. This is
- * the one place that reads the private `_process` field; should a later SDK rename it, we get
- * undefined and still work: no exit code in messages, and the exit is watched through the pid.
- */
-function childProcessOf(transport: StdioClientTransport): ChildProcess | undefined {
-  const candidate = (transport as unknown as { _process?: unknown })._process;
-  return candidate instanceof ChildProcess ? candidate : undefined;
 }
 
 /**

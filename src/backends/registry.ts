@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/types.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { SHUTDOWN_STOP_STEP_MS, STOP_STEP_MS } from '../transport/index.js';
 import { Backend } from './backend.js';
 import { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
@@ -33,6 +34,11 @@ export interface BackendRegistryOptions {
   clientInfo?: Implementation;
   /** Restart timing and the crash-loop policy; see restart-policy.ts for the defaults. */
   backoff?: Partial<RestartPolicy>;
+  /**
+   * Largest message accepted from a stdio backend, in bytes (`limits.max_message_size`); read for
+   * every message, so a reloaded value applies at once. Default 4 MiB.
+   */
+  maxMessageBytes?: () => number;
 }
 
 /**
@@ -61,6 +67,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       logger: options.logger,
       clientInfo: options.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' },
       backoff: { ...DEFAULT_RESTART_POLICY, ...options.backoff },
+      maxMessageBytes: options.maxMessageBytes ?? (() => DEFAULT_MAX_MESSAGE_BYTES),
     };
   }
 
@@ -98,6 +105,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
       logger: options.logger,
       clientInfo: options.clientInfo,
       backoff: options.backoff,
+      maxMessageBytes: options.maxMessageBytes,
+      // Shorter once the gateway shuts down, so every process group is gone before the client that
+      // started us gives up waiting and SIGKILLs us.
+      stopStepMs: () => (this.closed ? SHUTDOWN_STOP_STEP_MS : STOP_STEP_MS),
       onStatus: (b, status) => {
         if (this.replacing.get(b.name)?.backend === b) {
           this.replacementStatus(b, status);
@@ -308,7 +319,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     return backend.callTool(tool, args, options);
   }
 
-  /** Closes every backend in parallel and waits until their processes are gone. */
+  /**
+   * Closes every backend in parallel and waits until their processes are gone: each process group,
+   * wrappers' children included (stdin closed, SIGTERM, SIGKILL, with short waits between).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const all = [

@@ -29,6 +29,7 @@ export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } fr
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';
+export { formatSize, MAX_SIZE_BYTES, parseSize, SIZE_HINT, SIZE_PATTERN } from './size.js';
 export { MAX_ALIAS_COUNT } from './source.js';
 export * from './types.js';
 export { MAX_YAML_DEPTH, parseYamlDocument } from './yaml.js';

@@ -12,8 +12,10 @@ import { validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
 import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
+import { parseSize } from './size.js';
 import {
   DEFAULT_HTTP_PORT,
+  DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_RUNTIME_BACKENDS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STARTUP_GRACE_MS,
@@ -87,6 +89,23 @@ function retryOnCrashValue(value: unknown): RetryOnCrash | undefined {
     Object.entries(value).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'),
   );
 }
+
+/** Bytes for a size setting; a problem (and undefined) when it is not one, or is under 1 KiB. */
+function sizeValue(value: unknown, path: Segment[], problems: Problem[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    const bytes = parseSize(value);
+    // Below this not even initialize fits: the gateway could serve nothing.
+    if (bytes >= MIN_MESSAGE_BYTES) return bytes;
+    problems.push({ path, text: 'a message size limit must be at least 1KiB' });
+  } catch (err) {
+    problems.push({ path, text: (err as Error).message });
+  }
+  return undefined;
+}
+
+const MIN_MESSAGE_BYTES = 1024;
 
 /** The string entries of a mapping, each as an own property (a `__proto__` key stays a key, not a prototype). */
 function stringMap(value: unknown): Record<string, string> {
@@ -272,6 +291,9 @@ export function normalizeGateway(
       durationValue(root.startup_grace, ['startup_grace'], problems) ?? DEFAULT_STARTUP_GRACE_MS,
     http: httpSettings(http, ctx, problems),
     limits: {
+      maxMessageBytes:
+        sizeValue(limits.max_message_size, ['limits', 'max_message_size'], problems) ??
+        DEFAULT_MAX_MESSAGE_BYTES,
       maxRuntimeBackends:
         typeof limits.max_runtime_backends === 'number' &&
         Number.isInteger(limits.max_runtime_backends) &&

@@ -87,8 +87,13 @@ export type UrlHostAllowEntry =
   | { kind: 'name'; text: string; name: string; port?: number }
   | { kind: 'range'; text: string; range: IpRange; port?: number };
 
-/** Bounds on what callers can make the gateway hold. */
+/** Bounds on what callers and backends can make the gateway hold. */
 export interface Limits {
+  /**
+   * Largest JSON-RPC message, in bytes: one line over stdio (front and backends), one request body over
+   * HTTP. A larger one is refused with an error and skipped; the session or connection keeps working.
+   */
+  maxMessageBytes: number;
   /** Backends added by register_server that may exist at once. */
   maxRuntimeBackends: number;
 }
@@ -123,6 +128,10 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STARTUP_GRACE_MS = 2_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HTTP_PORT = 8003;
+/** 4 MiB: the HTTP front's body limit before `limits` existed; far above what MCP messages need. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The name of the setting, for error messages that tell the user what to change. */
+export const MAX_MESSAGE_SIZE_KEY = 'limits.max_message_size';
 
 /**
  * One problem in a config file. `line` and `column` are 1-based; both are 0 for a problem with the

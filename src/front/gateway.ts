@@ -1,9 +1,9 @@
 import { dirname } from 'node:path';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { isPipelineFile } from '../pipeline/index.js';
+import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
@@ -57,6 +57,7 @@ export class Gateway {
     this.registry = new BackendRegistry({
       defaultTimeoutMs: options.config.defaultTimeoutMs,
       logger: options.logger.child('backends'),
+      maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
     });
     const config = () => this.currentConfig;
     this.pipelines = new PipelineHost({
@@ -205,7 +206,12 @@ export class Gateway {
 
   async serveStdio(): Promise<void> {
     const server = this.createSession('stdio');
-    const transport = new StdioServerTransport();
+    // Ours, not the SDK's: linear framing, and an oversized message is refused without ending the session.
+    const logger = this.options.logger.child('stdio');
+    const transport = new LineStdioServerTransport({
+      maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
+      warn: (message) => logger.warn(message),
+    });
     await server.connect(transport);
     this.closers.push(() => server.close());
   }
@@ -220,6 +226,7 @@ export class Gateway {
     const front = await startHttpFront({
       settings,
       createSession: () => this.createSession('http'),
+      maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       logger: this.options.logger.child('http'),
     });
     this.closers.push(() => front.close());

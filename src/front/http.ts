@@ -9,14 +9,19 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { HttpSettings } from '../config/index.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  formatSize,
+  type HttpSettings,
+  MAX_MESSAGE_SIZE_KEY,
+} from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js';
 
 export const MCP_PATH = '/mcp';
-/** Requests larger than this are refused before parsing; MCP messages are small. */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
+export const MAX_BODY_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 /**
  * Bound on live sessions so a client that opens and drops sessions cannot exhaust memory. At the
  * bound, a new session takes the place of the one idle longest; only when every session is busy is
@@ -40,6 +45,8 @@ export interface HttpFrontOptions {
   sessionIdleMs?: number;
   /** Overrides {@link MAX_SESSIONS} (tests). */
   maxSessions?: number;
+  /** Largest request body, in bytes (`limits.max_message_size`); read per request. Default {@link MAX_BODY_BYTES}. */
+  maxBodyBytes?: () => number;
 }
 
 export interface HttpFront {
@@ -96,7 +103,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'POST') {
-      const body = await readJsonBody(req, res);
+      const body = await readJsonBody(req, res, options.maxBodyBytes?.() ?? MAX_BODY_BYTES);
       if (body === undefined) return;
       if (sessionId)
         return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
@@ -265,10 +272,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * Reads and parses the body within the size bound; answers the error itself and resolves undefined on
  * failure (or when the client went away before sending it all).
  */
-function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
+function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<{ value: unknown } | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    refuseTooLarge(req, res);
+  if (declared > limit) {
+    refuseTooLarge(req, res, limit);
     return Promise.resolve(undefined);
   }
   return new Promise((resolve) => {
@@ -282,9 +293,9 @@ function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ valu
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
       else {
-        refuseTooLarge(req, res);
+        refuseTooLarge(req, res, limit);
         done(undefined);
       }
     };
@@ -309,10 +320,15 @@ function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ valu
  * 413, then close the connection once the answer is out: reading on would let a client stream
  * gigabytes at us, and a connection with an unread body cannot carry another request.
  */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
   req.pause();
   res.setHeader('Connection', 'close');
-  sendRpcError(res, 413, -32600, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`);
+  sendRpcError(
+    res,
+    413,
+    -32600,
+    `Request body too large (limit ${limit} bytes, ${formatSize(limit)}; set by ${MAX_MESSAGE_SIZE_KEY})`,
+  );
   res.once('finish', () => req.destroy());
 }
 

@@ -4,6 +4,7 @@
  * with 5xx or answer slowly. Every call gets a result or a clear error within its timeout, the
  * well-behaved backend never notices, the gateway's memory stays bounded, and no process is left.
  */
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FlakyHttpBackend,
@@ -21,8 +22,7 @@ import {
 import { rssKiB } from '../helpers/http-raw.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
-/** What the SDK's stdio reader takes in one message (it closes the connection beyond). */
-const SDK_STDIO_LIMIT = 10 * 1024 * 1024;
+const MiB = 1024 * 1024;
 /** Time a call may take beyond its own timeout before the test calls it hanging. */
 const SLACK_MS = 2_500;
 
@@ -121,20 +121,44 @@ describe('faults: misbehaving backends', () => {
     await goodStillAnswers();
   });
 
-  it.each([
-    ['a result larger than the SDK takes', { bytes: SDK_STDIO_LIMIT + 1024 * 1024 }],
-    ['a line that never ends', { bytes: SDK_STDIO_LIMIT + 1024 * 1024, mode: 'line' }],
-  ])('%s ends the call with a clear error, and the backend comes back', async (_label, params) => {
-    const huge = await call('bad', 'huge', params);
-    expect(huge.result.isError).toBe(true);
-    expect(huge.code).toBe('BACKEND_EXITED');
-    expect(huge.text).toBe(
-      `server 'bad' exited while 'huge' was running: sent a message larger than ${SDK_STDIO_LIMIT} bytes, so the gateway closed the connection`,
+  it('an answer over the message limit fails that call with a clear error; the connection carries on', async () => {
+    const before = (await servers()).find((s) => s.name === 'bad');
+    const start = Date.now();
+    const error = await gw.client
+      .callTool(
+        { name: 'call_backend', arguments: { server: 'bad', tool: 'huge', params: { bytes: 11 * MiB } } },
+        undefined,
+        { timeout: 60_000 },
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err as McpError,
+      );
+    expect(error).toBeInstanceOf(McpError);
+    expect(error?.code).toBe(-32603);
+    expect(error?.message).toMatch(
+      /server 'bad' sent an answer too large for the gateway: the message is \d+ bytes, over the limit of 4MiB \(limits\.max_message_size\)/,
     );
+    expect(Date.now() - start).toBeLessThan(5_000 + SLACK_MS);
+    // The same process answers the next call at once: no restart, no reconnect.
+    const { result } = await call('bad', 'echo', { after: 'huge' });
+    expect(structured(result)).toEqual({ server: 'bad', args: { after: 'huge' } });
+    const after = (await servers()).find((s) => s.name === 'bad');
+    expect(after?.pid).toBe(before?.pid);
+    expect(after?.restarts).toBe(before?.restarts);
+    await goodStillAnswers();
+  });
+
+  it('a line that never ends: the call times out, the next newline ends the line, the backend carries on', async () => {
+    const before = (await servers()).find((s) => s.name === 'bad');
+    const huge = await call('bad', 'huge', { bytes: 11 * MiB, mode: 'line' });
+    expect(huge.code).toBe('BACKEND_TIMEOUT');
     expect(huge.ms).toBeLessThan(5_000 + SLACK_MS);
     await goodStillAnswers();
+    // The next answer ends the endless line and is refused with it; the one after comes through.
     await waitFor(async () => !(await call('bad', 'echo')).result.isError, { timeoutMs: 10_000 });
-    await recordPids();
+    const after = (await servers()).find((s) => s.name === 'bad');
+    expect(after?.pid).toBe(before?.pid);
   });
 
   it('a flood of notifications is survived, and the call still answers', async () => {

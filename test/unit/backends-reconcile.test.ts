@@ -124,7 +124,7 @@ describe('compareSettings', () => {
   it('applies tool groups, the default timeout, the register_server policy and pipelines live; the rest needs a restart', () => {
     const after: GatewayConfig = {
       ...before,
-      limits: { maxRuntimeBackends: 1 },
+      limits: { ...before.limits, maxRuntimeBackends: 1 },
       defaultTimeoutMs: before.defaultTimeoutMs + 1,
       tools: { ...before.tools, backends: !before.tools.backends },
       pipelinesDir: '/elsewhere',

@@ -72,7 +72,7 @@ describe('a valid config', () => {
             },
           ],
         },
-        limits: { maxRuntimeBackends: 5 },
+        limits: { maxMessageBytes: 4 * 1024 * 1024, maxRuntimeBackends: 5 },
         tools: { meta: true, backends: false, pipelines: true },
         pipelinesDir: join(fixtures, 'my-pipelines'),
         servers: [
@@ -140,7 +140,7 @@ describe('a valid config', () => {
       startupGraceMs: 2_000,
       shutdownTimeoutMs: 10_000,
       http: { host: '127.0.0.1', port: 8003, allowedHosts: [], allowCommands: [], allowUrlHosts: [] },
-      limits: { maxRuntimeBackends: 32 },
+      limits: { maxMessageBytes: 4 * 1024 * 1024, maxRuntimeBackends: 32 },
       tools: { meta: true, backends: true, pipelines: true },
       pipelinesDir: '/srv/gw/pipelines',
       servers: [],
@@ -516,5 +516,23 @@ describe('configError', () => {
       ].join('\n'),
     );
     expect(err.data.issues).toEqual(result.errors);
+  });
+});
+
+describe('limits', () => {
+  it('reads max_message_size as bytes or a size string, default 4MiB', () => {
+    expect(config(parse('servers: {}\n')).limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024 });
+    expect(config(parse('limits:\n  max_message_size: 512KiB\n')).limits.maxMessageBytes).toBe(512 * 1024);
+    expect(config(parse('limits:\n  max_message_size: 10000000\n')).limits.maxMessageBytes).toBe(10_000_000);
+  });
+
+  it('refuses what is not a size, and a limit under 1KiB', () => {
+    expect(errors(parse('limits:\n  max_message_size: lots\n'))).toEqual([
+      'gateway.yaml:2:21: limits.max_message_size: expected a size like "4MiB", "512KiB" or a number of bytes',
+    ]);
+    expect(errors(parse('limits:\n  max_message_size: 100\n'))).toEqual([
+      'gateway.yaml:2:21: limits.max_message_size: a message size limit must be at least 1KiB',
+    ]);
+    expect(errors(parse('limits:\n  max_size: 1MiB\n'))).toHaveLength(1);
   });
 });

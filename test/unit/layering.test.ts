@@ -3,17 +3,18 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Dependencies point one way: cli → front → pipeline, backends → config. Each folder is reached
+ * Dependencies point one way: cli → front → pipeline, backends → transport → config. Each folder is reached
  * through its public face (index.ts, or types.ts for types); the example servers stand alone.
  */
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 const ALLOWED: Record<string, string[]> = {
-  cli: ['front', 'pipeline', 'backends', 'config', 'watch'],
-  front: ['pipeline', 'backends', 'config', 'watch'],
+  cli: ['front', 'pipeline', 'backends', 'config', 'watch', 'transport'],
+  front: ['pipeline', 'backends', 'config', 'watch', 'transport'],
   watch: ['config'],
   pipeline: ['backends', 'config'],
-  backends: ['config'],
+  backends: ['config', 'transport'],
+  transport: ['config'],
   config: [],
   servers: [],
 };
