@@ -23,10 +23,14 @@ const options = {
 export const EXIT = {
   /** Start-up failed, or stopping hit the shutdown deadline and cut calls off. */
   failed: 1,
-  /** A second SIGINT / SIGTERM during shutdown: 128 + the signal number, as shells report it. */
+  /** A second stop signal during shutdown: 128 + the signal number, as shells report it. */
+  SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, options);
@@ -75,7 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     process.exit(how.failure !== undefined || !result.clean ? EXIT.failed : 0);
   };
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  const onSignal = (signal: StopSignal) => {
     if (!stopping) {
       void stop(signal);
       return;
@@ -84,8 +88,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     logger.warn(`${signal} again during shutdown: exiting at once`);
     process.exit(EXIT[signal]);
   };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // SIGHUP too (a closed terminal, a supervisor's reload-by-HUP): unhandled, it would end the process
+  // without the exit hooks, and the backends' process groups would outlive the gateway.
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onSignal(signal));
 
   try {
     // Hot reload (unless --no-watch): the pipelines folder is watched from before it is first read, so

@@ -24,7 +24,7 @@ Options for serve:
   --host H                   HTTP bind address (default: 127.0.0.1; off loopback a token is required)
   --pipelines DIR            serve the pipelines in DIR instead of the config's pipelines folder
   --no-watch                 do not reload the config file or the pipelines on change (hot reload is on by default)
-  --shutdown-timeout D       how long stopping may take from the first SIGINT/SIGTERM (default:
+  --shutdown-timeout D       how long stopping may take from the first stop signal (default:
                              shutdown_timeout in the config, else 10s); a second signal exits at once
 
 Options for list:
@@ -41,8 +41,8 @@ Options for run:
   --json                     print the whole run result as JSON instead of the output
 
 Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
-list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143 serve
-stopped by a second SIGINT/SIGTERM.
+list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143/129 serve
+stopped by a second SIGINT/SIGTERM/SIGHUP.
 
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)

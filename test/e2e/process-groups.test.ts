@@ -108,14 +108,17 @@ describe('no grandchild outlives its backend or the gateway', () => {
     await gone(w3 as number);
   });
 
-  it('after the gateway exits on SIGTERM', async () => {
-    const { file, pidOf } = setup(['w4']);
+  it.each([
+    ['SIGTERM', 'w4'],
+    ['SIGHUP', 'w5'],
+  ] as const)('after the gateway exits on %s', async (signal, name) => {
+    const { file, pidOf } = setup([name]);
     const gw = await startStdioGateway(['--config', file]);
     try {
-      const [w4] = await started(gw, pidOf, ['w4']);
-      process.kill(gw.pid as number, 'SIGTERM');
+      const [pid] = await started(gw, pidOf, [name]);
+      process.kill(gw.pid as number, signal);
       await gone(gw.pid as number);
-      await gone(w4 as number);
+      await gone(pid as number);
     } finally {
       await gw.close();
     }
