@@ -13,8 +13,13 @@ export const EXIT_REPORT_ENV = 'MCP_GATEWAY_EXIT_REPORT';
 export async function writeExitReport(gateway: Gateway): Promise<void> {
   const file = process.env[EXIT_REPORT_ENV];
   if (!file) return;
-  // Handles closed during close() (a child's process handle, once it exited) go on the next turns.
-  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  // Handles closed during close() (a child's process handle, once it exited) go on the next turns, and
+  // one-shot callbacks queued by the last closes (setImmediate chains) run out within a few more. One
+  // still queued after 50 turns is re-queuing itself: that stays in the report.
+  for (let turn = 0; turn < 50; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (turn >= 1 && !process.getActiveResourcesInfo().includes('Immediate')) break;
+  }
   const registry = gateway.registry;
   const report = {
     pid: process.pid,
