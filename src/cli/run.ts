@@ -1,7 +1,17 @@
 import { BackendRegistry } from '../backends/index.js';
 import { formatValue, ms, redactEvent, redactRun } from '../front/index.js';
 import { createLogger } from '../log.js';
-import { type CompiledPipeline, prepareInputs, runPipeline, type StepEvent } from '../pipeline/index.js';
+import {
+  type CompiledPipeline,
+  callClosure,
+  type LoadOptions,
+  loadCatalog,
+  type PipelineResolver,
+  prepareInputs,
+  runPipeline,
+  type StepEvent,
+  servedPipeline,
+} from '../pipeline/index.js';
 import { parseOptions, UsageError } from './args.js';
 import { resolveConfig } from './config.js';
 import { configServerChecks, findPipeline, issueLine } from './pipelines.js';
@@ -32,8 +42,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const prepared = prepareInputs(pipeline, inputs, { coerce: true });
   if (!prepared.ok) throw new UsageError(`pipeline '${pipeline.name}': ${prepared.errors.join('; ')}`);
 
-  // Only the backends this pipeline calls are started.
-  const used = new Set([...pipeline.steps.values()].map((s) => s.server));
+  const pipelines = await childPipelines(pipeline, config.pipelinesDir, configServerChecks(config));
+  // Only the backends this pipeline and the pipelines it calls use are started.
+  const used = new Set(
+    callClosure(pipeline, pipelines).flatMap((p) => [...p.steps.values()].map((s) => s.server)),
+  );
   const registry = new BackendRegistry({
     defaultTimeoutMs: config.defaultTimeoutMs,
     logger: createLogger('run', 'warn'),
@@ -48,6 +61,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     const run = await runPipeline(pipeline, inputs, {
       invoker: registry,
+      pipelines,
       signal: controller.signal,
       defaultTimeoutMs: config.defaultTimeoutMs,
       timeoutFor: (server) => registry.get(server)?.config.timeoutMs,
@@ -68,11 +82,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** The pipelines `pipeline` may call: those of the config's folder, read once, before the run. */
+async function childPipelines(
+  pipeline: CompiledPipeline,
+  dir: string,
+  options: LoadOptions | undefined,
+): Promise<PipelineResolver> {
+  if (![...pipeline.steps.values()].some((s) => s.pipeline)) return () => undefined;
+  const catalog = await loadCatalog(dir, options);
+  return (name) => {
+    const entry = catalog.get(name);
+    return entry ? servedPipeline(entry) : undefined;
+  };
+}
+
 function eventLine(event: StepEvent, width: number): string {
   const id = event.step.padEnd(width);
   switch (event.type) {
     case 'started':
-      return `→ ${id}  started ${event.server}.${event.tool}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
+      return `→ ${id}  started ${event.pipeline !== undefined ? `pipeline ${event.pipeline}` : `${event.server}.${event.tool}`}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
     case 'succeeded':
       return `✓ ${id}  done in ${ms(event.durationMs)}`;
     case 'failed':

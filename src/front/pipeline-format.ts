@@ -19,7 +19,7 @@ export function describeEvent(event: StepEvent): string {
   const step = `step '${event.step}'`;
   switch (event.type) {
     case 'started':
-      return `${step} started: ${event.server}.${event.tool}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
+      return `${step} started: ${event.pipeline !== undefined ? `pipeline ${event.pipeline}` : `${event.server}.${event.tool}`}${event.items !== undefined ? ` × ${event.items} items` : ''}`;
     case 'succeeded':
       return `${step} succeeded in ${ms(event.durationMs)}`;
     case 'failed':
@@ -37,23 +37,31 @@ export function describeEvent(event: StepEvent): string {
 /**
  * Turns step events into MCP progress: `progress` counts finished steps plus a half for each running
  * one, so it rises with every notification as MCP requires; `total` is the number of steps. Retries
- * do not move it and are not sent.
+ * do not move it and are not sent. A child pipeline's events (`step > child step`) are sent too; each
+ * moves its top step's share a little further towards, never to, the next half.
  */
 export function progressReporter(
   total: number,
   send: (progress: { progress: number; total: number; message: string }) => void,
 ): (event: StepEvent) => void {
   let finished = 0;
-  const running = new Set<string>();
+  /** Running top-level steps → how far their child pipelines got (0 … <0.45). */
+  const running = new Map<string, number>();
   let last = 0;
   return (event) => {
     if (event.type === 'retrying') return;
-    if (event.type === 'started') running.add(event.step);
+    const nested = event.step.indexOf(' > ');
+    if (nested >= 0) {
+      const top = event.step.slice(0, nested).replace(/\[\d+\]$/, '');
+      const share = running.get(top);
+      if (share !== undefined) running.set(top, share + (0.45 - share) / 4);
+    } else if (event.type === 'started') running.set(event.step, 0);
     else {
       running.delete(event.step);
       finished++;
     }
-    const progress = finished + running.size / 2;
+    let progress = finished;
+    for (const share of running.values()) progress += 0.5 + share;
     if (progress <= last) return;
     last = progress;
     send({ progress, total, message: describeEvent(redactEvent(event)) });
@@ -156,7 +164,8 @@ export function formatSummaries(dir: string, pipelines: PipelineSummary[]): stri
       const notes = [s.for_each ? 'for each item' : '', s.needs.length ? `after ${s.needs.join(', ')}` : '']
         .filter(Boolean)
         .join(', ');
-      lines.push(`    ${s.id.padEnd(width)}  ${s.server}.${s.tool}${notes ? `  (${notes})` : ''}`);
+      const target = s.pipeline !== undefined ? `pipeline ${s.pipeline}` : `${s.server}.${s.tool}`;
+      lines.push(`    ${s.id.padEnd(width)}  ${target}${notes ? `  (${notes})` : ''}`);
     }
   }
   return lines.join('\n');

@@ -17,6 +17,8 @@ import {
   type CatalogEntry,
   type CompiledPipeline,
   CUSTOM_SCENARIO,
+  callClosure,
+  checkPipelineCalls,
   formatIssue,
   type LoadOptions,
   loadCatalog,
@@ -139,6 +141,22 @@ export class PipelineHost implements ToolSource {
           { issues: result.issues },
         );
       }
+      // It may call the folder's pipelines (which cannot call it back: it has no name there).
+      const calls = checkPipelineCalls(
+        result.pipeline,
+        (name) => {
+          const entry = this.catalog.get(name);
+          return entry ? (servedPipeline(entry) ?? null) : undefined;
+        },
+        [...new Set(this.catalog.list().map((e) => e.name))],
+      );
+      if (calls.length > 0) {
+        throw new GatewayError(
+          'PIPELINE_INVALID',
+          `the custom pipeline is invalid (${plural(calls.length, 'problem')}):\n${formatIssues(calls)}`,
+          { issues: calls },
+        );
+      }
       return result.pipeline;
     }
     if (inlineText !== undefined) {
@@ -175,13 +193,24 @@ export class PipelineHost implements ToolSource {
    */
   async run(pipeline: CompiledPipeline, inputs: unknown, ctx: RunContext = {}): Promise<RunResult> {
     const { registry, logger } = this.options;
+    // The pipelines it calls are the versions serving now, whatever reloads during the run: the
+    // catalog is never changed in place, so holding this one is the snapshot.
+    const catalog = this.catalog;
+    const pipelines = (name: string) => {
+      const entry = catalog.get(name);
+      return entry ? servedPipeline(entry) : undefined;
+    };
     const timeouts = new Map<string, number | undefined>();
-    for (const step of pipeline.steps.values()) {
-      if (!timeouts.has(step.server)) timeouts.set(step.server, registry.get(step.server)?.config.timeoutMs);
+    for (const p of callClosure(pipeline, pipelines)) {
+      for (const step of p.steps.values()) {
+        if (!timeouts.has(step.server))
+          timeouts.set(step.server, registry.get(step.server)?.config.timeoutMs);
+      }
     }
     const progress = ctx.progress;
     const result = await runPipeline(pipeline, inputs, {
       invoker: registry,
+      pipelines,
       signal: ctx.signal,
       defaultTimeoutMs: this.options.config().defaultTimeoutMs,
       timeoutFor: (server) => timeouts.get(server),
@@ -200,7 +229,9 @@ export class PipelineHost implements ToolSource {
   }
 
   private pipelineTool(pipeline: CompiledPipeline): ServedTool {
-    const steps = [...pipeline.steps.values()].map((s) => `${s.id} (${s.server}.${s.tool})`).join(', ');
+    const steps = [...pipeline.steps.values()]
+      .map((s) => `${s.id} (${s.pipeline ? `pipeline ${s.pipeline.name}` : `${s.server}.${s.tool}`})`)
+      .join(', ');
     return {
       definition: {
         name: pipelineToolName(pipeline.name),

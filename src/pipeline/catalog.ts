@@ -6,6 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
+import { callCycles, checkPipelineCalls } from './pipeline-calls.js';
 import type { CompiledPipeline, InputsSchema, KnownTools, PipelineIssue } from './types.js';
 import { validatePipelineText } from './validate.js';
 
@@ -109,7 +110,35 @@ export async function loadCatalog(dir: string, options: LoadOptions = {}): Promi
       message: `pipeline '${entry.name}' is already defined by ${first.file}`,
     });
   }
+  checkCalls(entries, byName);
   return catalogOf(dir, entries);
+}
+
+/**
+ * The checks one file cannot make alone: each `pipeline:` step names a pipeline of the folder and
+ * gives it the right inputs, and no calls form a cycle. A file failing them is invalid, with the
+ * problems at its own `pipeline:` keys.
+ */
+function checkCalls(entries: readonly CatalogEntry[], byName: ReadonlyMap<string, CatalogEntry>): void {
+  const names = [...byName.keys()];
+  const lookup = (name: string) => {
+    const entry = byName.get(name);
+    return entry ? (entry.pipeline ?? null) : undefined;
+  };
+  const valid = entries.filter((e) => e.pipeline && byName.get(e.name) === e);
+  const problems = new Map<CatalogEntry, PipelineIssue[]>();
+  for (const entry of valid) problems.set(entry, checkPipelineCalls(entry.pipeline!, lookup, names));
+  for (const issue of callCycles(valid.map((e) => e.pipeline!))) {
+    const entry = valid.find((e) => e.file === issue.file);
+    if (entry) problems.get(entry)!.push(issue);
+  }
+  for (const [entry, issues] of problems) {
+    if (issues.length === 0) continue;
+    entry.valid = false;
+    delete entry.pipeline;
+    entry.issues.push(...issues);
+    entry.issues.sort((a, b) => a.line - b.line || a.column - b.column);
+  }
 }
 
 /** A Catalog of these entries: by name the first in file-name order, listed by name, then file. */
@@ -166,7 +195,15 @@ export interface PipelineSummary {
   valid: boolean;
   /** `{}`-like for an invalid file. */
   inputsSchema: InputsSchema;
-  steps: { id: string; server: string; tool: string; needs: string[]; for_each: boolean }[];
+  /** `server` and `tool` are '' for a step that runs the pipeline `pipeline`. */
+  steps: {
+    id: string;
+    server: string;
+    tool: string;
+    pipeline?: string;
+    needs: string[];
+    for_each: boolean;
+  }[];
   issues: PipelineIssue[];
   /**
    * The file is invalid, but the last good version of it keeps serving (until the file is fixed or
@@ -195,6 +232,7 @@ export function summarize(source: CatalogEntry | CompiledPipeline): PipelineSumm
       id: s.id,
       server: s.server,
       tool: s.tool,
+      ...(s.pipeline ? { pipeline: s.pipeline.name } : {}),
       needs: [...s.dependsOn],
       for_each: s.forEach !== undefined,
     }));

@@ -3,15 +3,17 @@
  * finishes, and a call starts exactly when a concurrency slot frees up; there is no polling.
  * See ARCHITECTURE.md for the flow and the rules.
  */
-import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInvoker } from '../backends/types.js';
 import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
+import { type ChildRunOptions, callChild } from './child-runs.js';
 import { type ExpressionContext, isTruthy, render } from './expr.js';
 import { prepareInputs } from './inputs.js';
-import { interpretResult } from './result.js';
+import { type CallOutcome, interpretResult } from './result.js';
 import { sq } from './suggest.js';
 import type {
+  ChildRunRecord,
   CompiledPipeline,
   CompiledStep,
   RunResult,
@@ -24,7 +26,7 @@ import type {
 
 export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 
-export interface RunOptions {
+export interface RunOptions extends ChildRunOptions {
   invoker: ToolInvoker;
   /** Aborting it cancels the run: running calls get MCP cancellation, the run ends 'cancelled'. */
   signal?: AbortSignal;
@@ -110,6 +112,8 @@ class StepRun {
   texts: string[] = [];
   contents: ContentBlock[][] = [];
   failures: (Failure | undefined)[] = [];
+  /** A pipeline step: each call's child run. */
+  children: (ChildRunRecord | undefined)[] = [];
   error: string | undefined;
   reason: string | undefined;
   startedAt: number | undefined;
@@ -126,7 +130,7 @@ class StepRun {
 
 interface Call {
   controller: AbortController;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** A FIFO pool of slots; `request` runs its callback as soon as a slot is free. */
@@ -321,6 +325,7 @@ class Run {
       server: step.server,
       tool: step.tool,
       ...(r.items ? { items: r.items.length } : {}),
+      ...(step.pipeline ? { pipeline: step.pipeline.name } : {}),
     });
   }
 
@@ -345,35 +350,53 @@ class Run {
       }
       r.args[item] = args;
     }
-    const timeoutMs = Math.min(
-      step.timeoutMs ??
+    // A child pipeline has its own step timeouts and deadline: only its step's `timeout` bounds it.
+    const stepTimeout = step.pipeline
+      ? step.timeoutMs
+      : (step.timeoutMs ??
         this.options.timeoutFor?.(step.server) ??
         this.options.defaultTimeoutMs ??
-        DEFAULT_STEP_TIMEOUT_MS,
-      MAX_DURATION_MS,
-    );
+        DEFAULT_STEP_TIMEOUT_MS);
+    const timeoutMs = stepTimeout === undefined ? undefined : Math.min(stepTimeout, MAX_DURATION_MS);
     const controller = new AbortController();
-    const timer = setTimeout(
-      () =>
-        controller.abort(new GatewayError('BACKEND_TIMEOUT', `timed out after ${formatDuration(timeoutMs)}`)),
-      timeoutMs,
-    );
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(
+                new GatewayError('BACKEND_TIMEOUT', `timed out after ${formatDuration(timeoutMs)}`),
+              ),
+            timeoutMs,
+          );
     const call: Call = { controller, timer };
     this.inflight.add(call);
     r.attempts++;
     const { signal } = controller;
-    new Promise<CallToolResult>((resolve, reject) => {
+    new Promise<CallOutcome>((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
       try {
-        this.options.invoker
-          .callTool(step.server, step.tool, args, { signal, timeoutMs })
-          .then(resolve, reject);
+        if (step.pipeline) {
+          const at = this.at();
+          callChild(
+            { parent: this.pipeline, step, ...(r.items ? { item } : {}), inputs: args, signal, at },
+            this.options,
+            runPipeline,
+          ).then(({ outcome, record }) => {
+            if (record) r.children[item] = record;
+            resolve(outcome);
+          }, reject);
+        } else {
+          this.options.invoker
+            .callTool(step.server, step.tool, args, { signal, timeoutMs: timeoutMs ?? MAX_DURATION_MS })
+            .then((result) => resolve(interpretResult(result, step.parse)), reject);
+        }
       } catch (err) {
         reject(err);
       }
     }).then(
-      (result) => this.callDone(r, item, attempt, call, result, undefined),
-      (err: unknown) => this.callDone(r, item, attempt, call, undefined, err ?? new Error('call failed')),
+      (outcome) => this.callDone(r, item, attempt, call, outcome),
+      (err: unknown) => this.callDone(r, item, attempt, call, failedCall(err ?? new Error('call failed'))),
     );
   }
 
@@ -389,14 +412,7 @@ class Run {
     return value as Record<string, unknown>;
   }
 
-  private callDone(
-    r: StepRun,
-    item: number,
-    attempt: number,
-    call: Call,
-    result: CallToolResult | undefined,
-    err: unknown,
-  ): void {
+  private callDone(r: StepRun, item: number, attempt: number, call: Call, outcome: CallOutcome): void {
     clearTimeout(call.timer);
     this.inflight.delete(call);
     this.slots.release();
@@ -405,16 +421,6 @@ class Run {
       return;
     }
     const { step } = r;
-    const outcome =
-      err !== undefined
-        ? {
-            ok: false as const,
-            message: errorMessage(err),
-            retryable: isRetryable(err),
-            text: '',
-            content: [],
-          }
-        : interpretResult(result!, step.parse);
     r.texts[item] = outcome.text;
     r.contents[item] = outcome.content;
     if (outcome.ok) {
@@ -641,7 +647,22 @@ function record(r: StepRun): StepRecord {
     if (output !== undefined) rec.output = output;
   }
   if (r.items) rec.items = r.items.length;
+  if (r.step.pipeline) {
+    if (r.items) rec.children = Array.from({ length: r.items.length }, (_, i) => r.children[i] ?? null);
+    else if (r.children[0]) rec.child = r.children[0];
+  }
   return rec;
+}
+
+function failedCall(err: unknown): CallOutcome {
+  return {
+    ok: false,
+    message: errorMessage(err),
+    retryable: isRetryable(err),
+    text: '',
+    content: [],
+    isError: false,
+  };
 }
 
 function cancelReason(aborted: AbortState): string {

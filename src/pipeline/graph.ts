@@ -189,7 +189,7 @@ export function toMermaid(pipeline: CompiledPipeline): string {
     ]
       .filter(Boolean)
       .join(', ');
-    const label = `${step.id}<br/>${escapeLabel(`${step.server}.${step.tool}`)}${extra ? `<br/><i>${extra}</i>` : ''}`;
+    const label = `${step.id}<br/>${escapeLabel(step.pipeline ? `pipeline ${step.pipeline.name}` : `${step.server}.${step.tool}`)}${extra ? `<br/><i>${extra}</i>` : ''}`;
     lines.push(
       step.forEach ? `  ${id}[["${label}"]]` : step.when ? `  ${id}{{"${label}"}}` : `  ${id}["${label}"]`,
     );

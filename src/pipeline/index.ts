@@ -15,6 +15,7 @@ export {
   servedPipeline,
   summarize,
 } from './catalog.js';
+export type { PipelineResolver } from './child-runs.js';
 export {
   DEFAULT_STEP_TIMEOUT_MS,
   isRetryable,
@@ -24,8 +25,15 @@ export {
 export { toMermaid } from './graph.js';
 export { type InputsResult, type PrepareInputsOptions, prepareInputs } from './inputs.js';
 export { MAX_PIPELINE_BYTES } from './parse.js';
+export {
+  callClosure,
+  checkPipelineCalls,
+  MAX_PIPELINE_DEPTH,
+  type PipelineLookup,
+} from './pipeline-calls.js';
 export { pipelineSchema } from './schema.js';
 export type {
+  ChildRunRecord,
   CompiledPipeline,
   CompiledStep,
   InputSchema,

@@ -89,6 +89,8 @@ function toProblem(err: ErrorObject, data: unknown): SchemaProblem | undefined {
   switch (err.keyword) {
     case 'propertyNames':
       return undefined; // reported through the inner error above
+    case 'if':
+      return undefined; // a step without `pipeline` needs `server` and `tool`: the `required` error says which
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const allowed = Object.keys((parent.properties ?? {}) as object);

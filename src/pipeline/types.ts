@@ -39,10 +39,27 @@ export interface InputsSchema {
   additionalProperties: false;
 }
 
+/** Where a `pipeline:` step names its child and its inputs, for the cross-file checks made at load. */
+export interface PipelineCall {
+  /** The child pipeline's name. */
+  readonly name: string;
+  /** The `pipeline` key. */
+  readonly line: number;
+  readonly column: number;
+  /** The `args` key, or the `pipeline` key when there is none. */
+  readonly argsAt: { readonly line: number; readonly column: number };
+  /** The input names `args` gives, with their keys; undefined when `args` is one expression. */
+  readonly inputs?: readonly { readonly name: string; readonly line: number; readonly column: number }[];
+}
+
 export interface CompiledStep {
   readonly id: string;
+  /** A tool step's backend; '' for a pipeline step. */
   readonly server: string;
+  /** A tool step's tool; '' for a pipeline step. */
   readonly tool: string;
+  /** Set on a step that runs another pipeline instead of a tool. */
+  readonly pipeline?: PipelineCall;
   readonly description?: string;
   readonly args?: Template;
   readonly when?: Template;
@@ -116,6 +133,20 @@ export interface StepRecord {
   output?: unknown;
   /** for_each steps: how many items. */
   items?: number;
+  /** A pipeline step: the child's run (its last attempt). */
+  child?: ChildRunRecord;
+  /** A for_each pipeline step: each item's child run, in item order (null: not run). */
+  children?: (ChildRunRecord | null)[];
+}
+
+/** A child pipeline's run as its parent's report shows it. */
+export interface ChildRunRecord {
+  pipeline: string;
+  status: RunStatus;
+  error?: string;
+  failedStep?: string;
+  steps: Record<string, StepRecord>;
+  durationMs: number;
 }
 
 export interface RunResult {
@@ -136,9 +167,13 @@ interface EventBase {
   at: number;
 }
 
-/** Progress of a run, for MCP progress notifications and the CLI's live view. */
+/**
+ * Progress of a run, for MCP progress notifications and the CLI's live view. A child pipeline's
+ * events come through its parent with `step` = `<parent step> > <child step>` (`<parent step>[i] > …`
+ * for a for_each item), nesting further for grandchildren.
+ */
 export type StepEvent =
-  | (EventBase & { type: 'started'; server: string; tool: string; items?: number })
+  | (EventBase & { type: 'started'; server: string; tool: string; items?: number; pipeline?: string })
   | (EventBase & { type: 'succeeded'; durationMs: number; attempts: number })
   | (EventBase & {
       type: 'failed';

@@ -24,6 +24,7 @@ import type {
   InputSchema,
   InputsSchema,
   KnownTools,
+  PipelineCall,
   PipelineIssue,
   RetryPolicy,
 } from './types.js';
@@ -242,6 +243,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     if (raw.concurrency !== undefined && !hasForEach) {
       out.warn({ path: [...base, 'concurrency'] }, 'concurrency only applies to a for_each step', 'key');
     }
+    checkPipelineStep(raw, base, out);
     checkDuration(raw.timeout, [...base, 'timeout'], out, true);
     if (isObject(raw.retry)) {
       checkDuration(raw.retry.backoff, [...base, 'retry', 'backoff'], out, false);
@@ -292,10 +294,12 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
   for (const draft of drafts) {
     const raw = draft.raw;
     const pos = out.locate(['steps', draft.id]);
+    const call = pipelineCall(raw, ['steps', draft.id], out);
     const step: CompiledStep = {
       id: draft.id,
-      server: raw.server as string,
-      tool: raw.tool as string,
+      server: call ? '' : (raw.server as string),
+      tool: call ? '' : (raw.tool as string),
+      ...(call ? { pipeline: call } : {}),
       ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
       ...(draft.args ? { args: draft.args } : {}),
       ...(draft.when ? { when: draft.when } : {}),
@@ -326,6 +330,39 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     ...(output ? { output } : {}),
     concurrency: typeof data.concurrency === 'number' ? data.concurrency : DEFAULT_CONCURRENCY,
     ...(data.timeout !== undefined ? { timeoutMs: parseDuration(data.timeout as string | number) } : {}),
+  };
+}
+
+/** A step calls a tool or a pipeline, not both; `parse` reads a tool's result, so only a tool step has it. */
+function checkPipelineStep(raw: Data, base: Segment[], out: Collector): void {
+  if (raw.pipeline === undefined) return;
+  for (const key of ['server', 'tool', 'parse'] as const) {
+    if (raw[key] === undefined) continue;
+    out.error(
+      { path: [...base, key] },
+      key === 'parse'
+        ? `${formatPath(base)}: parse only applies to a tool step; a pipeline step's output is the pipeline's output`
+        : `${formatPath(base)}: a step calls a tool (server and tool) or a pipeline, not both; remove ${sq(key)} or ${sq('pipeline')}`,
+      'key',
+    );
+  }
+}
+
+function pipelineCall(raw: Data, base: Segment[], out: Collector): PipelineCall | undefined {
+  if (typeof raw.pipeline !== 'string') return undefined;
+  const at = out.locate([...base, 'pipeline']);
+  const argsAt = isObject(raw.args) || typeof raw.args === 'string' ? out.locate([...base, 'args']) : at;
+  const inputs = isObject(raw.args)
+    ? Object.keys(raw.args).map((name) => ({ name, ...out.locate([...base, 'args', name]) }))
+    : raw.args === undefined
+      ? []
+      : undefined;
+  return {
+    name: raw.pipeline,
+    line: at.line,
+    column: at.column,
+    argsAt: { line: argsAt.line, column: argsAt.column },
+    ...(inputs ? { inputs } : {}),
   };
 }
 
@@ -429,7 +466,7 @@ function checkTools(
   const lookup = typeof known === 'function' ? known : (server: string) => known.get(server);
   const servers = typeof known === 'function' ? (knownServers ?? []) : [...known.keys()];
   for (const { id, raw } of drafts) {
-    if (typeof raw.server !== 'string') continue;
+    if (typeof raw.server !== 'string' || raw.pipeline !== undefined) continue;
     const tools = lookup(raw.server);
     if (tools === undefined) {
       out.error(

@@ -35,7 +35,7 @@ const BROKEN_REPORT = [
   `${BROKEN}/unknown-input.yaml:10:44: unknown input 'zone'; inputs: state`,
   `${BROKEN}/unknown-key.yaml:4:3: steps.fetch: missing required key "tool"`,
   `${BROKEN}/unknown-key.yaml:6:5: steps.fetch: unknown key "tol" (did you mean "tool"?)`,
-  `${BROKEN}/unknown-key.yaml:7:5: steps.fetch: unknown key "retries"; allowed keys: description, server, tool, args, needs, when, for_each, concurrency, timeout, retry, on_error, parse`,
+  `${BROKEN}/unknown-key.yaml:7:5: steps.fetch: unknown key "retries"; allowed keys: description, server, tool, pipeline, args, needs, when, for_each, concurrency, timeout, retry, on_error, parse`,
   `${BROKEN}/unknown-needs.yaml:9:21: step 'top' needs unknown step 'tabels' (did you mean 'tables'?)`,
   `${BROKEN}/unknown-step-ref.yaml:9:15: step 'schemas' references unknown step 'table' (did you mean 'tables'?)`,
   `${BROKEN}/unknown-step-ref.yaml:12:8: output references unknown step 'schema' (did you mean 'schemas'?)`,

@@ -47,7 +47,7 @@ describe('validatePipelineText: broken files', () => {
     expect(problems('unknown-key.yaml')).toEqual([
       '4:3: steps.fetch: missing required key "tool"',
       '6:5: steps.fetch: unknown key "tol" (did you mean "tool"?)',
-      '7:5: steps.fetch: unknown key "retries"; allowed keys: description, server, tool, args, needs, when, for_each, concurrency, timeout, retry, on_error, parse',
+      '7:5: steps.fetch: unknown key "retries"; allowed keys: description, server, tool, pipeline, args, needs, when, for_each, concurrency, timeout, retry, on_error, parse',
     ]);
   });
 
