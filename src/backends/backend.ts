@@ -1,37 +1,21 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
   CallToolResultSchema,
   ErrorCode,
   type Implementation,
   ListToolsResultSchema,
-  LoggingMessageNotificationSchema,
   McpError,
-  ProgressNotificationSchema,
   type ServerCapabilities,
   type Tool,
-  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { killGroup, StdioChildTransport } from '../transport/index.js';
-import { BackendClient } from './backend-client.js';
 import { CallRequesters } from './call-routing.js';
-import {
-  describeError,
-  describeExit,
-  describeHttpFailure,
-  describeTarget,
-  type ExitInfo,
-} from './describe.js';
-import { CallTaggingHttpTransport } from './http-call-transport.js';
-import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
+import { type Connection, connectedOrEnded, delay, openConnection } from './connection.js';
+import { describeError, describeHttpFailure, describeTarget } from './describe.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { retriesOnCrash } from './retry.js';
 import { StderrTail } from './stderr-tail.js';
@@ -53,35 +37,6 @@ export interface BackendContext {
   onNotification?(backend: Backend, notification: BackendNotification): void;
 }
 
-/** One attempt at talking to the backend: one Client, one transport, for stdio one process. */
-interface Connection {
-  readonly client: Client;
-  readonly transport: Transport;
-  /** Set right after spawn for stdio. */
-  child: ChildProcess | undefined;
-  pid: number | undefined;
-  /** Where this process's stderr starts in the backend's tail. */
-  readonly stderrMark: number;
-  exit?: ExitInfo;
-  exited: Promise<void>;
-  /** Initialized and listed its tools. */
-  established: boolean;
-  /** We are closing it; its close is not a crash. */
-  closing: boolean;
-  /** The transport has closed. */
-  ended: boolean;
-  /** Resolves, once it has ended, with why: `exited with code 3; stderr: …`. */
-  readonly endReason: Promise<string>;
-  markEnded(): void;
-  /** A tools/list_changed arrived; the listing in progress may be stale. */
-  toolsStale: boolean;
-  refreshing: boolean;
-  /** Why the gateway's side closed it, when it did (an HTTP backend that stopped answering). */
-  fault?: string;
-  /** An HTTP request failed and a ping is checking whether the backend is still there. */
-  checking: boolean;
-}
-
 interface InFlightCall {
   tool: string;
   controller: AbortController;
@@ -89,14 +44,6 @@ interface InFlightCall {
   endedBy?: GatewayError;
 }
 
-/** Lines of a process's own stderr quoted in an error. */
-const STDERR_LINES_IN_ERROR = 3;
-/**
- * The stdio transport's close ends stdin, waits 2 s, sends SIGTERM to the process group, waits 2 s and
- * sends SIGKILL to the group. Should the direct child still run after that, we wait this long for its
- * exit before sending SIGKILL to the group ourselves.
- */
-const EXIT_GRACE_MS = 1_000;
 /** Longest wait for the ping that checks an HTTP backend after a failed request. */
 const PING_TIMEOUT_MS = 5_000;
 
@@ -411,7 +358,7 @@ export class Backend {
     this.toolCache = [];
     this.setStatus('closed');
     const conn = this.conn;
-    this.closing = conn ? this.closeConnection(conn) : Promise.resolve();
+    this.closing = conn ? conn.close(this.log) : Promise.resolve();
     return this.closing;
   }
 
@@ -449,7 +396,7 @@ export class Backend {
       const decision = this.restarts.startFailed(this.timeoutMs);
       if (decision.failFast) this.fail();
       this.log.warn(`failed to start: ${reason}; ${describeRetry(decision)}`);
-      if (conn) await this.closeConnection(conn);
+      if (conn) await conn.close(this.log);
       this.scheduleRetry(decision.delayMs);
     }
   }
@@ -473,112 +420,30 @@ export class Backend {
     this.retryTimer.unref();
   }
 
-  /** Creates the transport and client and starts connecting. Throws only on a bad config (URL). */
+  /** Opens a connection whose events come back to this backend while it is the live one. */
   private open(): { conn: Connection; connected: Promise<void> } {
-    const config = this.config;
-    let transport: Transport;
-    if (config.transport === 'stdio') {
-      const stdio = new StdioChildTransport({
-        command: config.command,
-        args: config.args,
-        // The SDK's safe subset of our environment (HOME, LOGNAME, PATH, SHELL, TERM, USER) plus what the
-        // user configured for this server: the gateway's own secrets (tokens in its environment) do not
-        // leak into every backend, and a backend gets exactly what its config asks for.
-        env: { ...getDefaultEnvironment(), ...config.env },
-        cwd: config.cwd,
+    return openConnection(
+      {
+        config: this.config,
+        clientInfo: this.context.clientInfo,
+        timeoutMs: this.timeoutMs,
         maxMessageBytes: this.context.maxMessageBytes,
-        warn: (message) => this.log.warn(message),
-        peer: `server '${this.name}'`,
         stopStepMs: this.context.stopStepMs,
-      });
-      // Attached before start so output written before initialize (why it is about to exit) is kept.
-      this.stderr.attach(stdio.stderr as Readable, (line) => this.log.debug(`stderr: ${line}`));
-      transport = stdio;
-    } else {
-      const { url, headers } = httpEndpoint(config.url, config.headers);
-      // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
-      transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, this.requesters);
-    }
-
-    const client = new BackendClient(
-      this.context.clientInfo,
-      { capabilities: BACKEND_CLIENT_CAPABILITIES },
-      this.requesters,
-    );
-    let resolveEnded!: (reason: string) => void;
-    const endReason = new Promise<string>((resolve) => {
-      resolveEnded = resolve;
-    });
-    const conn: Connection = {
-      client,
-      transport,
-      child: undefined,
-      pid: undefined,
-      stderrMark: this.stderr.mark(),
-      exited: Promise.resolve(),
-      established: false,
-      closing: false,
-      ended: false,
-      endReason,
-      markEnded: () => {
-        if (conn.ended) return;
-        conn.ended = true;
-        // The last stderr chunks pass through a PassThrough; let them land before quoting them.
-        setImmediate(() => resolveEnded(this.describeEnd(conn)));
+        log: this.log,
+        stderr: this.stderr,
+        requesters: this.requesters,
       },
-      toolsStale: false,
-      refreshing: false,
-      checking: false,
-    };
-    client.onclose = () => this.onClosed(conn);
-    client.onerror = (error) => {
-      this.log.debug(`client error: ${describeError(error)}`);
-      const failure = this.config.transport === 'http' ? describeHttpFailure(error) : undefined;
-      if (failure) void this.checkHttp(conn, failure);
-    };
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(conn));
-    const notify = (notification: BackendNotification) => {
-      if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
-    };
-    attachPassthrough(client, { server: this.name, requesters: this.requesters, notify });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
-      const data = typeof params.data === 'string' ? params.data : JSON.stringify(params.data);
-      this.log.debug(
-        `log ${params.level}${params.logger ? ` ${params.logger}` : ''}: ${data?.slice(0, 1000)}`,
-      );
-      notify({ kind: 'log', params });
-    });
-    // Progress is routed here rather than through RequestOptions.onprogress: the SDK (1.32) dispatches
-    // notifications on a microtask but a response synchronously, and drops the request's progress
-    // handler on the response, so the last progress sent just before the result (same read) was lost.
-    // Our listener goes only when the caller's await resumes, after the queued notifications ran.
-    client.setNotificationHandler(ProgressNotificationSchema, ({ params }) => {
-      const { progressToken, progress, total, message } = params;
-      this.progressListeners.get(String(progressToken))?.({ progress, total, message });
-    });
-
-    // connect() spawns the process synchronously before its first await, so the child exists here and
-    // its exit cannot have been missed.
-    const connected = client.connect(transport, { timeout: this.timeoutMs });
-    if (transport instanceof StdioChildTransport) {
-      const child = transport.child;
-      conn.pid = transport.pid;
-      conn.child = child;
-      if (child) {
-        // The SDK waits for 'drain' once per message written while the pipe is full, and a backend that
-        // is slow or just died has one waiter per call in flight: many calls, not a leak. Raised, not
-        // removed, so a real runaway still warns.
-        child.stdin?.setMaxListeners(10_000);
-        conn.exited = new Promise((resolve) => {
-          child.once('exit', (code, signal) => {
-            conn.exit = { code, signal };
-            resolve();
-          });
-          child.once('error', () => resolve());
-        });
-      }
-    }
-    return { conn, connected };
+      {
+        closed: (conn) => this.onClosed(conn),
+        httpFailed: (conn, failure) => void this.checkHttp(conn, failure),
+        toolListChanged: (conn) => this.refreshTools(conn),
+        notification: (conn, notification) => {
+          if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
+        },
+        progress: ({ progressToken, progress, total, message }) =>
+          this.progressListeners.get(String(progressToken))?.({ progress, total, message }),
+      },
+    );
   }
 
   private onClosed(conn: Connection): void {
@@ -592,7 +457,7 @@ export class Backend {
     void conn.endReason.then(async (reason) => {
       this.lastErrorValue = reason;
       this.log.warn(`${reason}; ${describeRetry(decision, 'reconnecting')}`);
-      await this.closeConnection(conn);
+      await conn.close(this.log);
       this.scheduleRetry(decision.delayMs);
     });
   }
@@ -618,7 +483,7 @@ export class Backend {
         ? `${failure}, then no answer to ping within ${timeout} ms`
         : (describeHttpFailure(err) ?? describeError(err));
       conn.fault = `request to ${target} failed: ${why}`;
-      // Not closeConnection: onClosed sees this as the connection ending (status, lastError, retry).
+      // Not conn.close: onClosed sees this as the connection ending (status, lastError, retry).
       await conn.client.close().catch((e: unknown) => this.log.debug(`close: ${describeError(e)}`));
     } finally {
       conn.checking = false;
@@ -654,20 +519,6 @@ export class Backend {
     })();
   }
 
-  private async closeConnection(conn: Connection): Promise<void> {
-    conn.closing = true;
-    try {
-      await conn.client.close();
-    } catch (err) {
-      this.log.debug(`close: ${describeError(err)}`);
-    }
-    if (conn.pid === undefined) return;
-    if (await exitedWithin(conn, EXIT_GRACE_MS)) return;
-    this.log.warn(`pid ${conn.pid} outlived close; sending SIGKILL to its process group`);
-    killGroup(conn.pid, 'SIGKILL');
-    await exitedWithin(conn, 1_000);
-  }
-
   // ── errors ───────────────────────────────────────────────────────────────
 
   private async describeFailure(err: unknown, phase: string, conn: Connection | undefined): Promise<string> {
@@ -683,30 +534,19 @@ export class Backend {
       return `could not start '${this.config.command}': ${why} (${describeError(err)})`;
     }
     if (conn && err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-      const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);
+      const lines = conn.stderrLines();
       return `did not answer ${phase} within ${this.timeoutMs} ms${lines.length ? `; stderr: ${lines.join(' | ')}` : ''}`;
     }
     if (conn && this.config.transport === 'stdio' && (conn.ended || conn.exit)) {
       // Exited before it was ready; wait for the close (bounded: a grandchild may hold the pipes).
       conn.markEnded();
       await Promise.race([conn.endReason, delay(1_000)]);
-      return this.describeEnd(conn, ` during ${phase}`);
+      return conn.describeEnd(` during ${phase}`);
     }
     if (this.config.transport === 'http' && phase === 'initialize') {
       return `could not connect to ${describeTarget(this.config)}: ${describeError(err)}`;
     }
     return `${phase} failed: ${describeError(err)}`;
-  }
-
-  /** `exited with code 3; stderr: …`; `when` goes after the first part (` during initialize`). */
-  private describeEnd(conn: Connection, when = ''): string {
-    let what: string;
-    if (conn.fault) what = conn.fault;
-    else if (conn.exit) what = describeExit(conn.exit);
-    else what = this.config.transport === 'stdio' ? 'closed its connection' : 'connection closed';
-    what += when;
-    const lines = this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR);
-    return lines.length ? `${what}; stderr: ${lines.join(' | ')}` : what;
   }
 
   private async callError(
@@ -736,7 +576,7 @@ export class Backend {
       return new GatewayError(
         'BACKEND_EXITED',
         `server '${this.name}' ${verb} while '${call.tool}' was running: ${reason}`,
-        { ...data, reason, stderr: this.stderr.since(conn.stderrMark, STDERR_LINES_IN_ERROR) },
+        { ...data, reason, stderr: conn.stderrLines() },
         { cause: err },
       );
     }
@@ -794,77 +634,10 @@ export class Backend {
   }
 }
 
-/**
- * fetch refuses a URL with `user:password@`; like curl, send them as Basic auth instead (unless an
- * Authorization header is configured), which also keeps them out of error messages.
- */
-function httpEndpoint(
-  text: string,
-  configured: Record<string, string>,
-): { url: URL; headers: Record<string, string> } {
-  const url = new URL(text);
-  const headers = { ...configured };
-  if (url.username || url.password) {
-    const hasAuth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
-    if (!hasAuth) {
-      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      headers.Authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
-    }
-    url.username = '';
-    url.password = '';
-  }
-  return { url, headers };
-}
-
-async function exitedWithin(conn: Connection, ms: number): Promise<boolean> {
-  if (conn.child) {
-    if (conn.exit || conn.child.exitCode !== null || conn.child.signalCode !== null) return true;
-    return Promise.race([conn.exited.then(() => true), delay(ms).then(() => false)]);
-  }
-  const deadline = Date.now() + ms;
-  while (conn.pid !== undefined && isAlive(conn.pid)) {
-    if (Date.now() >= deadline) return false;
-    await delay(50);
-  }
-  return true;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * `connected`, unless the connection ends first or connecting takes longer than `ms` (plus a margin for
- * the SDK's own initialize timeout to speak first). The SDK's connect awaits writing
- * notifications/initialized, and a write to a process that exited just after answering initialize
- * waits for a 'drain' that never comes (SDK 1.32): the backend then stayed 'connecting' for ever.
- */
-function connectedOrEnded(conn: Connection, connected: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const ended = conn.endReason.then((reason) => {
-    throw new Error(`the connection ended during initialize: ${reason}`);
-  });
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new McpError(ErrorCode.RequestTimeout, 'initialize did not complete', { timeout: ms }));
-    }, ms + 1_000);
-  });
-  return Promise.race([connected, ended, deadline]).finally(() => clearTimeout(timer));
-}
-
 /** `retrying in 250 ms (2 failures in a row)`, for the log. */
 function describeRetry(decision: RestartDecision, verb = 'retrying'): string {
   const inARow = decision.failures > 0 ? ` (${decision.failures} failures in a row)` : '';
   return `${verb} in ${decision.delayMs} ms${inARow}`;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** The SDK rejects its own timeout with RequestTimeout and `{ timeout }` as data. */
