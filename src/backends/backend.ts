@@ -5,7 +5,6 @@ import {
   CallToolResultSchema,
   ErrorCode,
   type Implementation,
-  ListToolsResultSchema,
   McpError,
   type ServerCapabilities,
   type Tool,
@@ -19,6 +18,7 @@ import { describeError, describeHttpFailure, describeTarget } from './describe.j
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { retriesOnCrash } from './retry.js';
 import { StderrTail } from './stderr-tail.js';
+import { listInitialTools, refreshTools, type ToolListHost } from './tool-list.js';
 import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
 
 /** What a Backend needs from the registry that owns it. */
@@ -84,6 +84,8 @@ export class Backend {
   private progressSeq = 0;
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
   private readonly requesters = new CallRequesters();
+  /** What refreshing the tools after a tools/list_changed sees of this backend (tool-list.ts). */
+  private readonly toolListHost: ToolListHost;
 
   constructor(
     config: ServerConfig,
@@ -93,6 +95,17 @@ export class Backend {
     this.config = config;
     this.log = context.logger.child(config.name);
     this.restarts = new RestartTracker(context.backoff);
+    this.toolListHost = {
+      timeoutMs: () => this.timeoutMs,
+      log: this.log,
+      isCurrent: (conn) => conn === this.conn,
+      isReady: () => this.statusValue === 'ready',
+      update: (tools) => {
+        this.toolCache = tools;
+        this.log.debug(`tools changed: ${tools.length} tools`);
+        this.context.onToolsChanged(this);
+      },
+    };
   }
 
   get status(): BackendStatus {
@@ -376,11 +389,7 @@ export class Backend {
       phase = 'initialize';
       await connectedOrEnded(conn, opened.connected, this.timeoutMs);
       phase = 'tools/list';
-      let tools = await listAllTools(conn.client, this.timeoutMs);
-      while (conn.toolsStale) {
-        conn.toolsStale = false;
-        tools = await listAllTools(conn.client, this.timeoutMs);
-      }
+      const tools = await listInitialTools(conn, this.timeoutMs);
       if (this.closedBy || this.conn !== conn) return;
       conn.established = true;
       this.toolCache = tools;
@@ -436,7 +445,7 @@ export class Backend {
       {
         closed: (conn) => this.onClosed(conn),
         httpFailed: (conn, failure) => void this.checkHttp(conn, failure),
-        toolListChanged: (conn) => this.refreshTools(conn),
+        toolListChanged: (conn) => refreshTools(conn, this.toolListHost),
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
         },
@@ -488,35 +497,6 @@ export class Backend {
     } finally {
       conn.checking = false;
     }
-  }
-
-  private refreshTools(conn: Connection): void {
-    if (!conn.established) {
-      conn.toolsStale = true;
-      return;
-    }
-    if (conn.refreshing) {
-      conn.toolsStale = true;
-      return;
-    }
-    conn.refreshing = true;
-    void (async () => {
-      try {
-        do {
-          conn.toolsStale = false;
-          const tools = await listAllTools(conn.client, this.timeoutMs);
-          if (conn !== this.conn || this.statusValue !== 'ready') return;
-          this.toolCache = tools;
-          this.log.debug(`tools changed: ${tools.length} tools`);
-          this.context.onToolsChanged(this);
-        } while (conn.toolsStale);
-      } catch (err) {
-        if (conn === this.conn && !conn.ended)
-          this.log.warn(`could not refresh tools: ${describeError(err)}`);
-      } finally {
-        conn.refreshing = false;
-      }
-    })();
   }
 
   // ── errors ───────────────────────────────────────────────────────────────
@@ -647,32 +627,4 @@ function isSdkTimeout(err: unknown, timeout: number): boolean {
     err.code === ErrorCode.RequestTimeout &&
     (err.data as { timeout?: unknown } | undefined)?.timeout === timeout
   );
-}
-
-/** Every page of tools/list, following nextCursor; a cursor seen twice is an error, not a loop. */
-async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> {
-  const tools: Tool[] = [];
-  const seen = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    let page: { tools: Tool[]; nextCursor?: string };
-    try {
-      page = await client.request(
-        { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
-        ListToolsResultSchema,
-        { timeout: timeoutMs },
-      );
-    } catch (err) {
-      // A server without tools may not implement tools/list at all.
-      if (err instanceof McpError && err.code === ErrorCode.MethodNotFound && tools.length === 0) return [];
-      throw err;
-    }
-    tools.push(...page.tools);
-    cursor = page.nextCursor;
-    if (cursor !== undefined) {
-      if (seen.has(cursor)) throw new Error(`tools/list returned the cursor '${cursor}' twice`);
-      seen.add(cursor);
-    }
-  } while (cursor !== undefined);
-  return tools;
 }
