@@ -15,6 +15,8 @@ import type { Logger } from '../log.js';
 import { CallRequesters } from './call-routing.js';
 import { type Connection, connectedOrEnded, delay, openConnection } from './connection.js';
 import { describeError, describeHttpFailure, describeTarget } from './describe.js';
+import { InFlight, type InFlightCall } from './in-flight.js';
+import { ProgressRoutes } from './progress-routes.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { retriesOnCrash } from './retry.js';
 import { StderrTail } from './stderr-tail.js';
@@ -35,13 +37,6 @@ export interface BackendContext {
   onToolsChanged(backend: Backend): void;
   /** Resource, prompt and log notifications of the live connection. */
   onNotification?(backend: Backend, notification: BackendNotification): void;
-}
-
-interface InFlightCall {
-  tool: string;
-  controller: AbortController;
-  /** Set when the gateway ended the call itself (server removed, shutdown). */
-  endedBy?: GatewayError;
 }
 
 /** Longest wait for the ping that checks an HTTP backend after a failed request. */
@@ -72,16 +67,11 @@ export class Backend {
   private retryTimer: NodeJS.Timeout | undefined;
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
-  private readonly calls = new Set<InFlightCall>();
-  /** Calls in `callTool` and requests in `request`, including those still waiting for the backend to connect. */
-  private active = 0;
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly inFlight = new InFlight();
   private readonly settleWaiters = new Set<() => void>();
   private readonly stderr = new StderrTail();
   private readonly log: Logger;
-  /** onProgress of calls in flight, by the progressToken we sent. */
-  private readonly progressListeners = new Map<string, NonNullable<CallOptions['onProgress']>>();
-  private progressSeq = 0;
+  private readonly progress = new ProgressRoutes();
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
   private readonly requesters = new CallRequesters();
   /** What refreshing the tools after a tools/list_changed sees of this backend (tool-list.ts). */
@@ -178,7 +168,7 @@ export class Backend {
     args: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<CallToolResult> {
-    this.active++;
+    this.inFlight.enter();
     const started = Date.now();
     try {
       try {
@@ -190,7 +180,7 @@ export class Backend {
         return await this.runCall(tool, args, { ...options, timeoutMs: left });
       }
     } finally {
-      if (--this.active === 0) for (const done of [...this.idleWaiters]) done();
+      this.inFlight.leave();
     }
   }
 
@@ -212,14 +202,7 @@ export class Backend {
    * there are none). A config reload drains a backend this way before closing it.
    */
   whenIdle(): Promise<void> {
-    if (this.active === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.idleWaiters.delete(done);
-        resolve();
-      };
-      this.idleWaiters.add(done);
-    });
+    return this.inFlight.whenIdle();
   }
 
   private async runCall(
@@ -254,9 +237,8 @@ export class Backend {
     const call: InFlightCall = { tool, controller: new AbortController() };
     const onAbort = () => call.controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.calls.add(call);
-    const progressToken = options.onProgress ? `gw-${++this.progressSeq}` : undefined;
-    if (progressToken && options.onProgress) this.progressListeners.set(progressToken, options.onProgress);
+    this.inFlight.add(call);
+    const progressToken = this.progress.add(options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
     const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
@@ -277,8 +259,8 @@ export class Backend {
       throw await this.callError(err, { call, conn, limit, timeout, signal });
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.calls.delete(call);
-      if (progressToken) this.progressListeners.delete(progressToken);
+      this.inFlight.delete(call);
+      this.progress.remove(progressToken);
       releaseRequester();
     }
   }
@@ -323,8 +305,8 @@ export class Backend {
     const onAbort = () => call.controller.abort(signal?.reason);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    this.active++;
-    this.calls.add(call);
+    this.inFlight.enter();
+    this.inFlight.add(call);
     try {
       const own = call.controller.signal;
       const live = await this.connection(what, { timeoutMs: limit, signal: own });
@@ -333,8 +315,8 @@ export class Backend {
       throw call.endedBy ?? err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.calls.delete(call);
-      if (--this.active === 0) for (const done of [...this.idleWaiters]) done();
+      this.inFlight.delete(call);
+      this.inFlight.leave();
     }
   }
 
@@ -352,7 +334,7 @@ export class Backend {
     if (this.closing) return this.closing;
     this.closedBy = kind;
     clearTimeout(this.retryTimer);
-    for (const call of this.calls) {
+    this.inFlight.endAll((call) => {
       const what =
         kind === 'removed'
           ? new GatewayError(
@@ -364,10 +346,8 @@ export class Backend {
               `server '${this.name}' was shut down while '${call.tool}' was running (the gateway is closing)`,
             );
       Object.assign(what.data, { server: this.name, tool: call.tool });
-      call.endedBy = what;
-      // Aborting sends notifications/cancelled while the connection is still open.
-      call.controller.abort(what);
-    }
+      return what;
+    });
     this.toolCache = [];
     this.setStatus('closed');
     const conn = this.conn;
@@ -449,8 +429,7 @@ export class Backend {
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
         },
-        progress: ({ progressToken, progress, total, message }) =>
-          this.progressListeners.get(String(progressToken))?.({ progress, total, message }),
+        progress: (params) => this.progress.deliver(params),
       },
     );
   }
