@@ -1,24 +1,24 @@
-import { existsSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   type CallToolResult,
   CallToolResultSchema,
-  ErrorCode,
   type Implementation,
-  McpError,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { callError, cancelledError, unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
-import { type Connection, connectedOrEnded, delay, openConnection } from './connection.js';
-import { describeError, describeHttpFailure, describeTarget } from './describe.js';
+import { type Connection, connectedOrEnded, openConnection } from './connection.js';
+import { describeTarget } from './describe.js';
+import { checkHttp } from './http-health.js';
 import { InFlight, type InFlightCall } from './in-flight.js';
 import { ProgressRoutes } from './progress-routes.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { retriesOnCrash } from './retry.js';
+import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
 import { listInitialTools, refreshTools, type ToolListHost } from './tool-list.js';
 import type { BackendInfo, BackendNotification, BackendStatus, CallOptions } from './types.js';
@@ -39,8 +39,7 @@ export interface BackendContext {
   onNotification?(backend: Backend, notification: BackendNotification): void;
 }
 
-/** Longest wait for the ping that checks an HTTP backend after a failed request. */
-const PING_TIMEOUT_MS = 5_000;
+const _PING_TIMEOUT_MS = 5_000;
 
 /**
  * One backend MCP server: connects in the background, keeps its tools, calls them, and reconnects with
@@ -213,10 +212,10 @@ export class Backend {
     const limit = options.timeoutMs ?? this.timeoutMs;
     const started = Date.now();
     const { signal } = options;
-    if (signal?.aborted) throw this.cancelled(tool, signal);
+    if (signal?.aborted) throw cancelledError(this.name, tool, signal);
     if (this.statusValue === 'connecting') {
       await this.settledOrAborted(limit, signal);
-      if (signal?.aborted) throw this.cancelled(tool, signal);
+      if (signal?.aborted) throw cancelledError(this.name, tool, signal);
     }
     const conn = this.conn;
     if (this.statusValue !== 'ready' || !conn) throw this.unavailable(tool, limit);
@@ -256,7 +255,15 @@ export class Backend {
       if (conn === this.conn) this.restarts.served();
       return result;
     } catch (err) {
-      throw await this.callError(err, { call, conn, limit, timeout, signal });
+      throw await callError(err, {
+        server: this.name,
+        transport: this.config.transport,
+        call,
+        conn,
+        limit,
+        timeout,
+        signal,
+      });
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.inFlight.delete(call);
@@ -276,7 +283,7 @@ export class Backend {
   ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
     const limit = options.timeoutMs ?? this.timeoutMs;
     if (this.statusValue === 'connecting') await this.settledOrAborted(limit, options.signal);
-    if (options.signal?.aborted) throw this.cancelled(what, options.signal);
+    if (options.signal?.aborted) throw cancelledError(this.name, what, options.signal);
     const conn = this.conn;
     if (this.statusValue !== 'ready' || !conn) throw this.unavailable(what, limit);
     return { client: conn.client, capabilities: conn.client.getServerCapabilities() ?? {} };
@@ -379,7 +386,10 @@ export class Backend {
       this.context.onToolsChanged(this);
     } catch (err) {
       if (this.closedBy || (conn && this.conn !== conn)) return;
-      const reason = await this.describeFailure(err, phase, conn);
+      const reason = await describeStartFailure(err, phase, conn, {
+        config: this.config,
+        timeoutMs: this.timeoutMs,
+      });
       if (this.closedBy) return;
       this.lastErrorValue = reason;
       const decision = this.restarts.startFailed(this.timeoutMs);
@@ -424,7 +434,16 @@ export class Backend {
       },
       {
         closed: (conn) => this.onClosed(conn),
-        httpFailed: (conn, failure) => void this.checkHttp(conn, failure),
+        httpFailed: (conn, failure) =>
+          void checkHttp(conn, failure, {
+            config: this.config,
+            timeoutMs: this.timeoutMs,
+            log: this.log,
+            isCurrent: (c) => c === this.conn,
+            setLastError: (text) => {
+              this.lastErrorValue = text;
+            },
+          }),
         toolListChanged: (conn) => refreshTools(conn, this.toolListHost),
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
@@ -450,127 +469,6 @@ export class Backend {
     });
   }
 
-  /**
-   * A request to a ready HTTP backend failed below MCP (refused, reset, HTTP 5xx): a stateless transport
-   * never closes, so note it in lastError and ping once. If the ping fails too, the connection counts as
-   * ended and the reconnect with backoff takes over; a backend that answers the ping stays ready.
-   */
-  private async checkHttp(conn: Connection, failure: string): Promise<void> {
-    if (conn !== this.conn || !conn.established || conn.ended || conn.closing || conn.checking) return;
-    conn.checking = true;
-    const target = describeTarget(this.config);
-    this.lastErrorValue = `request to ${target} failed: ${failure}`;
-    const timeout = Math.min(this.timeoutMs, PING_TIMEOUT_MS);
-    try {
-      await conn.client.ping({ timeout });
-    } catch (err) {
-      const timedOut = isSdkTimeout(err, timeout);
-      // An answer, even an error, or the connection closing meanwhile: nothing more to do here.
-      if ((err instanceof McpError && !timedOut) || conn !== this.conn || conn.ended || conn.closing) return;
-      const why = timedOut
-        ? `${failure}, then no answer to ping within ${timeout} ms`
-        : (describeHttpFailure(err) ?? describeError(err));
-      conn.fault = `request to ${target} failed: ${why}`;
-      // Not conn.close: onClosed sees this as the connection ending (status, lastError, retry).
-      await conn.client.close().catch((e: unknown) => this.log.debug(`close: ${describeError(e)}`));
-    } finally {
-      conn.checking = false;
-    }
-  }
-
-  // ── errors ───────────────────────────────────────────────────────────────
-
-  private async describeFailure(err: unknown, phase: string, conn: Connection | undefined): Promise<string> {
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    if (this.config.transport === 'stdio' && (code === 'ENOENT' || code === 'EACCES')) {
-      const cwd = this.config.cwd;
-      const why =
-        code === 'EACCES'
-          ? 'permission denied'
-          : cwd !== undefined && !existsSync(cwd)
-            ? `its working directory '${cwd}' does not exist`
-            : 'command not found';
-      return `could not start '${this.config.command}': ${why} (${describeError(err)})`;
-    }
-    if (conn && err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-      const lines = conn.stderrLines();
-      return `did not answer ${phase} within ${this.timeoutMs} ms${lines.length ? `; stderr: ${lines.join(' | ')}` : ''}`;
-    }
-    if (conn && this.config.transport === 'stdio' && (conn.ended || conn.exit)) {
-      // Exited before it was ready; wait for the close (bounded: a grandchild may hold the pipes).
-      conn.markEnded();
-      await Promise.race([conn.endReason, delay(1_000)]);
-      return conn.describeEnd(` during ${phase}`);
-    }
-    if (this.config.transport === 'http' && phase === 'initialize') {
-      return `could not connect to ${describeTarget(this.config)}: ${describeError(err)}`;
-    }
-    return `${phase} failed: ${describeError(err)}`;
-  }
-
-  private async callError(
-    err: unknown,
-    at: {
-      call: InFlightCall;
-      conn: Connection;
-      limit: number;
-      timeout: number;
-      signal: AbortSignal | undefined;
-    },
-  ): Promise<unknown> {
-    const { call, conn, signal } = at;
-    const data = { server: this.name, tool: call.tool };
-    if (call.endedBy) return call.endedBy;
-    if (signal?.aborted) return this.cancelled(call.tool, signal);
-    if (isSdkTimeout(err, at.timeout)) {
-      return new GatewayError('BACKEND_TIMEOUT', `${this.name}.${call.tool} timed out after ${at.limit} ms`, {
-        ...data,
-        timeoutMs: at.limit,
-      });
-    }
-    if (conn.ended) {
-      // ConnectionClosed from the SDK, or "Not connected" if the call raced the close.
-      const reason = await conn.endReason;
-      const verb = this.config.transport === 'stdio' ? 'exited' : 'disconnected';
-      return new GatewayError(
-        'BACKEND_EXITED',
-        `server '${this.name}' ${verb} while '${call.tool}' was running: ${reason}`,
-        { ...data, reason, stderr: conn.stderrLines() },
-        { cause: err },
-      );
-    }
-    // The backend's own protocol error crosses the wire unchanged.
-    if (err instanceof McpError) return err;
-    return new GatewayError(
-      'BACKEND_UNAVAILABLE',
-      `${this.name}.${call.tool} failed: ${describeError(err)}`,
-      data,
-      {
-        cause: err,
-      },
-    );
-  }
-
-  private cancelled(tool: string, signal: AbortSignal): GatewayError {
-    return new GatewayError(
-      'BACKEND_CANCELLED',
-      `${this.name}.${tool} was cancelled`,
-      { server: this.name, tool },
-      { cause: signal.reason },
-    );
-  }
-
-  private unavailable(tool: string, limit: number): GatewayError {
-    const status = this.statusValue;
-    const waited = status === 'connecting' ? `, still connecting after ${limit} ms` : '';
-    const why = this.lastErrorValue ? `: ${this.lastErrorValue}` : '';
-    return new GatewayError(
-      'BACKEND_UNAVAILABLE',
-      `server '${this.name}' is not available for '${tool}' (status ${status}${waited})${why}`,
-      { server: this.name, tool, status, lastError: this.lastErrorValue },
-    );
-  }
-
   // ── status ───────────────────────────────────────────────────────────────
 
   private setStatus(status: BackendStatus): void {
@@ -578,6 +476,14 @@ export class Backend {
     this.statusValue = status;
     this.context.onStatus(this, status);
     if (status !== 'connecting') for (const done of [...this.settleWaiters]) done();
+  }
+
+  private unavailable(tool: string, limit: number): GatewayError {
+    return unavailableError(this.name, tool, {
+      status: this.statusValue,
+      limit,
+      lastError: this.lastErrorValue,
+    });
   }
 
   private settledOrAborted(timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -597,13 +503,4 @@ export class Backend {
 function describeRetry(decision: RestartDecision, verb = 'retrying'): string {
   const inARow = decision.failures > 0 ? ` (${decision.failures} failures in a row)` : '';
   return `${verb} in ${decision.delayMs} ms${inARow}`;
-}
-
-/** The SDK rejects its own timeout with RequestTimeout and `{ timeout }` as data. */
-function isSdkTimeout(err: unknown, timeout: number): boolean {
-  return (
-    err instanceof McpError &&
-    err.code === ErrorCode.RequestTimeout &&
-    (err.data as { timeout?: unknown } | undefined)?.timeout === timeout
-  );
 }
