@@ -1,23 +1,20 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  type CallToolResult,
-  CallToolResultSchema,
-  type Implementation,
-  type ServerCapabilities,
-  type Tool,
+import type {
+  CallToolResult,
+  Implementation,
+  ServerCapabilities,
+  Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
-import { GatewayError } from '../errors.js';
+import type { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { callError, cancelledError, unavailableError } from './call-errors.js';
+import { BackendCalls } from './backend-calls.js';
+import { unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
 import { type Connection, connectedOrEnded, openConnection } from './connection.js';
 import { describeTarget } from './describe.js';
 import { checkHttp } from './http-health.js';
-import { InFlight, type InFlightCall } from './in-flight.js';
-import { ProgressRoutes } from './progress-routes.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
-import { retriesOnCrash } from './retry.js';
 import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
 import { listInitialTools, refreshTools, type ToolListHost } from './tool-list.js';
@@ -38,8 +35,6 @@ export interface BackendContext {
   /** Resource, prompt and log notifications of the live connection. */
   onNotification?(backend: Backend, notification: BackendNotification): void;
 }
-
-const _PING_TIMEOUT_MS = 5_000;
 
 /**
  * One backend MCP server: connects in the background, keeps its tools, calls them, and reconnects with
@@ -66,15 +61,15 @@ export class Backend {
   private retryTimer: NodeJS.Timeout | undefined;
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
-  private readonly inFlight = new InFlight();
   private readonly settleWaiters = new Set<() => void>();
   private readonly stderr = new StderrTail();
   private readonly log: Logger;
-  private readonly progress = new ProgressRoutes();
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
   private readonly requesters = new CallRequesters();
   /** What refreshing the tools after a tools/list_changed sees of this backend (tool-list.ts). */
   private readonly toolListHost: ToolListHost;
+  /** Calls and requests in flight: timeouts, cancellation, progress, the retry after a crash. */
+  private readonly calls: BackendCalls;
 
   constructor(
     config: ServerConfig,
@@ -95,6 +90,27 @@ export class Backend {
         this.context.onToolsChanged(this);
       },
     };
+    this.calls = new BackendCalls(
+      {
+        name: this.name,
+        config,
+        log: this.log,
+        timeoutMs: () => this.timeoutMs,
+        whileConnecting: (limit, signal) =>
+          this.statusValue === 'connecting' ? this.settledOrAborted(limit, signal) : undefined,
+        readyConnection: (what, limit) => {
+          const conn = this.conn;
+          if (this.statusValue !== 'ready' || !conn) throw this.unavailable(what, limit);
+          return conn;
+        },
+        tools: () => this.toolCache,
+        isClosed: () => this.closedBy !== undefined,
+        served: (conn) => {
+          if (conn === this.conn) this.restarts.served();
+        },
+      },
+      this.requesters,
+    );
   }
 
   get status(): BackendStatus {
@@ -162,38 +178,8 @@ export class Backend {
     return this.statusValue === 'ready' || (this.statusValue === 'connecting' && this.toolCache.length > 0);
   }
 
-  async callTool(
-    tool: string,
-    args: Record<string, unknown>,
-    options: CallOptions = {},
-  ): Promise<CallToolResult> {
-    this.inFlight.enter();
-    const started = Date.now();
-    try {
-      try {
-        return await this.runCall(tool, args, options);
-      } catch (err) {
-        const left = (options.timeoutMs ?? this.timeoutMs) - (Date.now() - started);
-        if (!this.retryAfterCrash(tool, err, options.signal, left)) throw err;
-        this.log.info(`retrying ${tool} on the restarted process: it was in flight when the process died`);
-        return await this.runCall(tool, args, { ...options, timeoutMs: left });
-      }
-    } finally {
-      this.inFlight.leave();
-    }
-  }
-
-  /** Whether a call that failed with `err` is sent once more, to the restarted process. */
-  private retryAfterCrash(
-    tool: string,
-    err: unknown,
-    signal: AbortSignal | undefined,
-    left: number,
-  ): boolean {
-    if (!(err instanceof GatewayError) || err.code !== 'BACKEND_EXITED') return false;
-    if (this.closedBy || signal?.aborted || left <= 0) return false;
-    const definition = this.toolCache.find((t) => t.name === tool);
-    return retriesOnCrash(tool, definition, this.config.retryOnCrash);
+  callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    return this.calls.callTool(tool, args, options);
   }
 
   /**
@@ -201,92 +187,7 @@ export class Backend {
    * there are none). A config reload drains a backend this way before closing it.
    */
   whenIdle(): Promise<void> {
-    return this.inFlight.whenIdle();
-  }
-
-  private async runCall(
-    tool: string,
-    args: Record<string, unknown>,
-    options: CallOptions,
-  ): Promise<CallToolResult> {
-    const limit = options.timeoutMs ?? this.timeoutMs;
-    const started = Date.now();
-    const { signal } = options;
-    if (signal?.aborted) throw cancelledError(this.name, tool, signal);
-    if (this.statusValue === 'connecting') {
-      await this.settledOrAborted(limit, signal);
-      if (signal?.aborted) throw cancelledError(this.name, tool, signal);
-    }
-    const conn = this.conn;
-    if (this.statusValue !== 'ready' || !conn) throw this.unavailable(tool, limit);
-    if (!this.toolCache.some((t) => t.name === tool)) {
-      const names = this.toolCache.map((t) => t.name).join(', ') || '(none)';
-      throw new GatewayError(
-        'TOOL_UNKNOWN',
-        `server '${this.name}' has no tool '${tool}'; its tools: ${names}`,
-        {
-          server: this.name,
-          tool,
-        },
-      );
-    }
-
-    // A call of its own controller, so the caller's signal (perhaps shared by a whole pipeline run) is
-    // unhooked when the call ends: the SDK never removes the abort listener it adds.
-    const call: InFlightCall = { tool, controller: new AbortController() };
-    const onAbort = () => call.controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.inFlight.add(call);
-    const progressToken = this.progress.add(options.onProgress);
-    const timeout = Math.max(limit - (Date.now() - started), 1);
-    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
-    // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
-    const releaseRequester = this.requesters.begin(params, options.requester);
-    try {
-      // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
-      // belong to the end client (callTool's validator cache is also reset by every tools/list page).
-      const result = await conn.client.request(
-        { method: 'tools/call', params },
-        CallToolResultSchema,
-        // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
-        { signal: call.controller.signal, timeout },
-      );
-      // It answered: this process ran and served, so its death would not count toward a crash loop.
-      if (conn === this.conn) this.restarts.served();
-      return result;
-    } catch (err) {
-      throw await callError(err, {
-        server: this.name,
-        transport: this.config.transport,
-        call,
-        conn,
-        limit,
-        timeout,
-        signal,
-      });
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.inFlight.delete(call);
-      this.progress.remove(progressToken);
-      releaseRequester();
-    }
-  }
-
-  /**
-   * The SDK client of the live connection and what the backend declared, once it is ready (waiting,
-   * within `timeoutMs`, while it connects). Private: a request made on the client directly would
-   * escape the in-flight count; `request` is the way in. Throws BACKEND_UNAVAILABLE when not ready.
-   */
-  private async connection(
-    what: string,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
-    const limit = options.timeoutMs ?? this.timeoutMs;
-    if (this.statusValue === 'connecting') await this.settledOrAborted(limit, options.signal);
-    if (options.signal?.aborted) throw cancelledError(this.name, what, options.signal);
-    const conn = this.conn;
-    if (this.statusValue !== 'ready' || !conn) throw this.unavailable(what, limit);
-    return { client: conn.client, capabilities: conn.client.getServerCapabilities() ?? {} };
+    return this.calls.whenIdle();
   }
 
   /**
@@ -295,7 +196,7 @@ export class Backend {
    * the backend ends it with BACKEND_REMOVED / BACKEND_UNAVAILABLE. `fn` gets the client, what the
    * backend declared, a signal to pass on (the caller's, or this backend closing) and the time left.
    */
-  async request<T>(
+  request<T>(
     what: string,
     fn: (c: {
       client: Client;
@@ -305,26 +206,7 @@ export class Backend {
     }) => Promise<T>,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const limit = options.timeoutMs ?? this.timeoutMs;
-    const started = Date.now();
-    const { signal } = options;
-    const call: InFlightCall = { tool: what, controller: new AbortController() };
-    const onAbort = () => call.controller.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    this.inFlight.enter();
-    this.inFlight.add(call);
-    try {
-      const own = call.controller.signal;
-      const live = await this.connection(what, { timeoutMs: limit, signal: own });
-      return await fn({ ...live, signal: own, timeoutMs: Math.max(limit - (Date.now() - started), 1) });
-    } catch (err) {
-      throw call.endedBy ?? err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.inFlight.delete(call);
-      this.inFlight.leave();
-    }
+    return this.calls.request(what, fn, options);
   }
 
   /** What the backend declared in its live connection; undefined unless it is ready. */
@@ -341,20 +223,7 @@ export class Backend {
     if (this.closing) return this.closing;
     this.closedBy = kind;
     clearTimeout(this.retryTimer);
-    this.inFlight.endAll((call) => {
-      const what =
-        kind === 'removed'
-          ? new GatewayError(
-              'BACKEND_REMOVED',
-              `server '${this.name}' was removed while '${call.tool}' was running`,
-            )
-          : new GatewayError(
-              'BACKEND_UNAVAILABLE',
-              `server '${this.name}' was shut down while '${call.tool}' was running (the gateway is closing)`,
-            );
-      Object.assign(what.data, { server: this.name, tool: call.tool });
-      return what;
-    });
+    this.calls.endAll(kind);
     this.toolCache = [];
     this.setStatus('closed');
     const conn = this.conn;
@@ -448,7 +317,7 @@ export class Backend {
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
         },
-        progress: (params) => this.progress.deliver(params),
+        progress: (params) => this.calls.progress.deliver(params),
       },
     );
   }
