@@ -1,0 +1,238 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { callError, cancelledError } from './call-errors.js';
+import type { CallRequesters } from './call-routing.js';
+import type { Connection } from './connection.js';
+import { InFlight, type InFlightCall } from './in-flight.js';
+import { ProgressRoutes } from './progress-routes.js';
+import { retriesOnCrash } from './retry.js';
+import type { CallOptions } from './types.js';
+
+/** What the call path needs from the backend it runs on. */
+export interface CallHost {
+  readonly name: string;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  /** The per-call timeout, read per call. */
+  timeoutMs(): number;
+  /** While the backend connects: resolves once it settled, after `limit` ms or on abort. Else undefined. */
+  whileConnecting(limit: number, signal: AbortSignal | undefined): Promise<unknown> | undefined;
+  /** The live connection when the backend is ready; throws BACKEND_UNAVAILABLE otherwise. */
+  readyConnection(what: string, limit: number): Connection;
+  /** The tools as the backend last listed them. */
+  tools(): readonly Tool[];
+  /** The backend was removed or shut down. */
+  isClosed(): boolean;
+  /** `conn` answered a call: its process ran and served. */
+  served(conn: Connection): void;
+}
+
+/**
+ * The calls and other requests one backend runs: tools/call with its timeout, cancellation, progress
+ * and one retry on the restarted process after a crash; other requests (resources, prompts…) as calls
+ * in flight too, so a drain waits for them and closing the backend ends them.
+ */
+export class BackendCalls {
+  private readonly inFlight = new InFlight();
+  readonly progress = new ProgressRoutes();
+
+  constructor(
+    private readonly host: CallHost,
+    /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
+    private readonly requesters: CallRequesters,
+  ) {}
+
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
+    this.inFlight.enter();
+    const started = Date.now();
+    try {
+      try {
+        return await this.runCall(tool, args, options);
+      } catch (err) {
+        const left = (options.timeoutMs ?? this.host.timeoutMs()) - (Date.now() - started);
+        if (!this.retryAfterCrash(tool, err, options.signal, left)) throw err;
+        this.host.log.info(
+          `retrying ${tool} on the restarted process: it was in flight when the process died`,
+        );
+        return await this.runCall(tool, args, { ...options, timeoutMs: left });
+      }
+    } finally {
+      this.inFlight.leave();
+    }
+  }
+
+  /** Whether a call that failed with `err` is sent once more, to the restarted process. */
+  private retryAfterCrash(
+    tool: string,
+    err: unknown,
+    signal: AbortSignal | undefined,
+    left: number,
+  ): boolean {
+    if (!(err instanceof GatewayError) || err.code !== 'BACKEND_EXITED') return false;
+    if (this.host.isClosed() || signal?.aborted || left <= 0) return false;
+    const definition = this.host.tools().find((t) => t.name === tool);
+    return retriesOnCrash(tool, definition, this.host.config.retryOnCrash);
+  }
+
+  /**
+   * Resolves once no call is in flight, counting calls still waiting for a connection (at once when
+   * there are none). A config reload drains a backend this way before closing it.
+   */
+  whenIdle(): Promise<void> {
+    return this.inFlight.whenIdle();
+  }
+
+  private async runCall(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<CallToolResult> {
+    const limit = options.timeoutMs ?? this.host.timeoutMs();
+    const started = Date.now();
+    const { signal } = options;
+    if (signal?.aborted) throw cancelledError(this.host.name, tool, signal);
+    const connecting = this.host.whileConnecting(limit, signal);
+    if (connecting) {
+      await connecting;
+      if (signal?.aborted) throw cancelledError(this.host.name, tool, signal);
+    }
+    const conn = this.host.readyConnection(tool, limit);
+    const tools = this.host.tools();
+    if (!tools.some((t) => t.name === tool)) {
+      const names = tools.map((t) => t.name).join(', ') || '(none)';
+      throw new GatewayError(
+        'TOOL_UNKNOWN',
+        `server '${this.host.name}' has no tool '${tool}'; its tools: ${names}`,
+        {
+          server: this.host.name,
+          tool,
+        },
+      );
+    }
+
+    // A call of its own controller, so the caller's signal (perhaps shared by a whole pipeline run) is
+    // unhooked when the call ends: the SDK never removes the abort listener it adds.
+    const call: InFlightCall = { tool, controller: new AbortController() };
+    const onAbort = () => call.controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.inFlight.add(call);
+    const progressToken = this.progress.add(options.onProgress);
+    const timeout = Math.max(limit - (Date.now() - started), 1);
+    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
+    // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
+    const releaseRequester = this.requesters.begin(params, options.requester);
+    try {
+      // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
+      // belong to the end client (callTool's validator cache is also reset by every tools/list page).
+      const result = await conn.client.request(
+        { method: 'tools/call', params },
+        CallToolResultSchema,
+        // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
+        { signal: call.controller.signal, timeout },
+      );
+      // It answered: this process ran and served, so its death would not count toward a crash loop.
+      this.host.served(conn);
+      return result;
+    } catch (err) {
+      throw await callError(err, {
+        server: this.host.name,
+        transport: this.host.config.transport,
+        call,
+        conn,
+        limit,
+        timeout,
+        signal,
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.inFlight.delete(call);
+      this.progress.remove(progressToken);
+      releaseRequester();
+    }
+  }
+
+  /**
+   * The SDK client of the live connection and what the backend declared, once it is ready (waiting,
+   * within `timeoutMs`, while it connects). Private: a request made on the client directly would
+   * escape the in-flight count; `request` is the way in. Throws BACKEND_UNAVAILABLE when not ready.
+   */
+  private async connection(
+    what: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
+    const limit = options.timeoutMs ?? this.host.timeoutMs();
+    const connecting = this.host.whileConnecting(limit, options.signal);
+    if (connecting) await connecting;
+    if (options.signal?.aborted) throw cancelledError(this.host.name, what, options.signal);
+    const conn = this.host.readyConnection(what, limit);
+    return { client: conn.client, capabilities: conn.client.getServerCapabilities() ?? {} };
+  }
+
+  /**
+   * Runs one request other than tools/call (resources, prompts, completions, logging) on the live
+   * connection, as a call in flight: whenIdle waits for it (a reload's or remove's drain), and closing
+   * the backend ends it with BACKEND_REMOVED / BACKEND_UNAVAILABLE. `fn` gets the client, what the
+   * backend declared, a signal to pass on (the caller's, or this backend closing) and the time left.
+   */
+  async request<T>(
+    what: string,
+    fn: (c: {
+      client: Client;
+      capabilities: ServerCapabilities;
+      signal: AbortSignal;
+      timeoutMs: number;
+    }) => Promise<T>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const limit = options.timeoutMs ?? this.host.timeoutMs();
+    const started = Date.now();
+    const { signal } = options;
+    const call: InFlightCall = { tool: what, controller: new AbortController() };
+    const onAbort = () => call.controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    this.inFlight.enter();
+    this.inFlight.add(call);
+    try {
+      const own = call.controller.signal;
+      const live = await this.connection(what, { timeoutMs: limit, signal: own });
+      return await fn({ ...live, signal: own, timeoutMs: Math.max(limit - (Date.now() - started), 1) });
+    } catch (err) {
+      throw call.endedBy ?? err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.inFlight.delete(call);
+      this.inFlight.leave();
+    }
+  }
+
+  /** The backend is going for good: every call in flight ends with BACKEND_REMOVED or BACKEND_UNAVAILABLE. */
+  endAll(kind: 'removed' | 'shutdown'): void {
+    this.inFlight.endAll((call) => {
+      const what =
+        kind === 'removed'
+          ? new GatewayError(
+              'BACKEND_REMOVED',
+              `server '${this.host.name}' was removed while '${call.tool}' was running`,
+            )
+          : new GatewayError(
+              'BACKEND_UNAVAILABLE',
+              `server '${this.host.name}' was shut down while '${call.tool}' was running (the gateway is closing)`,
+            );
+      Object.assign(what.data, { server: this.host.name, tool: call.tool });
+      return what;
+    });
+  }
+}

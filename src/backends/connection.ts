@@ -1,0 +1,290 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  type Implementation,
+  LoggingMessageNotificationSchema,
+  McpError,
+  type ProgressNotification,
+  ProgressNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { killGroup, StdioChildTransport } from '../transport/index.js';
+import { BackendClient } from './backend-client.js';
+import type { CallRequesters } from './call-routing.js';
+import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
+import { CallTaggingHttpTransport } from './http-call-transport.js';
+import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
+import type { StderrTail } from './stderr-tail.js';
+import type { BackendNotification } from './types.js';
+
+/** Lines of a process's own stderr quoted in an error. */
+export const STDERR_LINES_IN_ERROR = 3;
+/**
+ * The stdio transport's close ends stdin, waits 2 s, sends SIGTERM to the process group, waits 2 s and
+ * sends SIGKILL to the group. Should the direct child still run after that, we wait this long for its
+ * exit before sending SIGKILL to the group ourselves.
+ */
+const EXIT_GRACE_MS = 1_000;
+
+/** What opening a connection needs from the backend it belongs to. */
+export interface ConnectionSpec {
+  config: ServerConfig;
+  clientInfo: Implementation;
+  /** Bounds connecting (the SDK's initialize timeout). */
+  timeoutMs: number;
+  /** Largest message accepted from a stdio backend, in bytes; read per message. */
+  maxMessageBytes: () => number;
+  /** Each wait of a stdio backend's stop sequence, read when stopping. */
+  stopStepMs: () => number;
+  log: Logger;
+  /** The backend's stderr tail, shared by all its connections. */
+  stderr: StderrTail;
+  /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
+  requesters: CallRequesters;
+}
+
+/** How a connection tells its backend what happened on it. */
+export interface ConnectionEvents {
+  /** The transport closed (the process exited, or the gateway closed it). */
+  closed(conn: Connection): void;
+  /** A request to an HTTP backend failed below MCP (refused, reset, HTTP 5xx); `failure` says how. */
+  httpFailed(conn: Connection, failure: string): void;
+  /** notifications/tools/list_changed. */
+  toolListChanged(conn: Connection): void;
+  /** Resource, prompt and log notifications. */
+  notification(conn: Connection, notification: BackendNotification): void;
+  progress(params: ProgressNotification['params']): void;
+}
+
+/** One attempt at talking to the backend: one Client, one transport, for stdio one process. */
+export class Connection {
+  /** Set right after spawn for stdio. */
+  child: ChildProcess | undefined;
+  pid: number | undefined;
+  /** Where this process's stderr starts in the backend's tail. */
+  readonly stderrMark: number;
+  exit?: ExitInfo;
+  exited: Promise<void> = Promise.resolve();
+  /** Initialized and listed its tools. */
+  established = false;
+  /** We are closing it; its close is not a crash. */
+  closing = false;
+  /** The transport has closed. */
+  ended = false;
+  /** Resolves, once it has ended, with why: `exited with code 3; stderr: …`. */
+  readonly endReason: Promise<string>;
+  /** A tools/list_changed arrived; the listing in progress may be stale. */
+  toolsStale = false;
+  refreshing = false;
+  /** Why the gateway's side closed it, when it did (an HTTP backend that stopped answering). */
+  fault?: string;
+  /** An HTTP request failed and a ping is checking whether the backend is still there. */
+  checking = false;
+  private resolveEnded!: (reason: string) => void;
+
+  constructor(
+    readonly client: BackendClient,
+    readonly transport: Transport,
+    private readonly kind: ServerConfig['transport'],
+    private readonly stderr: StderrTail,
+  ) {
+    this.stderrMark = stderr.mark();
+    this.endReason = new Promise<string>((resolve) => {
+      this.resolveEnded = resolve;
+    });
+  }
+
+  markEnded(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // The last stderr chunks pass through a PassThrough; let them land before quoting them.
+    setImmediate(() => this.resolveEnded(this.describeEnd()));
+  }
+
+  /** `exited with code 3; stderr: …`; `when` goes after the first part (` during initialize`). */
+  describeEnd(when = ''): string {
+    let what: string;
+    if (this.fault) what = this.fault;
+    else if (this.exit) what = describeExit(this.exit);
+    else what = this.kind === 'stdio' ? 'closed its connection' : 'connection closed';
+    what += when;
+    const lines = this.stderrLines();
+    return lines.length ? `${what}; stderr: ${lines.join(' | ')}` : what;
+  }
+
+  /** The last lines this process wrote to stderr, for an error message. */
+  stderrLines(): string[] {
+    return this.stderr.since(this.stderrMark, STDERR_LINES_IN_ERROR);
+  }
+
+  /** Closes it and waits for its process to go, killing the process group when it outlives the close. */
+  async close(log: Logger): Promise<void> {
+    this.closing = true;
+    try {
+      await this.client.close();
+    } catch (err) {
+      log.debug(`close: ${describeError(err)}`);
+    }
+    if (this.pid === undefined) return;
+    if (await this.exitedWithin(EXIT_GRACE_MS)) return;
+    log.warn(`pid ${this.pid} outlived close; sending SIGKILL to its process group`);
+    killGroup(this.pid, 'SIGKILL');
+    await this.exitedWithin(1_000);
+  }
+
+  private async exitedWithin(ms: number): Promise<boolean> {
+    if (this.child) {
+      if (this.exit || this.child.exitCode !== null || this.child.signalCode !== null) return true;
+      return Promise.race([this.exited.then(() => true), delay(ms).then(() => false)]);
+    }
+    const deadline = Date.now() + ms;
+    while (this.pid !== undefined && isAlive(this.pid)) {
+      if (Date.now() >= deadline) return false;
+      await delay(50);
+    }
+    return true;
+  }
+}
+
+/**
+ * Creates the transport and client and starts connecting; `connected` is the SDK's connect (see
+ * connectedOrEnded). Throws only on a bad config (URL).
+ */
+export function openConnection(
+  spec: ConnectionSpec,
+  events: ConnectionEvents,
+): { conn: Connection; connected: Promise<void> } {
+  const { config, log } = spec;
+  let transport: Transport;
+  if (config.transport === 'stdio') {
+    const stdio = new StdioChildTransport({
+      command: config.command,
+      args: config.args,
+      // The SDK's safe subset of our environment (HOME, LOGNAME, PATH, SHELL, TERM, USER) plus what the
+      // user configured for this server: the gateway's own secrets (tokens in its environment) do not
+      // leak into every backend, and a backend gets exactly what its config asks for.
+      env: { ...getDefaultEnvironment(), ...config.env },
+      cwd: config.cwd,
+      maxMessageBytes: spec.maxMessageBytes,
+      warn: (message) => log.warn(message),
+      peer: `server '${config.name}'`,
+      stopStepMs: spec.stopStepMs,
+    });
+    // Attached before start so output written before initialize (why it is about to exit) is kept.
+    spec.stderr.attach(stdio.stderr as Readable, (line) => log.debug(`stderr: ${line}`));
+    transport = stdio;
+  } else {
+    const { url, headers } = httpEndpoint(config.url, config.headers);
+    // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
+    transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, spec.requesters);
+  }
+
+  const client = new BackendClient(
+    spec.clientInfo,
+    { capabilities: BACKEND_CLIENT_CAPABILITIES },
+    spec.requesters,
+  );
+  const conn = new Connection(client, transport, config.transport, spec.stderr);
+  client.onclose = () => events.closed(conn);
+  client.onerror = (error) => {
+    log.debug(`client error: ${describeError(error)}`);
+    const failure = config.transport === 'http' ? describeHttpFailure(error) : undefined;
+    if (failure) events.httpFailed(conn, failure);
+  };
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => events.toolListChanged(conn));
+  const notify = (notification: BackendNotification) => events.notification(conn, notification);
+  attachPassthrough(client, { server: config.name, requesters: spec.requesters, notify });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+    const data = typeof params.data === 'string' ? params.data : JSON.stringify(params.data);
+    log.debug(`log ${params.level}${params.logger ? ` ${params.logger}` : ''}: ${data?.slice(0, 1000)}`);
+    notify({ kind: 'log', params });
+  });
+  // Progress is routed here rather than through RequestOptions.onprogress: the SDK (1.32) dispatches
+  // notifications on a microtask but a response synchronously, and drops the request's progress
+  // handler on the response, so the last progress sent just before the result (same read) was lost.
+  // Our listener goes only when the caller's await resumes, after the queued notifications ran.
+  client.setNotificationHandler(ProgressNotificationSchema, ({ params }) => events.progress(params));
+
+  // connect() spawns the process synchronously before its first await, so the child exists here and
+  // its exit cannot have been missed.
+  const connected = client.connect(transport, { timeout: spec.timeoutMs });
+  if (transport instanceof StdioChildTransport) {
+    const child = transport.child;
+    conn.pid = transport.pid;
+    conn.child = child;
+    if (child) {
+      // The SDK waits for 'drain' once per message written while the pipe is full, and a backend that
+      // is slow or just died has one waiter per call in flight: many calls, not a leak. Raised, not
+      // removed, so a real runaway still warns.
+      child.stdin?.setMaxListeners(10_000);
+      conn.exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => {
+          conn.exit = { code, signal };
+          resolve();
+        });
+        child.once('error', () => resolve());
+      });
+    }
+  }
+  return { conn, connected };
+}
+
+/**
+ * `connected`, unless the connection ends first or connecting takes longer than `ms` (plus a margin for
+ * the SDK's own initialize timeout to speak first). The SDK's connect awaits writing
+ * notifications/initialized, and a write to a process that exited just after answering initialize
+ * waits for a 'drain' that never comes (SDK 1.32): the backend then stayed 'connecting' for ever.
+ */
+export function connectedOrEnded(conn: Connection, connected: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = conn.endReason.then((reason) => {
+    throw new Error(`the connection ended during initialize: ${reason}`);
+  });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new McpError(ErrorCode.RequestTimeout, 'initialize did not complete', { timeout: ms }));
+    }, ms + 1_000);
+  });
+  return Promise.race([connected, ended, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * fetch refuses a URL with `user:password@`; like curl, send them as Basic auth instead (unless an
+ * Authorization header is configured), which also keeps them out of error messages.
+ */
+function httpEndpoint(
+  text: string,
+  configured: Record<string, string>,
+): { url: URL; headers: Record<string, string> } {
+  const url = new URL(text);
+  const headers = { ...configured };
+  if (url.username || url.password) {
+    const hasAuth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+    if (!hasAuth) {
+      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.Authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+    }
+    url.username = '';
+    url.password = '';
+  }
+  return { url, headers };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A wait that keeps no process alive. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config/types.js';
+import { type Connection, delay } from './connection.js';
+import { describeError, describeTarget } from './describe.js';
+
+/**
+ * Why a connection attempt failed in `phase` (start, initialize, tools/list), for lastError and the
+ * log: a command that cannot run, a backend that did not answer (with its stderr), one that exited
+ * before it was ready, or an HTTP endpoint that could not be reached. `conn` is undefined when the
+ * connection could not even be opened.
+ */
+export async function describeStartFailure(
+  err: unknown,
+  phase: string,
+  conn: Connection | undefined,
+  at: { config: ServerConfig; timeoutMs: number },
+): Promise<string> {
+  const { config } = at;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (config.transport === 'stdio' && (code === 'ENOENT' || code === 'EACCES')) {
+    const cwd = config.cwd;
+    const why =
+      code === 'EACCES'
+        ? 'permission denied'
+        : cwd !== undefined && !existsSync(cwd)
+          ? `its working directory '${cwd}' does not exist`
+          : 'command not found';
+    return `could not start '${config.command}': ${why} (${describeError(err)})`;
+  }
+  if (conn && err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+    const lines = conn.stderrLines();
+    return `did not answer ${phase} within ${at.timeoutMs} ms${lines.length ? `; stderr: ${lines.join(' | ')}` : ''}`;
+  }
+  if (conn && config.transport === 'stdio' && (conn.ended || conn.exit)) {
+    // Exited before it was ready; wait for the close (bounded: a grandchild may hold the pipes).
+    conn.markEnded();
+    await Promise.race([conn.endReason, delay(1_000)]);
+    return conn.describeEnd(` during ${phase}`);
+  }
+  if (config.transport === 'http' && phase === 'initialize') {
+    return `could not connect to ${describeTarget(config)}: ${describeError(err)}`;
+  }
+  return `${phase} failed: ${describeError(err)}`;
+}

@@ -1,0 +1,48 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { BackendRegistry } from '../backends/index.js';
+import { GatewayError } from '../errors.js';
+
+/** What a backend must have declared for a request routed to it. */
+export type Capability = 'resources' | 'prompts' | 'completions' | 'subscribe' | 'logging';
+
+/**
+ * Runs `fn` on backend `server` as one of its requests in flight (a reload's or remove's drain waits
+ * for it), once the backend is ready and has declared `capability`; errors are clear McpErrors.
+ */
+export async function routeToBackend<T>(
+  registry: BackendRegistry,
+  route: { server: string; capability: Capability; method: string; signal: AbortSignal },
+  fn: (client: Client, options: { signal: AbortSignal; timeout: number }) => Promise<T>,
+): Promise<T> {
+  const { server, capability, method } = route;
+  const backend = registry.get(server);
+  if (!backend) {
+    const names = registry.names();
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `${method}: unknown server '${server}'; servers: ${names.length ? names.join(', ') : '(none)'}`,
+    );
+  }
+  try {
+    return await backend.request(
+      method,
+      ({ client, capabilities, signal, timeoutMs }) => {
+        const has = capability === 'subscribe' ? capabilities.resources?.subscribe : capabilities[capability];
+        if (!has) {
+          const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
+          throw new McpError(
+            ErrorCode.InvalidParams,
+            `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
+          );
+        }
+        return fn(client, { signal, timeout: timeoutMs });
+      },
+      { signal: route.signal },
+    );
+  } catch (err) {
+    if (err instanceof GatewayError)
+      throw new McpError(ErrorCode.InternalError, err.message, { code: err.code });
+    throw err;
+  }
+}

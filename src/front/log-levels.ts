@@ -1,0 +1,93 @@
+import {
+  type LoggingLevel,
+  type LoggingMessageNotification,
+  ResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { BackendRegistry } from '../backends/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type HubSession, notifySession } from './hub-session.js';
+
+const LEVELS: readonly LoggingLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
+
+/**
+ * Logging in both directions: each session's logging/setLevel, the backends set to the most verbose
+ * level any session asked for, and the backends' log messages forwarded to each session at or above
+ * its own level (a session that never set one gets none).
+ */
+export class LogLevels {
+  /** The most verbose level any session asked for: what the backends are set to. */
+  private backendLevel: LoggingLevel | undefined;
+
+  constructor(
+    private readonly registry: BackendRegistry,
+    private readonly sessions: ReadonlySet<HubSession>,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Records the session's level and sets every backend to the most verbose level any session asked
+   * for; each session then gets only the messages at or above its own level.
+   */
+  async setLevel(session: HubSession, level: LoggingLevel): Promise<void> {
+    session.logLevel = level;
+    await this.apply();
+  }
+
+  /** Sets the backends to the most verbose level a session wants, when that changed. */
+  async apply(): Promise<void> {
+    const wanted = this.wantedLevel();
+    if (wanted === undefined || wanted === this.backendLevel) return;
+    this.backendLevel = wanted;
+    await Promise.all(this.registry.names().map((server) => this.sendLevel(server, wanted)));
+  }
+
+  /** Backend `server` is ready on a new connection, which knows nothing of the level of the last one. */
+  restore(server: string): void {
+    if (this.backendLevel !== undefined) void this.sendLevel(server, this.backendLevel);
+  }
+
+  /** A log message of backend `server`, to every session whose level lets it through. */
+  forward(server: string, message: LoggingMessageNotification['params']): void {
+    const { logger, ...rest } = message;
+    const params = { ...rest, logger: logger ? `${server}/${logger}` : server };
+    const at = LEVELS.indexOf(message.level);
+    for (const session of this.sessions) {
+      if (session.logLevel === undefined || at < LEVELS.indexOf(session.logLevel)) continue;
+      notifySession(session, { method: 'notifications/message', params }, this.logger);
+    }
+  }
+
+  private wantedLevel(): LoggingLevel | undefined {
+    let min: number | undefined;
+    for (const s of this.sessions) {
+      if (s.logLevel === undefined) continue;
+      const at = LEVELS.indexOf(s.logLevel);
+      if (min === undefined || at < min) min = at;
+    }
+    return min === undefined ? undefined : LEVELS[min];
+  }
+
+  private async sendLevel(server: string, level: LoggingLevel): Promise<void> {
+    const backend = this.registry.get(server);
+    if (!backend?.capabilities()?.logging) return;
+    try {
+      await backend.request('logging/setLevel', ({ client, timeoutMs }) =>
+        client.request({ method: 'logging/setLevel', params: { level } }, ResultSchema, {
+          timeout: timeoutMs,
+        }),
+      );
+    } catch (err) {
+      this.logger.warn(`logging/setLevel on server '${server}' failed: ${errorMessage(err)}`);
+    }
+  }
+}

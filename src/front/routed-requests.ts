@@ -1,0 +1,115 @@
+import {
+  type CompleteRequest,
+  type CompleteResult,
+  CompleteResultSchema,
+  ErrorCode,
+  type GetPromptRequest,
+  type GetPromptResult,
+  GetPromptResultSchema,
+  McpError,
+  type ReadResourceRequest,
+  type ReadResourceResult,
+  ReadResourceResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { BackendRegistry } from '../backends/index.js';
+import type { AggregatedLists } from './aggregated-lists.js';
+import { routeToBackend } from './backend-route.js';
+import { gatewayUri, parseGatewayUri, parseNamespaced } from './resource-uri.js';
+
+// The requests a client makes of one backend through the gateway: the gateway name or URI maps back to
+// the backend's own (resource-uri.ts), and URIs in the answer get their gateway form.
+
+export async function readResource(
+  registry: BackendRegistry,
+  lists: AggregatedLists,
+  params: ReadResourceRequest['params'],
+  signal: AbortSignal,
+): Promise<ReadResourceResult> {
+  const target = await lists.resolveUri(params.uri);
+  const result = await routeToBackend(
+    registry,
+    { server: target.server, capability: 'resources', method: 'resources/read', signal },
+    (client, options) =>
+      client.request(
+        { method: 'resources/read', params: { ...params, uri: target.uri } },
+        ReadResourceResultSchema,
+        options,
+      ),
+  );
+  return {
+    ...result,
+    contents: result.contents.map((c) => ({ ...c, uri: gatewayUri(target.server, c.uri) })),
+  };
+}
+
+export async function getPrompt(
+  registry: BackendRegistry,
+  params: GetPromptRequest['params'],
+  signal: AbortSignal,
+): Promise<GetPromptResult> {
+  const target = parseNamespaced(params.name);
+  if (!target) {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Unknown prompt: ${params.name}. Prompts are served as <server>__<prompt>; prompts/list shows them.`,
+    );
+  }
+  const result = await routeToBackend(
+    registry,
+    { server: target.server, capability: 'prompts', method: 'prompts/get', signal },
+    (client, options) =>
+      client.request(
+        { method: 'prompts/get', params: { ...params, name: target.name } },
+        GetPromptResultSchema,
+        options,
+      ),
+  );
+  // Resources embedded in (or linked from) the messages get their gateway URIs, so they can be read.
+  const messages = result.messages.map((m) => {
+    const c = m.content;
+    if (c.type === 'resource')
+      return {
+        ...m,
+        content: { ...c, resource: { ...c.resource, uri: gatewayUri(target.server, c.resource.uri) } },
+      };
+    if (c.type === 'resource_link') return { ...m, content: { ...c, uri: gatewayUri(target.server, c.uri) } };
+    return m;
+  });
+  return { ...result, messages };
+}
+
+export async function complete(
+  registry: BackendRegistry,
+  params: CompleteRequest['params'],
+  signal: AbortSignal,
+): Promise<CompleteResult> {
+  const ref = params.ref;
+  let server: string;
+  let backendRef: CompleteRequest['params']['ref'];
+  if (ref.type === 'ref/prompt') {
+    const target = parseNamespaced(ref.name);
+    if (!target) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    server = target.server;
+    backendRef = { ...ref, name: target.name };
+  } else {
+    const target = parseGatewayUri(ref.uri);
+    if (!target) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown resource template: ${ref.uri}. Templates are served as mcpgw://<server>/<template>; resources/templates/list shows them.`,
+      );
+    }
+    server = target.server;
+    backendRef = { ...ref, uri: target.uri };
+  }
+  return routeToBackend(
+    registry,
+    { server, capability: 'completions', method: 'completion/complete', signal },
+    (client, options) =>
+      client.request(
+        { method: 'completion/complete', params: { ...params, ref: backendRef } },
+        CompleteResultSchema,
+        options,
+      ),
+  );
+}

@@ -1,0 +1,102 @@
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { BackendRegistry } from '../backends/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AggregatedLists } from './aggregated-lists.js';
+import { routeToBackend } from './backend-route.js';
+import { type HubSession, notifySession } from './hub-session.js';
+import { gatewayUri, parseGatewayUri } from './resource-uri.js';
+
+/**
+ * Resource subscriptions of every session: a backend is subscribed to a URI once, while any session
+ * watches it, and re-subscribed when it reconnects; its notifications/resources/updated go to the
+ * sessions that subscribed.
+ */
+export class Subscriptions {
+  /** Sessions subscribed to each gateway URI; the backend is subscribed while this is not empty. */
+  private readonly subscribers = new Map<string, Set<HubSession>>();
+
+  constructor(
+    private readonly registry: BackendRegistry,
+    private readonly lists: AggregatedLists,
+    private readonly logger: Logger,
+  ) {}
+
+  async subscribe(session: HubSession, uri: string, signal: AbortSignal): Promise<void> {
+    const target = await this.lists.resolveUri(uri);
+    const key = gatewayUri(target.server, target.uri);
+    if (!this.subscribers.get(key)?.size) {
+      await routeToBackend(
+        this.registry,
+        { server: target.server, capability: 'subscribe', method: 'resources/subscribe', signal },
+        (client, options) =>
+          client.request(
+            { method: 'resources/subscribe', params: { uri: target.uri } },
+            ResultSchema,
+            options,
+          ),
+      );
+    }
+    let set = this.subscribers.get(key);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(key, set);
+    }
+    set.add(session);
+    session.subscriptions.add(key);
+  }
+
+  /** Never fails for the client: a backend that is gone has nothing left to unsubscribe. */
+  async unsubscribe(session: HubSession, uri: string): Promise<void> {
+    const target = parseGatewayUri(uri);
+    if (!target) return;
+    const key = gatewayUri(target.server, target.uri);
+    session.subscriptions.delete(key);
+    const set = this.subscribers.get(key);
+    if (!set?.delete(session) || set.size > 0) return;
+    this.subscribers.delete(key);
+    const backend = this.registry.get(target.server);
+    if (!backend?.capabilities()?.resources?.subscribe) return;
+    try {
+      await backend.request('resources/unsubscribe', ({ client, timeoutMs }) =>
+        client.request({ method: 'resources/unsubscribe', params: { uri: target.uri } }, ResultSchema, {
+          timeout: timeoutMs,
+        }),
+      );
+    } catch (err) {
+      this.logger.debug(`unsubscribing ${uri} failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Backend `server` says its resource `uri` changed: tells the sessions subscribed to it. */
+  updated(server: string, uri: string): void {
+    const key = gatewayUri(server, uri);
+    for (const session of this.subscribers.get(key) ?? [])
+      notifySession(
+        session,
+        { method: 'notifications/resources/updated', params: { uri: key } },
+        this.logger,
+      );
+  }
+
+  /** Backend `server` is ready on a new connection, which knows nothing of the last one's subscriptions. */
+  resubscribe(server: string): void {
+    const backend = this.registry.get(server);
+    const now = backend?.capabilities();
+    for (const key of this.subscribers.keys()) {
+      const target = parseGatewayUri(key);
+      if (target?.server !== server || !now?.resources?.subscribe || !backend) continue;
+      void backend
+        .request('resources/subscribe', ({ client, timeoutMs }) =>
+          client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {
+            timeout: timeoutMs,
+          }),
+        )
+        .catch((err: unknown) => this.logger.warn(`re-subscribing ${key} failed: ${errorMessage(err)}`));
+    }
+  }
+
+  clear(): void {
+    this.subscribers.clear();
+  }
+}
