@@ -173,6 +173,8 @@ export class BackendCalls {
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ client: Client; capabilities: ServerCapabilities }> {
     const limit = options.timeoutMs ?? this.host.timeoutMs();
+    // An already-aborted signal fires no 'abort' event: the wait below would last the whole limit.
+    if (options.signal?.aborted) throw cancelledError(this.host.name, what, options.signal);
     const connecting = this.host.whileConnecting(limit, options.signal);
     if (connecting) await connecting;
     if (options.signal?.aborted) throw cancelledError(this.host.name, what, options.signal);
