@@ -94,8 +94,15 @@ export function compileCel(text: string): CelExpression {
   if (!checked.valid) {
     throw new CelCompileError(`CEL: ${summary(checked.error)}`, lead + errorStart(checked.error));
   }
-  const shifted = refs.map((r) => ({ ...r, start: r.start + lead, end: r.end + lead }));
-  return { kind: 'cel', source, refs: shifted, type: checked.type ?? 'dyn', program: parsed };
+  const shifted = refs
+    .sort((a, b) => a.start - b.start)
+    .map((r) => ({ ...r, start: r.start + lead, end: r.end + lead }));
+  // The library evaluates the root node itself, outside the evaluator's per-node `run` that the
+  // budget hooks; inside dyn( ) the whole expression goes through it. (A source that parses alone
+  // is one complete expression, so the wrapper cannot change its meaning.)
+  const program = celEnvironment.parse(`dyn(\n${source}\n)`);
+  program.check();
+  return { kind: 'cel', source, refs: shifted, type: checked.type ?? 'dyn', program };
 }
 
 function errorStart(err: unknown): number {
@@ -278,8 +285,9 @@ function toJson(value: unknown, depth: number): unknown {
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    // A CEL value the gateway has no JSON for (a type, a duration): its text.
-    return String(value);
+    // A uint is an object around a bigint; a type or a duration has no JSON but its text.
+    const inner = (value as { valueOf(): unknown }).valueOf();
+    return typeof inner === 'bigint' ? Number(inner) : String(value);
   }
   for (const k of Object.keys(value)) put(k, (value as Record<string, unknown>)[k]);
   return out;
