@@ -57,14 +57,15 @@ interface Budget {
 const budget: Budget = { nodes: 0, deadline: 0, exceeded: undefined };
 
 /** Ops whose result is a new value (selections `.`, `[]`, `id` and `?:` pass existing data through). */
-const PRODUCING = new Set(['+', 'call', 'rcall', 'list', 'map']);
+export const PRODUCING_OPS: ReadonlySet<string> = new Set(['+', 'call', 'rcall', 'list', 'map']);
 
 function fail(error: CelLimitError): never {
   budget.exceeded ??= error;
   throw error;
 }
 
-function checkProduced(value: unknown): void {
+/** Throws when a produced string or list is over its bound; returns the value. */
+export function checkProduced<T>(value: T): T {
   if (typeof value === 'string') {
     if (value.length > CEL_BUDGET.maxStringLength) {
       fail(
@@ -78,6 +79,7 @@ function checkProduced(value: unknown): void {
       fail(new CelLimitError(`a list of ${value.length} items is over the limit of ${CEL_BUDGET.maxItems}`));
     }
   }
+  return value;
 }
 
 interface AstLike {
@@ -124,7 +126,7 @@ function hookEvaluator(ev: { run: (ast: AstLike, ctx: unknown) => unknown }): vo
     }
     if (ast.op === 'rcall' && (ast.args as unknown[])[0] === 'join') return runJoin(this, ast, ctx);
     const value = ast.evaluate(this, ast, ctx);
-    if (PRODUCING.has(ast.op)) checkProduced(value);
+    if (PRODUCING_OPS.has(ast.op)) checkProduced(value);
     return value;
   };
 }

@@ -6,7 +6,15 @@
  * budget of cel-env.ts; the value converted to plain JSON.
  */
 import { TypeError as CelTypeError, EvaluationError, Optional, ParseError } from '@marcbachmann/cel-js';
-import { CEL_LIMITS, CelLimitError, celEnvironment, REFUSED_FUNCTIONS, withBudget } from './cel-env.js';
+import {
+  CEL_LIMITS,
+  CelLimitError,
+  celEnvironment,
+  checkProduced,
+  PRODUCING_OPS,
+  REFUSED_FUNCTIONS,
+  withBudget,
+} from './cel-env.js';
 import { didYouMean, dq, list, sq } from './suggest.js';
 
 /** The same lists as expr.ts (kept here too so the two modules do not import each other). */
@@ -98,10 +106,18 @@ export function compileCel(text: string): CelExpression {
     .sort((a, b) => a.start - b.start)
     .map((r) => ({ ...r, start: r.start + lead, end: r.end + lead }));
   // The library evaluates the root node itself, outside the evaluator's per-node `run` that the
-  // budget hooks; inside dyn( ) the whole expression goes through it. (A source that parses alone
-  // is one complete expression, so the wrapper cannot change its meaning.)
-  const program = celEnvironment.parse(`dyn(\n${source}\n)`);
-  program.check();
+  // budget hooks: the root's result is size-checked after evaluation, but a root `join()` must be
+  // checked before it builds its string, so that one goes inside dyn( ), whose argument goes through
+  // `run`. (A source that parses alone is one complete expression: the wrapper cannot change it.)
+  const root = parsed.ast as unknown as Node;
+  let program: CelExpression['program'] = parsed;
+  if (root.op === 'rcall' && (root.args as unknown[])[0] === 'join') {
+    const wrapped = celEnvironment.parse(`dyn(\n${source}\n)`);
+    wrapped.check();
+    program = wrapped;
+  } else if (PRODUCING_OPS.has(root.op)) {
+    program = (vars) => checkProduced(parsed(vars));
+  }
   return { kind: 'cel', source, refs: shifted, type: checked.type ?? 'dyn', program };
 }
 

@@ -290,7 +290,16 @@ describe('bounds', () => {
     );
     expect(many.length).toBeLessThan(CEL_BUDGET.maxStringLength);
     // Passing big data through is not producing it.
-    expect(value('${{ steps.a.text }}', bigCtx)).toHaveLength(1_000_000);
+    const huge: ExpressionContext = {
+      inputs: {},
+      steps: { a: { text: 'z'.repeat(CEL_BUDGET.maxStringLength + 1) } },
+    };
+    expect(value('${{ steps.a.text }}', huge)).toHaveLength(CEL_BUDGET.maxStringLength + 1);
+    expect(value('${{ has(steps.a.text) ? steps.a.text : "" }}', huge)).toHaveLength(
+      CEL_BUDGET.maxStringLength + 1,
+    );
+    expect(() => value('${{ steps.a.text + "" }}', huge)).toThrow(/over the limit of/);
+    expect(() => value('${{ [steps.a.text].join("") }}', huge)).toThrow(/join\(\) would make a string/);
   });
 
   it('is plain data only: no prototypes, constructors or globals', () => {
