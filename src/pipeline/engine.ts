@@ -8,7 +8,7 @@ import type { ToolInvoker } from '../backends/types.js';
 import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
 import { type ChildRunOptions, callChild } from './child-runs.js';
-import { type ExpressionContext, isTruthy, render } from './expr.js';
+import { type ExpressionContext, evaluateCondition, render } from './expr.js';
 import { prepareInputs } from './inputs.js';
 import { type CallOutcome, interpretResult } from './result.js';
 import { sq } from './suggest.js';
@@ -269,7 +269,7 @@ class Run {
     } else {
       let go: boolean;
       try {
-        go = isTruthy(render(step.when, this.ctx));
+        go = evaluateCondition(step.when, this.ctx);
       } catch (err) {
         this.stepFailed(r, `when: ${errorMessage(err)}`);
         return;

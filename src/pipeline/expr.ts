@@ -5,6 +5,7 @@
  * ever evaluated as code.
  */
 import { JSONPath } from 'jsonpath-plus';
+import { CelCompileError, CelEvalError, type CelExpression, compileCel, evaluateCel } from './cel.js';
 import { didYouMean, dq, list, sq } from './suggest.js';
 
 export type Segment = string | number;
@@ -24,7 +25,9 @@ export const STEP_RESULT_FIELDS = [
   'durationMs',
 ] as const;
 
+/** A JSONPath expression (`${{ $.… }}`). */
 export interface Expression {
+  readonly kind: 'path';
   /** The path as written, trimmed. */
   readonly source: string;
   /** jsonpath-plus's path array, starting with `$`. */
@@ -39,6 +42,9 @@ export interface Expression {
   /** Only property names and indexes: evaluated by a direct walk, without jsonpath-plus. */
   readonly plain: boolean;
 }
+
+/** What a `${{ }}` holds: a JSONPath when its content starts with `$`, else a CEL expression. */
+export type AnyExpression = Expression | CelExpression;
 
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError';
@@ -137,7 +143,16 @@ export function compileExpression(text: string): Expression {
     throw new ExpressionError('$.index is a number; it has no properties');
   }
   const plain = rest.every(isPlainSegment);
-  return { source, segments, root, step, input, definite: plain || rest.every(isPlainOrName), plain };
+  return {
+    kind: 'path',
+    source,
+    segments,
+    root,
+    step,
+    input,
+    definite: plain || rest.every(isPlainOrName),
+    plain,
+  };
 }
 
 function isPlainOrName(seg: string, i: number, all: readonly string[]): boolean {
@@ -152,8 +167,12 @@ export interface ExpressionContext {
   index?: number;
 }
 
-/** A definite path yields its value or undefined; any other path yields an array of every match. */
-export function evaluate(expr: Expression, ctx: ExpressionContext): unknown {
+/**
+ * A definite path yields its value or undefined; any other path yields an array of every match.
+ * A CEL expression yields its value as JSON (throws CelEvalError naming the expression).
+ */
+export function evaluate(expr: AnyExpression, ctx: ExpressionContext): unknown {
+  if (expr.kind === 'cel') return evaluateCel(expr, ctx);
   if (expr.plain) {
     const segs = expr.segments;
     // The fast path, with jsonpath-plus's own rule for following a property.
@@ -173,8 +192,8 @@ export function evaluate(expr: Expression, ctx: ExpressionContext): unknown {
 
 export type Template =
   | { readonly kind: 'literal'; readonly value: unknown }
-  | { readonly kind: 'expr'; readonly expr: Expression }
-  | { readonly kind: 'text'; readonly parts: readonly (string | Expression)[] }
+  | { readonly kind: 'expr'; readonly expr: AnyExpression }
+  | { readonly kind: 'text'; readonly parts: readonly (string | AnyExpression)[] }
   | { readonly kind: 'array'; readonly items: readonly Template[] }
   | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Template])[] };
 
@@ -186,7 +205,54 @@ export interface ExpressionSite {
 }
 
 export interface CompiledExpressionSite extends ExpressionSite {
-  expr: Expression;
+  expr: AnyExpression;
+}
+
+/** One read of `inputs`, `steps.<id>`, `item` or `index` by an expression, located for messages. */
+export interface ExpressionRef extends ExpressionSite {
+  readonly root: ExpressionRoot;
+  readonly step?: string;
+  readonly input?: string;
+  /** How the root is written there: `$.item` in a JSONPath, `item` in CEL. */
+  readonly written: string;
+}
+
+/** The reads of a compiled expression: one for a JSONPath, one per `steps.x` / `inputs.y` / … in CEL. */
+export function expressionRefs(site: CompiledExpressionSite): ExpressionRef[] {
+  const { expr } = site;
+  if (expr.kind === 'path') {
+    const ref: ExpressionRef = {
+      path: site.path,
+      offset: site.offset,
+      raw: site.raw,
+      root: expr.root,
+      written: `$.${expr.root}`,
+    };
+    return [
+      {
+        ...ref,
+        ...(expr.step !== undefined ? { step: expr.step } : {}),
+        ...(expr.input !== undefined ? { input: expr.input } : {}),
+      },
+    ];
+  }
+  const base = site.offset + OPEN.length;
+  const inner = site.raw.slice(OPEN.length, site.raw.length - CLOSE.length);
+  return expr.refs.map((r) => ({
+    path: site.path,
+    offset: base + r.start,
+    raw: inner.slice(r.start, r.end),
+    root: r.root,
+    written: r.root,
+    ...(r.step !== undefined ? { step: r.step } : {}),
+    ...(r.input !== undefined ? { input: r.input } : {}),
+  }));
+}
+
+/** The steps an expression reads. */
+export function expressionSteps(expr: AnyExpression): string[] {
+  if (expr.kind === 'path') return expr.step !== undefined ? [expr.step] : [];
+  return expr.refs.flatMap((r) => (r.step !== undefined ? [r.step] : []));
 }
 
 export interface TemplateProblem extends ExpressionSite {
@@ -240,11 +306,11 @@ function compileString(
 ): Template {
   let open = s.indexOf(OPEN);
   if (open < 0) return { kind: 'literal', value: s };
-  const parts: (string | Expression)[] = [];
+  const parts: (string | AnyExpression)[] = [];
   let last = 0;
   let failed = false;
   while (open >= 0) {
-    const close = s.indexOf(CLOSE, open + OPEN.length);
+    const close = findClose(s, open + OPEN.length);
     if (close < 0) {
       problems.push({
         path,
@@ -256,13 +322,25 @@ function compileString(
     }
     const raw = s.slice(open, close + CLOSE.length);
     if (open > last) parts.push(s.slice(last, open));
+    const content = s.slice(open + OPEN.length, close);
     try {
-      const expr = compileExpression(s.slice(open + OPEN.length, close));
+      const expr = isJsonPath(content) ? compileExpression(content) : compileCel(content);
       exprs.push({ path, offset: open, raw, expr });
       parts.push(expr);
     } catch (err) {
       failed = true;
-      problems.push({ path, offset: open, raw, message: (err as Error).message });
+      if (err instanceof CelCompileError) {
+        // Point at the character the problem is at; `raw` (to the end of its line) locates it in the file.
+        const at = open + OPEN.length + Math.min(err.at, content.length);
+        const lineEnd = s.indexOf('\n', at);
+        const end = Math.min(lineEnd < 0 ? s.length : lineEnd, close + CLOSE.length);
+        const tail = s.slice(at, end);
+        problems.push(
+          tail.trim() === ''
+            ? { path, offset: open, raw, message: err.message }
+            : { path, offset: at, raw: tail, message: err.message },
+        );
+      } else problems.push({ path, offset: open, raw, message: (err as Error).message });
     }
     last = close + CLOSE.length;
     open = s.indexOf(OPEN, last);
@@ -271,6 +349,36 @@ function compileString(
   if (failed) return { kind: 'literal', value: s };
   if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'expr', expr: parts[0]! };
   return { kind: 'text', parts };
+}
+
+/** A JSONPath starts with `$` (and an empty expression gets the JSONPath's "empty expression" error). */
+function isJsonPath(content: string): boolean {
+  const t = content.trimStart();
+  return t === '' || t.startsWith('$');
+}
+
+/**
+ * The `}}` that closes the expression opened before `from`: the first one outside quotes and
+ * outside braces opened inside the expression, so a CEL map literal `{"a": {"b": 1}}` or a string
+ * holding "}}" does not end it early. -1 when there is none.
+ */
+function findClose(s: string, from: number): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}') {
+      if (depth === 0 && s[i + 1] === '}') return i;
+      if (depth > 0) depth--;
+    }
+  }
+  // An unbalanced quote or brace: fall back to the first `}}`, so the author gets the expression's own error.
+  return s.indexOf(CLOSE, from);
 }
 
 /**
@@ -320,9 +428,36 @@ export function isTruthy(value: unknown): boolean {
   return true;
 }
 
+/**
+ * `when`: a step runs when this is true. A CEL expression standing alone must yield a bool (a
+ * string or number there is a mistake worth stopping for); a JSONPath or a text keeps the
+ * truthiness rule of {@link isTruthy}.
+ */
+export function evaluateCondition(template: Template, ctx: ExpressionContext): boolean {
+  if (template.kind === 'expr' && template.expr.kind === 'cel') {
+    const value = evaluate(template.expr, ctx);
+    if (typeof value !== 'boolean') {
+      throw new CelEvalError(
+        `\${{ ${template.expr.source} }} must yield true or false; it yielded ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
+      );
+    }
+    return value;
+  }
+  return isTruthy(render(template, ctx));
+}
+
+/** A `when` CEL expression whose type is known at load must be a bool. */
+export function conditionTypeProblem(template: Template): string | undefined {
+  if (template.kind !== 'expr' || template.expr.kind !== 'cel') return undefined;
+  const { type } = template.expr;
+  return type === 'bool' || type === 'dyn'
+    ? undefined
+    : `when must be a condition (true or false); this expression yields ${type}`;
+}
+
 /** Every expression in a template, in order. */
-export function templateExpressions(template: Template): Expression[] {
-  const out: Expression[] = [];
+export function templateExpressions(template: Template): AnyExpression[] {
+  const out: AnyExpression[] = [];
   const walk = (t: Template): void => {
     if (t.kind === 'expr') out.push(t.expr);
     else if (t.kind === 'text') for (const p of t.parts) typeof p === 'string' || out.push(p);

@@ -3,7 +3,7 @@
  * steps, self-references and cycles, then layered. Everything here is O(V + E) but for sorting each
  * step's own dependency list.
  */
-import { type Template, templateExpressions } from './expr.js';
+import { expressionSteps, type Template, templateExpressions } from './expr.js';
 import type { CompiledPipeline } from './types.js';
 
 /** `step` depends on `dependsOn`, because of a `needs` entry or an expression; `where` locates it. */
@@ -211,9 +211,7 @@ export function toMermaid(pipeline: CompiledPipeline): string {
 }
 
 function templateSteps(template: Template): string[] {
-  return templateExpressions(template)
-    .map((e) => e.step)
-    .filter((s): s is string => s !== undefined);
+  return templateExpressions(template).flatMap(expressionSteps);
 }
 
 function escapeLabel(text: string): string {

@@ -8,9 +8,11 @@ import { Ajv } from 'ajv';
 import { DURATION_PATTERN, parseDuration } from '../config/index.js';
 import { formatAt } from '../errors.js';
 import {
-  type CompiledExpressionSite,
   type CompiledTemplate,
   compileTemplate,
+  conditionTypeProblem,
+  type ExpressionRef,
+  expressionRefs,
   type Segment,
   type Template,
 } from './expr.js';
@@ -170,24 +172,25 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     for (const p of compiledTemplate.problems) out.error({ path: p.path, site: p }, p.message);
     const refs: string[] = [];
     for (const site of compiledTemplate.expressions) {
-      const where: Where = { path: site.path, site };
-      const { expr } = site;
-      if (expr.root === 'steps' && expr.step !== undefined) {
-        if (context.step !== undefined) {
-          edges.push({ step: context.step, dependsOn: expr.step, kind: 'ref', where });
-        } else if (!Object.hasOwn(stepsData, expr.step)) {
-          out.error(
-            where,
-            `${context.what} references unknown step ${sq(expr.step)}${didYouMean(expr.step, ids, sq)}`,
-          );
+      for (const ref of expressionRefs(site)) {
+        const where: Where = { path: ref.path, site: ref };
+        if (ref.root === 'steps' && ref.step !== undefined) {
+          if (context.step !== undefined) {
+            edges.push({ step: context.step, dependsOn: ref.step, kind: 'ref', where });
+          } else if (!Object.hasOwn(stepsData, ref.step)) {
+            out.error(
+              where,
+              `${context.what} references unknown step ${sq(ref.step)}${didYouMean(ref.step, ids, sq)}`,
+            );
+          }
+          if (!refs.includes(ref.step)) refs.push(ref.step);
+        } else if (ref.root === 'inputs') {
+          checkInputRef(ref, inputs.names, out);
+          if (ref.input !== undefined) usedInputs.add(ref.input);
+          else readsAllInputs = true;
+        } else if ((ref.root === 'item' || ref.root === 'index') && !context.itemAllowed) {
+          out.error(where, `${ref.written} is only set in the args of a for_each step`);
         }
-        if (!refs.includes(expr.step)) refs.push(expr.step);
-      } else if (expr.root === 'inputs') {
-        checkInputRef(site, inputs.names, out);
-        if (expr.input !== undefined) usedInputs.add(expr.input);
-        else readsAllInputs = true;
-      } else if ((expr.root === 'item' || expr.root === 'index') && !context.itemAllowed) {
-        out.error(where, `$.${expr.root} is only set in the args of a for_each step`);
       }
     }
     return refs;
@@ -226,6 +229,10 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
       const t = compileTemplate(raw.when, [...base, 'when']);
       addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
+      const typeProblem = conditionTypeProblem(t.template);
+      if (typeProblem && t.expressions[0]) {
+        out.error({ path: [...base, 'when'], site: t.expressions[0] }, typeProblem);
+      }
       draft.when = t.template;
     }
     if (isObject(raw.args) || typeof raw.args === 'string') {
@@ -366,8 +373,8 @@ function pipelineCall(raw: Data, base: Segment[], out: Collector): PipelineCall 
   };
 }
 
-function checkInputRef(site: CompiledExpressionSite, names: string[], out: Collector): void {
-  const name = site.expr.input;
+function checkInputRef(site: ExpressionRef, names: string[], out: Collector): void {
+  const name = site.input;
   if (name === undefined || names.includes(name)) return;
   const known = names.length > 0 ? `; inputs: ${list(names)}` : '; the pipeline declares no inputs';
   out.error({ path: site.path, site }, `unknown input ${sq(name)}${didYouMean(name, names, sq)}${known}`);

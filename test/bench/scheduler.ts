@@ -19,7 +19,11 @@ const SCHEDULER_WIDTH = 50;
  * every later step reads two steps of the layer before through JSONPath (one whole-value, one inside a
  * string) and `needs` a third; a sink fans in the whole last layer.
  */
-export function schedulerPipeline(steps = SCHEDULER_STEPS, width = SCHEDULER_WIDTH): Record<string, unknown> {
+export function schedulerPipeline(
+  steps = SCHEDULER_STEPS,
+  width = SCHEDULER_WIDTH,
+  computed = false,
+): Record<string, unknown> {
   const middle = steps - 2;
   const layers: string[][] = [];
   for (let i = 0; i < middle; i++) {
@@ -41,13 +45,15 @@ export function schedulerPipeline(steps = SCHEDULER_STEPS, width = SCHEDULER_WID
         tool: 'op',
         args: { a: `\${{ $.steps.${a}.output.n }}`, b: `from ${b}: \${{ $.steps.${b}.output.n }}` },
         ...(c !== a && c !== b ? { needs: [c] } : {}),
+        // The computed variant: a CEL comparison decides each step, on top of the same reads.
+        ...(computed ? { when: `\${{ steps.${a}.output.n > 0 && steps.${b}.status == "succeeded" }}` } : {}),
       };
     });
   });
   out.sink = { server: 'fast', tool: 'op', needs: layers.at(-1) };
   return {
     name: 'scheduler',
-    description: `${steps} steps, ${layers.length} layers of ${width}`,
+    description: `${steps} steps, ${layers.length} layers of ${width}${computed ? ', a CEL when per step' : ''}`,
     steps: out,
     output: { n: '${{ $.steps.sink.output.n }}' },
   };
@@ -65,6 +71,7 @@ export function toYaml(pipeline: Record<string, unknown>): string {
       }
     }
     if (Array.isArray(step.needs)) lines.push(`    needs: [${step.needs.join(', ')}]`);
+    if (typeof step.when === 'string') lines.push(`    when: ${JSON.stringify(step.when)}`);
   }
   lines.push('output:');
   for (const [k, v] of Object.entries(pipeline.output as Record<string, unknown>)) {
@@ -108,6 +115,19 @@ export async function schedulerRows(sizes: Sizes): Promise<Row[]> {
   await runOnce();
   await runOnce();
   const runMs = await medianTime(runOnce, runs);
+  progress(`scheduler: validate and run ${SCHEDULER_STEPS} steps with a CEL expression each (${runs} runs)`);
+  const celText = toYaml(schedulerPipeline(SCHEDULER_STEPS, SCHEDULER_WIDTH, true));
+  const celCompiled = compileOrThrow(celText);
+  const validateCel = await medianTime(() => compileOrThrow(celText), runs);
+  const runCel = async () => {
+    const result = await runPipeline(celCompiled, {}, { invoker: instantInvoker });
+    if (result.status !== 'succeeded') throw new Error(`scheduler run ${result.status}: ${result.error}`);
+    if (Object.values(result.steps).some((st) => st.status !== 'succeeded'))
+      throw new Error('a step was skipped');
+  };
+  await runCel();
+  await runCel();
+  const runCelMs = await medianTime(runCel, runs);
   const loopMs = await medianTime(async () => {
     for (let i = 0; i < SCHEDULER_STEPS; i++) await instantInvoker.callTool('fast', 'op', { a: i });
   }, runs);
@@ -140,6 +160,24 @@ export async function schedulerRows(sizes: Sizes): Promise<Row[]> {
       reference: { label: 'plain await loop', value: loopMs / SCHEDULER_STEPS },
       target: { kind: 'max', bound: 0.1 },
       note: `${note}; whole run ${runMs.toFixed(1)} ms`,
+    },
+    {
+      id: 'scheduler.validate.cel',
+      name: `validate + plan ${SCHEDULER_STEPS.toLocaleString('en-US')} steps with a CEL \`when\` each (YAML)`,
+      unit: 'ms',
+      figure: validateCel,
+      reference: { label: 'the same without CEL', value: validateYaml },
+      target: { kind: 'max', bound: 100 },
+      note,
+    },
+    {
+      id: 'scheduler.run.cel.perStep',
+      name: `run overhead per step with a CEL \`when\` each (${SCHEDULER_STEPS.toLocaleString('en-US')} steps)`,
+      unit: 'ms/step',
+      figure: runCelMs / SCHEDULER_STEPS,
+      reference: { label: 'the same without CEL', value: runMs / SCHEDULER_STEPS },
+      target: { kind: 'max', bound: 0.1 },
+      note: `${note}; whole run ${runCelMs.toFixed(1)} ms`,
     },
   ];
 }

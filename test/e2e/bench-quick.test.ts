@@ -36,6 +36,8 @@ const EXPECTED_ROWS = [
   'scheduler.validate.yaml',
   'scheduler.validate.json',
   'scheduler.run.perStep',
+  'scheduler.validate.cel',
+  'scheduler.run.cel.perStep',
   'reload.p50',
   'reload.max',
   'footprint.rss.idle',

@@ -153,6 +153,36 @@ steps:
   after: { server: alpha, tool: echo, needs: [maybe] }
   anyway: { server: alpha, tool: echo, needs: [maybe], when: true }
 `,
+  'computed.yaml': `
+name: computed
+inputs:
+  threshold: { type: number, default: 10 }
+  names: { type: array, items: { type: string }, default: [ann, bob] }
+steps:
+  sum: { server: alpha, tool: add, args: { a: "\${{ inputs.threshold * 2 }}", b: 1.5 } }
+  big:
+    server: beta
+    tool: echo
+    when: \${{ steps.sum.output.sum > 30 }}
+    args:
+      report: '\${{ inputs.names.map(n, "- " + n.upper()).join("\\n") + "\\ntotal " + fixed(steps.sum.output.sum, 2) }}'
+  small:
+    server: beta
+    tool: echo
+    when: \${{ steps.sum.output.sum <= 30 && "ann" in inputs.names }}
+    args: { note: "small: \${{ steps.sum.output.sum }}" }
+  strict:
+    server: alpha
+    tool: echo
+    needs: [small]
+    when: \${{ default(steps.small.output.args.note, "") != "" && steps.small.output.args.missing == 1 }}
+    on_error: continue
+output:
+  report: \${{ default(steps.big.output.args.report, "none") }}
+  note: \${{ default(steps.small.output.args.note, "none") }}
+  ran: \${{ [steps.big.status, steps.small.status] }}
+  strict_error: \${{ default(steps.strict.error, "") }}
+`,
   'deadline.yaml': `
 name: deadline
 timeout: 300ms
@@ -338,6 +368,47 @@ describe('pipelines through the gateway over stdio, with testbed backends', () =
     expect(Object.values(go.steps).map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
   });
 
+  it('computed expressions: a when comparison runs or skips a step, args and output are formatted', async () => {
+    const { run: low } = await run('computed', { threshold: 10 });
+    expect(low.status).toBe('succeeded');
+    // 10 * 2 + 1.5 = 21.5, added by the backend: the comparison skips `big` and runs `small`.
+    expect(low.steps.big).toMatchObject({ status: 'skipped', reason: 'when is false' });
+    expect(low.output).toMatchObject({ report: 'none', note: 'small: 21.5', ran: ['skipped', 'succeeded'] });
+    // A key that is not there fails the step at run time, naming it and the expression, without a call.
+    expect(low.steps.strict).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(low.output!.strict_error).toBe(
+      'when: ${{ default(steps.small.output.args.note, "") != "" && steps.small.output.args.missing == 1 }}: No such key: missing (use has(x.key) or default(x.key, fallback) when it may be absent)',
+    );
+
+    const { run: high } = await run('computed', { threshold: 20, names: ['cy', 'dee'] });
+    expect(high.steps.big?.status).toBe('succeeded');
+    expect(high.steps.small).toMatchObject({ status: 'skipped', reason: 'when is false' });
+    expect(high.output).toMatchObject({ report: '- CY\n- DEE\ntotal 41.50', note: 'none' });
+  });
+
+  it('rejects a computed expression that does not compile, at its line and column', async () => {
+    const yaml = [
+      'name: bad-cel',
+      'inputs:',
+      '  count: { type: number }',
+      'steps:',
+      '  a:',
+      '    server: alpha',
+      '    tool: echo',
+      '    when: ${{ inputs.cuont > 1 }}',
+      '    args: { x: "${{ size(steps.b.output) }}", y: "${{ inputs.count + }}" }',
+    ].join('\n');
+    const result = await route({ scenario: 'custom', pipeline: yaml, inputs: { count: 1 } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result).split('\n')).toEqual([
+      'the custom pipeline is invalid (3 problems):',
+      "pipeline:8:15: unknown input 'cuont' (did you mean 'count'?); inputs: count",
+      "pipeline:9:26: step 'a' references unknown step 'b'",
+      // Just after `inputs.count +`, where the operand is missing.
+      'pipeline:9:69: CEL: Unexpected token: EOF',
+    ]);
+  });
+
   it("ends the run at the pipeline's deadline and cancels what is running", async () => {
     const { result, run: r } = await run('deadline');
     expect(result.isError).toBe(true);
@@ -398,7 +469,7 @@ describe('pipelines through the gateway over stdio, with testbed backends', () =
     const unknown = await route({ scenario: 'paralel' });
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toMatch(
-      /^unknown pipeline 'paralel'; pipelines: broken, continue, .*parallel.*, or 'custom'/,
+      /^unknown pipeline 'paralel'; pipelines: broken, computed, continue, .*parallel.*, or 'custom'/,
     );
     expect(structured(unknown)).toMatchObject({ code: 'PIPELINE_UNKNOWN' });
     const broken = await route({ scenario: 'broken' });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +16,10 @@ interface Run {
   status: string;
   error?: string;
   output: Record<string, unknown>;
-  steps: Record<string, { status: string; startedAt?: number; endedAt?: number; items?: number }>;
+  steps: Record<
+    string,
+    { status: string; startedAt?: number; endedAt?: number; items?: number; reason?: string }
+  >;
 }
 
 /**
@@ -129,6 +132,18 @@ describe('the shipped pipelines, through the default gateway.yaml', () => {
     const rows = report.split('\n').filter((line) => /^\| (?!customer|---)/.test(line));
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^\| [^|]+ \| [^|]+ \| \d+\.\d\d \|$/);
+    // The rows are formatted by an expression from the query's rows, best first.
+    const best = await gw.client.callTool({
+      name: 'sqlite__read_query',
+      arguments: { query: 'SELECT name, city, total FROM customers ORDER BY total DESC, name LIMIT 3' },
+    });
+    const top = structured<{ rows: { name: string; city: string; total: number }[] }>(best).rows;
+    expect(rows).toEqual(top.map((r) => `| ${r.name} | ${r.city} | ${r.total.toFixed(2)} |`));
+    // CA has alerts: the conditional step wrote the notice, its lines formatted by an expression.
+    expect(run.output.alert_notice).toBe(true);
+    expect(run.steps.alert_notice?.status).toBe('succeeded');
+    const notice = readFileSync(path.join(sandbox, 'alerts-ca.md'), 'utf8');
+    expect(notice).toMatch(/^# 2 alerts in CA\n\n- \*\*[^*]+\*\* \([A-Za-z]+\): .+\n- \*\*/);
     const writes = run.steps.write!;
     for (const step of ['alerts', 'forecast', 'sales', 'top_customers']) {
       expect(writes.startedAt!).toBeGreaterThanOrEqual(run.steps[step]!.endedAt!);
@@ -136,7 +151,11 @@ describe('the shipped pipelines, through the default gateway.yaml', () => {
 
     // An absolute path inside the sandbox works as well.
     const absolute = path.join(sandbox, 'texas.md');
-    await route('automated-report', { state: 'TX', path: absolute });
+    const texas = await route('automated-report', { state: 'TX', path: absolute });
     expect(readFileSync(absolute, 'utf8')).toContain('## Weather alerts in TX: 0');
+    // No alerts in TX: `when: ${{ steps.alerts.output.count > 0 }}` skipped the notice.
+    expect(texas.output.alert_notice).toBe(false);
+    expect(texas.steps.alert_notice).toMatchObject({ status: 'skipped' });
+    expect(existsSync(path.join(sandbox, 'alerts-tx.md'))).toBe(false);
   });
 });
