@@ -7,6 +7,7 @@ Usage:
                                         check pipeline files and folders (default: the config's
                                         pipelines folder); every problem as file:line:col
   mcp-gateway run <name|file> [--input k=v ...] [--inputs-json JSON] [--json] [--config FILE]
+          [--record FILE | --replay FILE]
                                         run a pipeline against the configured backends, each step
                                         live on stderr, then its output on stdout
   mcp-gateway graph <name|file> [--config FILE]
@@ -39,6 +40,10 @@ Options for run:
                              text; a list input also takes a,b,c or the key given again
   --inputs-json JSON         all inputs as one JSON object (--input entries override it)
   --json                     print the whole run result as JSON instead of the output
+  --record FILE              write every backend call (arguments, result or error, timing) to FILE
+  --replay FILE              answer every call from a recording instead: no backend is started,
+                             a call it does not hold fails (REPLAY_MISSING); the recorded
+                             inputs apply, --input / --inputs-json override them
 
 Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
 list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143 serve

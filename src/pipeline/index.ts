@@ -24,6 +24,18 @@ export {
 export { toMermaid } from './graph.js';
 export { type InputsResult, type PrepareInputsOptions, prepareInputs } from './inputs.js';
 export { MAX_PIPELINE_BYTES } from './parse.js';
+export {
+  canonicalJson,
+  closestCall,
+  differingKeys,
+  parseRecording,
+  RECORDING_VERSION,
+  type RecordedCall,
+  type RecordedError,
+  type Recording,
+  RecordingInvoker,
+  ReplayInvoker,
+} from './recording.js';
 export { pipelineSchema } from './schema.js';
 export type {
   CompiledPipeline,
