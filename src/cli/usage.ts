@@ -10,6 +10,10 @@ Usage:
           [--record FILE | --replay FILE]
                                         run a pipeline against the configured backends, each step
                                         live on stderr, then its output on stdout
+  mcp-gateway test [paths...] [--config FILE] [--json]
+                                        run the pipeline tests (*.test.yaml) against their
+                                        recordings, no backend started (default: the config's
+                                        pipelines folder)
   mcp-gateway graph <name|file> [--config FILE]
                                         print a pipeline's steps as a Mermaid flowchart
   mcp-gateway --help | --version
@@ -45,9 +49,12 @@ Options for run:
                              a call it does not hold fails (REPLAY_MISSING); the recorded
                              inputs apply, --input / --inputs-json override them
 
-Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
-list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143 serve
-stopped by a second SIGINT/SIGTERM.
+Options for test:
+  --json                     print one JSON document with every test and expectation
+
+Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, a pipeline test failed or
+none was found, backend not ready for list, serve could not start or its shutdown deadline cut calls
+off), 2 bad usage, 130/143 serve stopped by a second SIGINT/SIGTERM.
 
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)

@@ -25,6 +25,17 @@ export { toMermaid } from './graph.js';
 export { type InputsResult, type PrepareInputsOptions, prepareInputs } from './inputs.js';
 export { MAX_PIPELINE_BYTES } from './parse.js';
 export {
+  checkExpectation,
+  contains,
+  type Expectation,
+  type ExpectationResult,
+  MATCHERS,
+  type Matcher,
+  type PipelineTest,
+  parsePipelineTest,
+  select,
+} from './pipeline-test.js';
+export {
   canonicalJson,
   closestCall,
   differingKeys,

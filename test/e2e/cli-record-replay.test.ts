@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, testbedServer, writeConfig } from '../helpers/gateway.js';
+import { ROOT, runCli, tempDir, testbedServer, writeConfig } from '../helpers/gateway.js';
 import { readTestbedLog } from '../helpers/testbed-log.js';
 
 interface RecordingFile {
@@ -224,5 +224,146 @@ describe('mcp-gateway run --record / --replay', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--record and --replay do not go together');
     expect(existsSync(path.join(dir, 'a.json'))).toBe(false);
+  });
+});
+
+describe('mcp-gateway test', () => {
+  const { dir, config, broken } = setup();
+  const pipelines = path.join(dir, 'pipelines');
+  const write = (name: string, lines: string[]) =>
+    writeFileSync(path.join(pipelines, name), `${lines.join('\n')}\n`);
+
+  it('runs each *.test.yaml on its recording, one line per test, and exits 1 when one fails', async () => {
+    const recorded = await runCli(
+      [
+        'run',
+        'greet',
+        '--config',
+        config,
+        '-i',
+        'who=world',
+        '--record',
+        path.join(pipelines, 'greet.recording.json'),
+      ],
+      { cwd: dir },
+    );
+    expect(recorded.code, recorded.stderr).toBe(0);
+    write('greet.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'expect:',
+      '  - { path: $.output, equals: { sum: 3, greeting: hello world } }',
+      '  - { path: $.output.greeting, matches: "^hello w" }',
+      '  - { path: $.output.greeting, contains: world }',
+      '  - { path: "$.steps[*].status", equals: [succeeded, succeeded] }',
+      '  - { path: $.output.nothing, exists: false }',
+    ]);
+    write('greet-wrong.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'expect:',
+      '  - { path: $.output.sum, equals: 4 }',
+      '  - { path: $.output.greeting, length: 5 }',
+      '  - { path: $.output.greeting, contains: moon }',
+    ]);
+    write('greet-moon.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'inputs: { who: moon }',
+      'expect:',
+      '  - { path: $.status, equals: failed }',
+      '  - { path: $.failedStep, equals: hello }',
+      '  - { path: $.error, contains: "REPLAY_MISSING: alpha.echo" }',
+    ]);
+    write('greet-moon-ok.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'inputs: { who: moon }',
+      'expect:',
+      '  - { path: $.output.sum, equals: 3 }',
+    ]);
+    write('bad.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'expect:',
+      '  - { path: $.output.sum, equals: 3 }',
+      '  - { path: $.output.sum, equal: 3 }',
+    ]);
+    write('bad2.test.yaml', [
+      'pipeline: greet',
+      'recording: greet.recording.json',
+      'expect:',
+      '  - { path: $.output.sum, equals: 3, length: 1 }',
+    ]);
+
+    // A backend that cannot start: the tests do not need it.
+    const result = await runCli(['test', '--config', broken, pipelines], { cwd: dir });
+    expect(result.code, result.stderr).toBe(1);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toEqual([
+      '✗ pipelines/bad.test.yaml',
+      '    pipelines/bad.test.yaml:5:27: expect[1]: unknown key "equal" (did you mean "equals"?)',
+      '✗ pipelines/bad2.test.yaml',
+      '    pipelines/bad2.test.yaml:4:5: expect[0]: give exactly one of equals, contains, matches, length, exists (got equals, length)',
+      '✗ pipelines/greet-moon-ok.test.yaml  greet',
+      expect.stringMatching(/^ {4}\$\.status equals: expected "succeeded", got "failed"$/),
+      '    $.output.sum equals: expected 3, got nothing',
+      `    the run failed: step 'hello' failed: REPLAY_MISSING: alpha.echo {"greeting":"hello moon","n":2} is not in pipelines/greet.recording.json; closest recorded alpha.echo call: {"greeting":"hello world","n":2} (differs in greeting)`,
+      expect.stringMatching(/^✓ pipelines\/greet-moon\.test\.yaml {2}greet: 3 checks passed in \d+ ms$/),
+      '✗ pipelines/greet-wrong.test.yaml  greet',
+      '    $.output.sum equals: expected 4, got 3',
+      '    $.output.greeting length: expected length 5, got 11: "hello world"',
+      '    $.output.greeting contains: expected to contain "moon", got "hello world"',
+      expect.stringMatching(/^✓ pipelines\/greet\.test\.yaml {2}greet: 6 checks passed in \d+ ms$/),
+      '6 pipeline tests: 2 passed, 4 failed',
+    ]);
+
+    const json = await runCli(
+      ['test', '--config', broken, '--json', path.join(pipelines, 'greet.test.yaml')],
+      {
+        cwd: dir,
+      },
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      ok: boolean;
+      tests: Record<string, unknown>[];
+      summary: unknown;
+    };
+    expect(report.ok).toBe(true);
+    expect(report.summary).toEqual({ tests: 1, passed: 1, failed: 0 });
+    expect(report.tests[0]).toMatchObject({
+      file: 'pipelines/greet.test.yaml',
+      pipeline: 'greet',
+      status: 'succeeded',
+    });
+    expect((report.tests[0]?.expectations as unknown[] | undefined)?.[1]).toEqual({
+      path: '$.output',
+      matcher: 'equals',
+      expected: { sum: 3, greeting: 'hello world' },
+      actual: { greeting: 'hello world', sum: 3 },
+      ok: true,
+    });
+  });
+
+  it('the tests and recordings beside the pipelines are not pipelines', async () => {
+    const result = await runCli(['validate', '--offline', '--config', config, pipelines], { cwd: dir });
+    expect(result.stdout).toBe('2 pipeline files: 2 valid, 0 invalid\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('no test found is a failure', async () => {
+    const empty = tempDir();
+    const result = await runCli(['test', empty], { cwd: empty });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^no pipeline tests \(\*\.test\.yaml\) in /);
+  });
+
+  it('the shipped pipeline tests pass, with no backend', async () => {
+    const result = await runCli(['test', '--config', broken, path.join(ROOT, 'pipelines')], { cwd: ROOT });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /^✓ pipelines\/database-report\.test\.yaml {2}database-report: 8 checks passed in \d+ ms\n1 pipeline test: 1 passed, 0 failed\n$/,
+    );
   });
 });
