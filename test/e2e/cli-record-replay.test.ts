@@ -2,7 +2,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir, testbedServer, writeConfig } from '../helpers/gateway.js';
+import {
+  ROOT,
+  runCli,
+  startStdioGateway,
+  structured,
+  tempDir,
+  testbedServer,
+  writeConfig,
+} from '../helpers/gateway.js';
 import { readTestbedLog } from '../helpers/testbed-log.js';
 
 interface RecordingFile {
@@ -350,6 +358,20 @@ describe('mcp-gateway test', () => {
     const result = await runCli(['validate', '--offline', '--config', config, pipelines], { cwd: dir });
     expect(result.stdout).toBe('2 pipeline files: 2 valid, 0 invalid\n');
     expect(result.code).toBe(0);
+  });
+
+  it('list_pipelines on a served folder lists the pipelines only', async () => {
+    const gw = await startStdioGateway(['serve', '--config', config, '--no-watch']);
+    try {
+      const result = await gw.client.callTool({ name: 'list_pipelines', arguments: {} });
+      const rows = structured<{ pipelines: { name: string; valid: boolean }[] }>(result).pipelines;
+      expect(rows.map((r) => [r.name, r.valid])).toEqual([
+        ['failing', true],
+        ['greet', true],
+      ]);
+    } finally {
+      await gw.close();
+    }
   });
 
   it('no test found is a failure', async () => {
