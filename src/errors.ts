@@ -23,6 +23,10 @@ export type GatewayErrorCode =
   | 'PIPELINE_INVALID'
   | 'PIPELINE_UNKNOWN'
   | 'PIPELINE_FAILED'
+  /** A replayed run asked for a backend call its recording does not hold. */
+  | 'REPLAY_MISSING'
+  /** A recording or a pipeline test file is invalid. */
+  | 'RECORDING_INVALID'
   | 'USAGE';
 
 /** A position in a source file, 1-based as editors show it. */

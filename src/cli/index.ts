@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.js')).validateCommand,
   run: async () => (await import('./run.js')).runCommand,
   graph: async () => (await import('./graph.js')).graphCommand,
+  test: async () => (await import('./test.js')).testCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import { BackendRegistry } from '../backends/index.js';
+import type { ToolInvoker } from '../backends/types.js';
 import { formatValue, ms, redactEvent, redactRun } from '../front/index.js';
 import { createLogger } from '../log.js';
 import {
@@ -8,28 +9,39 @@ import {
   loadCatalog,
   type PipelineResolver,
   prepareInputs,
+  type Recording,
+  RecordingInvoker,
+  ReplayInvoker,
   runPipeline,
   type StepEvent,
   servedPipeline,
 } from '../pipeline/index.js';
 import { parseOptions, UsageError } from './args.js';
 import { resolveConfig } from './config.js';
-import { configServerChecks, findPipeline, issueLine } from './pipelines.js';
+import { configServerChecks, displayPath, findPipeline, issueLine } from './pipelines.js';
+import { readRecording, writeRecording } from './recording-file.js';
 
 const options = {
   config: { type: 'string', short: 'c' },
   input: { type: 'string', short: 'i', multiple: true },
   'inputs-json': { type: 'string' },
   json: { type: 'boolean', default: false },
+  record: { type: 'string' },
+  replay: { type: 'string' },
 } as const;
 
 /**
  * Runs one pipeline against the config's backends: each step live on stderr, then the output on
  * stdout (or the whole RunResult with --json). Exit 1 when the run does not succeed.
+ * `--record FILE` writes every backend call down; `--replay FILE` answers them from such a file and
+ * starts no backend at all.
  */
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, options);
   if (positionals.length !== 1) throw new UsageError('run takes one pipeline: a name or a file');
+  if (values.record !== undefined && values.replay !== undefined) {
+    throw new UsageError('--record and --replay do not go together');
+  }
   const config = await resolveConfig(values.config);
   const entry = await findPipeline(positionals[0]!, config, configServerChecks(config));
   if (!entry.pipeline) {
@@ -37,13 +49,33 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const pipeline = entry.pipeline;
-  const inputs = readInputs(pipeline, values.input ?? [], values['inputs-json']);
+  let recording: Recording | undefined;
+  if (values.replay !== undefined) {
+    const read = await readRecording(values.replay);
+    if (!read.ok) {
+      process.stderr.write(`${read.issues.map((i) => issueLine(i)).join('\n')}\n`);
+      return 1;
+    }
+    recording = read.data;
+  }
+  // A replay runs with the recorded inputs unless --input / --inputs-json say otherwise — when the
+  // recording is of this pipeline; another's inputs would not fit.
+  const sameName = recording?.pipeline === pipeline.name;
+  if (recording && !sameName) {
+    process.stderr.write(
+      `note: ${displayPath(values.replay!)} is a recording of pipeline '${recording.pipeline}', not '${pipeline.name}'; its inputs are not used\n`,
+    );
+  }
+  const inputs = {
+    ...(sameName ? recording?.inputs : {}),
+    ...readInputs(pipeline, values.input ?? [], values['inputs-json']),
+  };
   // Bad inputs are a usage error, found before any backend starts.
   const prepared = prepareInputs(pipeline, inputs, { coerce: true });
   if (!prepared.ok) throw new UsageError(`pipeline '${pipeline.name}': ${prepared.errors.join('; ')}`);
 
   const pipelines = await childPipelines(pipeline, config.pipelinesDir, configServerChecks(config));
-  // Only the backends this pipeline and the pipelines it calls use are started.
+  // Only the backends this pipeline and the pipelines it calls use are started, and none for a replay.
   const used = new Set(
     callClosure(pipeline, pipelines).flatMap((p) => [...p.steps.values()].map((s) => s.server)),
   );
@@ -51,20 +83,34 @@ export async function runCommand(argv: string[]): Promise<number> {
     defaultTimeoutMs: config.defaultTimeoutMs,
     logger: createLogger('run', 'warn'),
   });
-  for (const server of config.servers) if (server.enabled && used.has(server.name)) registry.add(server);
+  if (!recording) {
+    for (const server of config.servers) if (server.enabled && used.has(server.name)) registry.add(server);
+  } else {
+    const count = recording.calls.length;
+    process.stderr.write(
+      `replaying ${displayPath(values.replay!)} (${count} call${count === 1 ? '' : 's'}, recorded ${recording.recordedAt}); no backend started\n`,
+    );
+  }
+  const recorder = values.record !== undefined ? new RecordingInvoker(registry) : undefined;
+  const invoker: ToolInvoker = recording
+    ? new ReplayInvoker(recording, displayPath(values.replay!))
+    : (recorder ?? registry);
+  const timeouts = new Map(config.servers.map((s) => [s.name, s.timeoutMs]));
 
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const width = Math.max(...[...pipeline.steps.keys()].map((id) => id.length));
+  const recordedAt = new Date();
+  let code: number;
   try {
     const run = await runPipeline(pipeline, inputs, {
-      invoker: registry,
+      invoker,
       pipelines,
       signal: controller.signal,
       defaultTimeoutMs: config.defaultTimeoutMs,
-      timeoutFor: (server) => registry.get(server)?.config.timeoutMs,
+      timeoutFor: (server) => timeouts.get(server),
       coerceInputs: true,
       onEvent: (event) => process.stderr.write(`${eventLine(redactEvent(event), width)}\n`),
     });
@@ -74,12 +120,26 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(result.status === 'succeeded' ? `${done}\n` : `${done}: ${result.error}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else if (result.status === 'succeeded') process.stdout.write(`${formatValue(result.output)}\n`);
-    return result.status === 'succeeded' ? 0 : 1;
+    code = result.status === 'succeeded' ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await registry.close();
   }
+  if (recorder && values.record !== undefined) {
+    // Written once the backends are closed, so every call has settled; a failed run is worth keeping too.
+    const file = values.record;
+    const written = recorder.recording(pipeline.name, prepared.inputs, recordedAt);
+    try {
+      await writeRecording(file, written);
+    } catch (err) {
+      process.stderr.write(`cannot write the recording ${displayPath(file)}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const count = written.calls.length;
+    process.stderr.write(`recorded ${count} call${count === 1 ? '' : 's'} to ${displayPath(file)}\n`);
+  }
+  return code;
 }
 
 /** The pipelines `pipeline` may call: those of the config's folder, read once, before the run. */

@@ -7,8 +7,13 @@ Usage:
                                         check pipeline files and folders (default: the config's
                                         pipelines folder); every problem as file:line:col
   mcp-gateway run <name|file> [--input k=v ...] [--inputs-json JSON] [--json] [--config FILE]
+          [--record FILE | --replay FILE]
                                         run a pipeline against the configured backends, each step
                                         live on stderr, then its output on stdout
+  mcp-gateway test [paths...] [--config FILE] [--json]
+                                        run the pipeline tests (*.test.yaml) against their
+                                        recordings, no backend started (default: the config's
+                                        pipelines folder)
   mcp-gateway graph <name|file> [--config FILE]
                                         print a pipeline's steps as a Mermaid flowchart
   mcp-gateway --help | --version
@@ -39,10 +44,17 @@ Options for run:
                              text; a list input also takes a,b,c or the key given again
   --inputs-json JSON         all inputs as one JSON object (--input entries override it)
   --json                     print the whole run result as JSON instead of the output
+  --record FILE              write every backend call (arguments, result or error, timing) to FILE
+  --replay FILE              answer every call from a recording instead: no backend is started,
+                             a call it does not hold fails (REPLAY_MISSING); the recorded
+                             inputs apply, --input / --inputs-json override them
 
-Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, backend not ready for
-list, serve could not start or its shutdown deadline cut calls off), 2 bad usage, 130/143/129 serve
-stopped by a second SIGINT/SIGTERM/SIGHUP.
+Options for test:
+  --json                     print one JSON document with every test and expectation
+
+Exit codes: 0 success, 1 failure (invalid config or pipeline, failed run, a pipeline test failed or
+none was found, backend not ready for list, serve could not start or its shutdown deadline cut calls
+off), 2 bad usage, 130/143/129 serve stopped by a second SIGINT/SIGTERM/SIGHUP.
 
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)

@@ -1,7 +1,8 @@
 /**
- * The pipelines in a folder: one entry per *.yaml / *.yml / *.json file (not recursive), valid or
- * not. Pure data: loading again gives a new Catalog, and `mergeCatalog` carries the last good
- * version of a file that broke into it; watching is someone else's job.
+ * The pipelines in a folder: one entry per *.yaml / *.yml / *.json file (not recursive; pipeline
+ * tests and recordings left out), valid or not. Pure data: loading again gives a new Catalog, and
+ * `mergeCatalog` carries the last good version of a file that broke into it; watching is someone
+ * else's job.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -40,9 +41,18 @@ export interface LoadOptions {
   knownServers?: readonly string[];
 }
 
-/** Whether `file` has a pipeline extension. */
+/**
+ * Pipeline tests (`x.test.yaml`) and recordings (`x.recording.json`) live beside the pipelines;
+ * they are not pipelines (a pipeline's name cannot hold a dot anyway).
+ */
+const NOT_PIPELINES = /\.(?:test|recording)\.(?:ya?ml|json)$/i;
+
+/** Whether `file` has a pipeline extension and is not a pipeline test or a recording. */
 export function isPipelineFile(file: string): boolean {
-  return (PIPELINE_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase());
+  return (
+    (PIPELINE_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase()) &&
+    !NOT_PIPELINES.test(file)
+  );
 }
 
 /** Read and validate one pipeline file; the name it must have is its stem. Never throws. */

@@ -49,6 +49,8 @@ const NOT_RETRYABLE = new Set<GatewayErrorCode>([
   'PARAMS_INVALID',
   'BACKEND_REMOVED',
   'BACKEND_CANCELLED',
+  // Asking a recording again gives the same answer.
+  'REPLAY_MISSING',
 ]);
 /** JSON-RPC codes of an upstream McpError where calling again cannot help: method not found, invalid params. */
 const NOT_RETRYABLE_RPC = new Set([-32601, -32602]);

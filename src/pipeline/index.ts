@@ -31,6 +31,29 @@ export {
   MAX_PIPELINE_DEPTH,
   type PipelineLookup,
 } from './pipeline-calls.js';
+export {
+  checkExpectation,
+  contains,
+  type Expectation,
+  type ExpectationResult,
+  MATCHERS,
+  type Matcher,
+  type PipelineTest,
+  parsePipelineTest,
+  select,
+} from './pipeline-test.js';
+export {
+  canonicalJson,
+  closestCall,
+  differingKeys,
+  parseRecording,
+  RECORDING_VERSION,
+  type RecordedCall,
+  type RecordedError,
+  type Recording,
+  RecordingInvoker,
+  ReplayInvoker,
+} from './recording.js';
 export { pipelineSchema } from './schema.js';
 export type {
   ChildRunRecord,

@@ -40,7 +40,11 @@ function compiled(): ValidateFunction {
 
 /** Every schema problem in `data`, in document order of AJV's walk, without duplicates. */
 export function checkPipelineSchema(data: unknown): SchemaProblem[] {
-  const validate = compiled();
+  return schemaProblems(compiled(), data);
+}
+
+/** Every problem `validate` (any schema compiled like the pipeline one) finds in `data`. */
+export function schemaProblems(validate: ValidateFunction, data: unknown): SchemaProblem[] {
   if (validate(data)) return [];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();

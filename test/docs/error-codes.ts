@@ -37,6 +37,10 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   PIPELINE_UNKNOWN: '`route_pipeline` with a scenario no pipeline has; the message lists the pipelines.',
   PIPELINE_FAILED:
     'Reserved. A run that fails is reported as a run result with `status: failed` and `failedStep`, and `isError: true`.',
+  REPLAY_MISSING:
+    '`mcp-gateway run --replay` or `mcp-gateway test` asked for a backend call the recording does not hold (or holds fewer times than asked). The message names the server, tool and arguments, and the closest recorded call of that tool with the argument keys that differ; record again, or fix the inputs. A step failing this way fails the run.',
+  RECORDING_INVALID:
+    "A recording (`--replay FILE`, a test's `recording:`) or a pipeline test file (`*.test.yaml`) does not follow its schema (schemas/recording.schema.json, schemas/pipeline-test.schema.json); each problem is at `file:line:col`.",
   USAGE:
     'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on; `serve` then exits with code 1. (Bad command-line usage is not this code: it exits with code 2.)',
 };

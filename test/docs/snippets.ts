@@ -107,7 +107,11 @@ export function jsonValues(text: string): unknown[] {
   return values;
 }
 
-/** A YAML block's role: a pipeline has top-level `steps:`, a gateway config `servers:` or other keys. */
-export function yamlRole(text: string): 'pipeline' | 'gateway' {
-  return /^steps:/m.test(text) ? 'pipeline' : 'gateway';
+/**
+ * A YAML block's role: a pipeline has top-level `steps:`, a pipeline test `expect:`, a gateway config
+ * `servers:` or other keys.
+ */
+export function yamlRole(text: string): 'pipeline' | 'pipeline-test' | 'gateway' {
+  if (/^steps:/m.test(text)) return 'pipeline';
+  return /^expect:/m.test(text) ? 'pipeline-test' : 'gateway';
 }

@@ -14,7 +14,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Env, formatIssue as formatConfigIssue, parseConfigText } from '../../src/config/index.js';
-import { formatIssue, validatePipelineText } from '../../src/pipeline/index.js';
+import { formatIssue, parsePipelineTest, validatePipelineText } from '../../src/pipeline/index.js';
 import { type Block, docPages, fencedBlocks, REPO_ROOT } from '../docs/markdown.js';
 import { classify, isServe, jsonValues, shellCommands, withFreePort, yamlRole } from '../docs/snippets.js';
 import {
@@ -91,6 +91,11 @@ async function collectTools(client: Client): Promise<void> {
 
 function checkPipeline(text: string, where: string): void {
   const result = validatePipelineText(text, { file: where, knownTools });
+  expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+}
+
+function checkPipelineTest(text: string, where: string): void {
+  const result = parsePipelineTest(text, where);
   expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
 }
 
@@ -228,6 +233,7 @@ describe('docs snippets', () => {
         case 'yml':
           checkFileCopy(block);
           if (yamlRole(block.text) === 'pipeline') checkPipeline(block.text, where);
+          else if (yamlRole(block.text) === 'pipeline-test') checkPipelineTest(block.text, where);
           else checkConfig(block.text, 'gateway.yaml');
           break;
         case 'json': {
