@@ -40,6 +40,14 @@ export interface CallHost {
  * and one retry on the restarted process after a crash; other requests (resources, prompts…) as calls
  * in flight too, so a drain waits for them and closing the backend ends them.
  */
+/** What `request` runs on the live connection, with the signal to pass on and the time left. */
+export type BackendRequest<T> = (c: {
+  client: Client;
+  capabilities: ServerCapabilities;
+  signal: AbortSignal;
+  timeoutMs: number;
+}) => Promise<T>;
+
 export class BackendCalls {
   private readonly inFlight = new InFlight();
   readonly progress = new ProgressRoutes();
@@ -190,12 +198,7 @@ export class BackendCalls {
    */
   async request<T>(
     what: string,
-    fn: (c: {
-      client: Client;
-      capabilities: ServerCapabilities;
-      signal: AbortSignal;
-      timeoutMs: number;
-    }) => Promise<T>,
+    fn: BackendRequest<T>,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
     const limit = options.timeoutMs ?? this.host.timeoutMs();

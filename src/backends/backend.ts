@@ -1,4 +1,3 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type {
   CallToolResult,
   Implementation,
@@ -8,7 +7,7 @@ import type {
 import type { ServerConfig } from '../config/types.js';
 import type { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { BackendCalls } from './backend-calls.js';
+import { BackendCalls, type BackendRequest } from './backend-calls.js';
 import { unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
 import { type Connection, connectedOrEnded, openConnection } from './connection.js';
@@ -198,12 +197,7 @@ export class Backend {
    */
   request<T>(
     what: string,
-    fn: (c: {
-      client: Client;
-      capabilities: ServerCapabilities;
-      signal: AbortSignal;
-      timeoutMs: number;
-    }) => Promise<T>,
+    fn: BackendRequest<T>,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
     return this.calls.request(what, fn, options);

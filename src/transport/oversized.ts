@@ -35,6 +35,21 @@ export function parseMessage(line: string): JSONRPCMessage {
   return JSONRPCMessageSchema.parse(JSON.parse(line));
 }
 
+/** Hands one line to a transport's `onmessage`, or reports it to `onerror` and skips it. */
+export function deliverLine(
+  line: string,
+  transport: { onmessage?: (message: JSONRPCMessage) => void; onerror?: (error: Error) => void },
+): void {
+  let message: JSONRPCMessage;
+  try {
+    message = parseMessage(line);
+  } catch (err) {
+    transport.onerror?.(err instanceof Error ? err : new Error(String(err)));
+    return;
+  }
+  transport.onmessage?.(message);
+}
+
 export function serializeMessage(message: JSONRPCMessage): string {
   return `${JSON.stringify(message)}\n`;
 }

@@ -4,10 +4,10 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LineFramer, type Overflow } from './line-framer.js';
 import {
+  deliverLine,
   describeOverflow,
   INTERNAL_ERROR_CODE,
   MESSAGE_TOO_LARGE_CODE,
-  parseMessage,
   serializeMessage,
   tooLargeError,
 } from './oversized.js';
@@ -160,14 +160,7 @@ export class StdioChildTransport implements Transport {
   }
 
   private onLine(line: string): void {
-    let message: JSONRPCMessage;
-    try {
-      message = parseMessage(line);
-    } catch (err) {
-      this.onerror?.(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    this.onmessage?.(message);
+    deliverLine(line, this);
   }
 
   private onOverflow(overflow: Overflow): void {

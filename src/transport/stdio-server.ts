@@ -4,9 +4,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LineFramer, type Overflow } from './line-framer.js';
 import {
+  deliverLine,
   describeOverflow,
   MESSAGE_TOO_LARGE_CODE,
-  parseMessage,
   serializeMessage,
   tooLargeError,
 } from './oversized.js';
@@ -76,14 +76,7 @@ export class LineStdioServerTransport implements Transport {
   private readonly onStreamError = (error: Error) => this.onerror?.(error);
 
   private onLine(line: string): void {
-    let message: JSONRPCMessage;
-    try {
-      message = parseMessage(line);
-    } catch (err) {
-      this.onerror?.(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    this.onmessage?.(message);
+    deliverLine(line, this);
   }
 
   private onOverflow(overflow: Overflow): void {
