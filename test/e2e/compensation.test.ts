@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  runCli,
   type StdioGateway,
   startStdioGateway,
   structured,
@@ -46,6 +47,7 @@ describe('on_failure over the real gateway and a testbed backend', () => {
   const dir = tempDir();
   const log = path.join(dir, 'alpha.log');
   let gw: StdioGateway;
+  let config: string;
 
   const undoCalls = (tag: string) =>
     readTestbedLog(log).filter((e) => e.event === 'call' && e.tool === 'echo' && e.args?.undo === tag);
@@ -53,7 +55,7 @@ describe('on_failure over the real gateway and a testbed backend', () => {
   beforeAll(async () => {
     mkdirSync(path.join(dir, 'pipelines'));
     writeFileSync(path.join(dir, 'pipelines', 'cleanup.yaml'), PIPELINE);
-    const config = writeConfig(
+    config = writeConfig(
       [
         'timeout: 10s',
         'pipelines: ./pipelines',
@@ -98,5 +100,16 @@ describe('on_failure over the real gateway and a testbed backend', () => {
     // The main step's call is logged; the compensation would have been logged right after it.
     expect(readTestbedLog(log).some((e) => e.event === 'call' && e.args?.wrote === 'run-2')).toBe(true);
     expect(undoCalls('run-2')).toHaveLength(0);
+  });
+
+  it('mcp-gateway run prints the compensation line and runs it', async () => {
+    const result = await runCli(
+      ['run', 'cleanup', '--config', config, '--input', 'fail=true', '--input', 'tag=run-3'],
+      { timeoutMs: 60_000 },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^✓ undo +done in /m);
+    expect(result.stderr).toMatch(/^on_failure succeeded in /m);
+    expect(undoCalls('run-3')).toHaveLength(1);
   });
 });
