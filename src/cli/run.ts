@@ -1,8 +1,9 @@
 import { BackendRegistry } from '../backends/index.js';
 import type { ToolInvoker } from '../backends/types.js';
-import { formatValue, ms, redactEvent, redactRun } from '../front/index.js';
+import { compensationLine, formatValue, ms, redactEvent, redactRun } from '../front/index.js';
 import { createLogger } from '../log.js';
 import {
+  allSteps,
   type CompiledPipeline,
   callClosure,
   type LoadOptions,
@@ -76,9 +77,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const pipelines = await childPipelines(pipeline, config.pipelinesDir, configServerChecks(config));
   // Only the backends this pipeline and the pipelines it calls use are started, and none for a replay.
-  const used = new Set(
-    callClosure(pipeline, pipelines).flatMap((p) => [...p.steps.values()].map((s) => s.server)),
-  );
+  const used = new Set(callClosure(pipeline, pipelines).flatMap((p) => allSteps(p).map((s) => s.server)));
   const registry = new BackendRegistry({
     defaultTimeoutMs: config.defaultTimeoutMs,
     logger: createLogger('run', 'warn'),
@@ -101,7 +100,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const width = Math.max(...[...pipeline.steps.keys()].map((id) => id.length));
+  const width = Math.max(...allSteps(pipeline).map((s) => s.id.length));
   const recordedAt = new Date();
   let code: number;
   try {
@@ -118,6 +117,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const result = redactRun(run);
     const done = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     process.stderr.write(result.status === 'succeeded' ? `${done}\n` : `${done}: ${result.error}\n`);
+    if (result.compensation) process.stderr.write(`${compensationLine(result.compensation)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else if (result.status === 'succeeded') process.stdout.write(`${formatValue(result.output)}\n`);
     code = result.status === 'succeeded' ? 0 : 1;

@@ -4,6 +4,7 @@ export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
 export { backendToolName, pipelineToolName } from './naming.js';
 export {
+  compensationLine,
   describeEvent,
   formatIssues,
   formatRun,

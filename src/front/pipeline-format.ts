@@ -3,7 +3,14 @@
  * summary. Shared by the gateway's tools and the command line.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { PipelineIssue, PipelineSummary, RunResult, StepEvent, StepRecord } from '../pipeline/index.js';
+import type {
+  CompensationResult,
+  PipelineIssue,
+  PipelineSummary,
+  RunResult,
+  StepEvent,
+  StepRecord,
+} from '../pipeline/index.js';
 import { formatIssue } from '../pipeline/index.js';
 import { redactEvent, redactRun } from './run-redact.js';
 import { jsonResult } from './served-tool.js';
@@ -90,6 +97,7 @@ export function runToolResult(run: RunResult): CallToolResult {
     ...(result.failedStep !== undefined ? { failedStep: result.failedStep } : {}),
     durationMs: Math.round(result.durationMs),
     steps,
+    ...(result.compensation ? { compensation: result.compensation } : {}),
   };
   return jsonResult(data, formatRun(result), !succeeded);
 }
@@ -101,8 +109,18 @@ export function formatRun(result: RunResult): string {
       ? `Pipeline '${result.pipeline}' succeeded in ${ms(result.durationMs)}.`
       : `Pipeline '${result.pipeline}' ${result.status} after ${ms(result.durationMs)}: ${result.error ?? result.status}`;
   const parts = [headline, '', stepTable(result.steps)];
+  if (result.compensation) {
+    parts.push('', `${compensationLine(result.compensation)}.`, '', stepTable(result.compensation.steps));
+  }
   if (result.status === 'succeeded') parts.push('', 'Output:', formatValue(result.output));
   return parts.join('\n');
+}
+
+/** `on_failure succeeded in 12 ms`, `on_failure failed after 1.2 s: step 'x' failed: …`. */
+export function compensationLine(c: CompensationResult): string {
+  return c.status === 'succeeded'
+    ? `on_failure succeeded in ${ms(c.durationMs)}`
+    : `on_failure ${c.status} after ${ms(c.durationMs)}: ${c.error ?? c.status}`;
 }
 
 function stepTable(steps: Record<string, StepRecord>): string {

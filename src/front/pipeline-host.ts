@@ -13,6 +13,7 @@ import type { GatewayConfig } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
+  allSteps,
   type Catalog,
   type CatalogEntry,
   type CompiledPipeline,
@@ -202,7 +203,7 @@ export class PipelineHost implements ToolSource {
     };
     const timeouts = new Map<string, number | undefined>();
     for (const p of callClosure(pipeline, pipelines)) {
-      for (const step of p.steps.values()) {
+      for (const step of allSteps(p)) {
         if (!timeouts.has(step.server))
           timeouts.set(step.server, registry.get(step.server)?.config.timeoutMs);
       }

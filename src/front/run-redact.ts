@@ -9,15 +9,33 @@ import type { RunResult, StepEvent, StepRecord } from '../pipeline/index.js';
 import { secrets } from '../secrets.js';
 
 export function redactRun(result: RunResult): RunResult {
+  const { compensation } = result;
+  return {
+    ...result,
+    ...(result.error !== undefined ? { error: secrets.redact(result.error) } : {}),
+    steps: redactSteps(result.steps),
+    ...(compensation
+      ? {
+          compensation: {
+            ...compensation,
+            ...(compensation.error !== undefined ? { error: secrets.redact(compensation.error) } : {}),
+            steps: redactSteps(compensation.steps),
+          },
+        }
+      : {}),
+  };
+}
+
+function redactSteps(records: Record<string, StepRecord>): Record<string, StepRecord> {
   const steps: Record<string, StepRecord> = {};
-  for (const [id, record] of Object.entries(result.steps)) {
+  for (const [id, record] of Object.entries(records)) {
     steps[id] = {
       ...record,
       ...(record.error !== undefined ? { error: secrets.redact(record.error) } : {}),
       ...(record.reason !== undefined ? { reason: secrets.redact(record.reason) } : {}),
     };
   }
-  return { ...result, ...(result.error !== undefined ? { error: secrets.redact(result.error) } : {}), steps };
+  return steps;
 }
 
 export function redactEvent(event: StepEvent): StepEvent {

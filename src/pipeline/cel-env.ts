@@ -211,7 +211,9 @@ function build(): Environment {
     .registerVariable('inputs', 'map')
     .registerVariable('steps', 'map')
     .registerVariable('item', 'dyn')
-    .registerVariable('index', 'int');
+    .registerVariable('index', 'int')
+    // Only set in on_failure steps (validate.ts refuses it elsewhere): { step, error, status }.
+    .registerVariable('failure', 'map');
 
   // Numbers from JSON are doubles and literals like `2` are ints; CEL refuses to mix them, which
   // would make `inputs.limit * 2` an error. Mixed arithmetic gives a double, as in JSON.

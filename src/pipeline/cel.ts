@@ -18,7 +18,7 @@ import {
 import { didYouMean, dq, list, sq } from './suggest.js';
 
 /** The same lists as expr.ts (kept here too so the two modules do not import each other). */
-const ROOTS = ['inputs', 'steps', 'item', 'index'] as const;
+const ROOTS = ['inputs', 'steps', 'item', 'index', 'failure'] as const;
 type Root = (typeof ROOTS)[number];
 const STEP_FIELDS = ['status', 'output', 'text', 'content', 'isError', 'error', 'attempts', 'durationMs'];
 
@@ -215,6 +215,7 @@ export interface CelContext {
   steps: Record<string, unknown>;
   item?: unknown;
   index?: number;
+  failure?: unknown;
 }
 
 export function evaluateCel(expr: CelExpression, ctx: CelContext): unknown {
@@ -223,6 +224,7 @@ export function evaluateCel(expr: CelExpression, ctx: CelContext): unknown {
     steps: ctx.steps,
     item: ctx.item ?? null,
     index: ctx.index === undefined ? 0n : BigInt(ctx.index),
+    failure: ctx.failure ?? null,
   };
   let value: unknown;
   try {

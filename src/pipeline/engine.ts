@@ -8,6 +8,7 @@ import type { ToolInvoker } from '../backends/types.js';
 import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
 import { type ChildRunOptions, callChild } from './child-runs.js';
+import { compensate, type SectionBase } from './compensation.js';
 import { type ExpressionContext, evaluateCondition, render } from './expr.js';
 import { prepareInputs } from './inputs.js';
 import { type CallOutcome, interpretResult } from './result.js';
@@ -79,7 +80,13 @@ export async function runPipeline(
       errors: prepared.errors,
     });
   }
-  return new Run(pipeline, prepared.inputs, options).start();
+  const run = new Run(pipeline, prepared.inputs, options);
+  const result = await run.start();
+  if (!pipeline.onFailure || result.status === 'succeeded') return result;
+  result.compensation = await compensate(pipeline.onFailure, result, run.results, (section, base) =>
+    new Run(section, prepared.inputs, { ...options, signal: undefined }, base).start(),
+  );
+  return result;
 }
 
 type AbortKind = 'failed' | 'deadline' | 'caller';
@@ -189,10 +196,13 @@ class Run {
     private readonly pipeline: CompiledPipeline,
     inputs: Record<string, unknown>,
     private readonly options: RunOptions,
+    base?: SectionBase,
   ) {
     this.now = options.now ?? (() => performance.now());
     this.t0 = this.now();
-    this.ctx = { inputs, steps: Object.create(null) as Record<string, unknown> };
+    // An on_failure run starts from the main run's step results (read, never waited for) and `failure`.
+    const steps = Object.assign(Object.create(null) as Record<string, unknown>, base?.steps);
+    this.ctx = { inputs, steps, ...(base ? { failure: base.failure } : {}) };
     this.slots = new Slots(pipeline.concurrency);
     for (const id of pipeline.steps.keys()) this.byId.set(id, this.byId.size);
     this.runs = [...pipeline.steps.values()].map(
@@ -203,6 +213,11 @@ class Run {
           step.dependents.map((d) => this.byId.get(d)!),
         ),
     );
+  }
+
+  /** `$.steps` as the run left it: each finished step's StepResult. */
+  get results(): Readonly<Record<string, unknown>> {
+    return this.ctx.steps;
   }
 
   start(): Promise<RunResult> {

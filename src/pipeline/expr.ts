@@ -10,7 +10,7 @@ import { didYouMean, dq, list, sq } from './suggest.js';
 
 export type Segment = string | number;
 
-export const EXPRESSION_ROOTS = ['inputs', 'steps', 'item', 'index'] as const;
+export const EXPRESSION_ROOTS = ['inputs', 'steps', 'item', 'index', 'failure'] as const;
 export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
 
 /** The fields of `$.steps.<id>`. */
@@ -165,6 +165,8 @@ export interface ExpressionContext {
   steps: Record<string, unknown>;
   item?: unknown;
   index?: number;
+  /** Only in on_failure steps: `{ step, error, status }` of the run that failed. */
+  failure?: unknown;
 }
 
 /**

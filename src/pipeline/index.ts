@@ -16,6 +16,7 @@ export {
   summarize,
 } from './catalog.js';
 export type { PipelineResolver } from './child-runs.js';
+export { allSteps } from './compensation.js';
 export {
   DEFAULT_STEP_TIMEOUT_MS,
   isRetryable,
@@ -57,6 +58,7 @@ export {
 export { pipelineSchema } from './schema.js';
 export type {
   ChildRunRecord,
+  CompensationResult,
   CompiledPipeline,
   CompiledStep,
   InputSchema,
@@ -72,6 +74,7 @@ export type {
   StepStatus,
 } from './types.js';
 export {
+  COMPENSATION_GRACE_MS,
   CUSTOM_SCENARIO,
   DEFAULT_CONCURRENCY,
   formatIssue,

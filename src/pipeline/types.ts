@@ -102,6 +102,11 @@ export interface CompiledPipeline {
   readonly concurrency: number;
   /** The run's deadline, if any. */
   readonly timeoutMs?: number;
+  /**
+   * The `on_failure` steps, as a pipeline of their own (same name and inputs, no output, the
+   * compensation grace as its deadline): run after the main run failed or was cancelled.
+   */
+  readonly onFailure?: CompiledPipeline;
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
@@ -157,6 +162,18 @@ export interface RunResult {
   error?: string;
   /** The step whose failure failed the run. */
   failedStep?: string;
+  steps: Record<string, StepRecord>;
+  durationMs: number;
+  /** The `on_failure` steps' run, when the run failed or was cancelled and the pipeline has them. */
+  compensation?: CompensationResult;
+}
+
+/** How the `on_failure` steps went; the run's own status stays failed / cancelled whatever this says. */
+export interface CompensationResult {
+  status: RunStatus;
+  error?: string;
+  failedStep?: string;
+  /** Times are milliseconds since the compensation started. */
   steps: Record<string, StepRecord>;
   durationMs: number;
 }

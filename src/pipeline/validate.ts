@@ -96,7 +96,8 @@ class Collector {
       pos = where.site
         ? src.locateIn(where.path, where.site.offset, where.site.raw)
         : src.locate(where.path, at);
-      if (where.path[0] === 'steps' && typeof where.path[1] === 'string') step = where.path[1];
+      if ((where.path[0] === 'steps' || where.path[0] === 'on_failure') && typeof where.path[1] === 'string')
+        step = where.path[1];
     }
     const issue: PipelineIssue = { line: pos.line, column: pos.column, message };
     if (this.file !== undefined) issue.file = this.file;
@@ -132,8 +133,14 @@ function sorted(issues: PipelineIssue[]): PipelineIssue[] {
   return issues.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
 }
 
+/** `on_failure` steps' whole section has this deadline, from when it starts. */
+export const COMPENSATION_GRACE_MS = 30_000;
+
+type Section = 'steps' | 'on_failure';
+
 interface StepDraft {
   id: string;
+  section: Section;
   raw: Data;
   args?: Template;
   when?: Template;
@@ -160,14 +167,18 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
   const inputs = compileInputs(data.inputs, out);
   const stepsData = isObject(data.steps) ? data.steps : {};
   const ids = Object.keys(stepsData);
+  const onFailureData = isObject(data.on_failure) ? data.on_failure : undefined;
+  const onFailureIds = onFailureData ? Object.keys(onFailureData) : [];
   const edges: DependencyEdge<Where>[] = [];
+  // on_failure steps form a graph of their own: reads of main steps are not edges (those are done).
+  const onFailureEdges: DependencyEdge<Where>[] = [];
   const usedInputs = new Set<string>();
   let readsAllInputs = false;
   const drafts: StepDraft[] = [];
 
   const checkSites = (
     compiledTemplate: CompiledTemplate,
-    context: { step?: string; itemAllowed: boolean; what: string },
+    context: { step?: string; section?: Section; itemAllowed: boolean; what: string },
   ): string[] => {
     for (const p of compiledTemplate.problems) out.error({ path: p.path, site: p }, p.message);
     const refs: string[] = [];
@@ -175,7 +186,17 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       for (const ref of expressionRefs(site)) {
         const where: Where = { path: ref.path, site: ref };
         if (ref.root === 'steps' && ref.step !== undefined) {
-          if (context.step !== undefined) {
+          if (context.section === 'on_failure') {
+            if (onFailureData && Object.hasOwn(onFailureData, ref.step)) {
+              onFailureEdges.push({ step: context.step!, dependsOn: ref.step, kind: 'ref', where });
+            } else if (!Object.hasOwn(stepsData, ref.step)) {
+              const known = [...ids, ...onFailureIds];
+              out.error(
+                where,
+                `${context.what} references unknown step ${sq(ref.step)}${didYouMean(ref.step, known, sq)}`,
+              );
+            }
+          } else if (context.step !== undefined) {
             edges.push({ step: context.step, dependsOn: ref.step, kind: 'ref', where });
           } else if (!Object.hasOwn(stepsData, ref.step)) {
             out.error(
@@ -190,73 +211,99 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
           else readsAllInputs = true;
         } else if ((ref.root === 'item' || ref.root === 'index') && !context.itemAllowed) {
           out.error(where, `${ref.written} is only set in the args of a for_each step`);
+        } else if (ref.root === 'failure' && context.section !== 'on_failure') {
+          out.error(where, `${ref.written} is only set in on_failure steps`);
         }
       }
     }
     return refs;
   };
 
-  for (const id of ids) {
-    const raw = stepsData[id];
-    if (!isObject(raw)) continue;
-    const base: Segment[] = ['steps', id];
-    const draft: StepDraft = { id, raw, refs: [] };
-    drafts.push(draft);
-    const refs = new Set<string>();
-    const addRefs = (r: string[]) => {
-      for (const s of r) refs.add(s);
-    };
-
-    if (Array.isArray(raw.needs)) {
-      raw.needs.forEach((dep, i) => {
-        if (typeof dep === 'string') {
-          edges.push({ step: id, dependsOn: dep, kind: 'needs', where: { path: [...base, 'needs', i] } });
+  const sections: [Section, Data, DependencyEdge<Where>[]][] = [['steps', stepsData, edges]];
+  if (onFailureData) sections.push(['on_failure', onFailureData, onFailureEdges]);
+  for (const [section, sectionData, sectionEdges] of sections)
+    for (const id of Object.keys(sectionData)) {
+      const raw = sectionData[id];
+      if (!isObject(raw)) continue;
+      const base: Segment[] = [section, id];
+      if (section === 'on_failure') {
+        if (Object.hasOwn(stepsData, id)) {
+          out.error(
+            { path: base },
+            `step id ${sq(id)} is already used in steps; ids must be unique across steps and on_failure`,
+            'key',
+          );
         }
-      });
-    }
-    const hasForEach = raw.for_each !== undefined;
-    if (typeof raw.for_each === 'string' || Array.isArray(raw.for_each)) {
-      const t = compileTemplate(raw.for_each, [...base, 'for_each']);
-      addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
-      if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
-        out.error(
-          { path: [...base, 'for_each'] },
-          'for_each must be a list or one ${{ }} expression that yields one',
-        );
+        if (raw.pipeline !== undefined) {
+          out.error(
+            { path: [...base, 'pipeline'] },
+            'an on_failure step calls a tool; pipeline steps are not supported there',
+            'key',
+          );
+        }
       }
-      draft.forEach = t.template;
-    }
-    if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
-      const t = compileTemplate(raw.when, [...base, 'when']);
-      addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}` }));
-      const typeProblem = conditionTypeProblem(t.template);
-      if (typeProblem && t.expressions[0]) {
-        out.error({ path: [...base, 'when'], site: t.expressions[0] }, typeProblem);
+      const draft: StepDraft = { id, section, raw, refs: [] };
+      drafts.push(draft);
+      const refs = new Set<string>();
+      const addRefs = (r: string[]) => {
+        for (const s of r) refs.add(s);
+      };
+
+      if (Array.isArray(raw.needs)) {
+        raw.needs.forEach((dep, i) => {
+          if (typeof dep === 'string') {
+            sectionEdges.push({
+              step: id,
+              dependsOn: dep,
+              kind: 'needs',
+              where: { path: [...base, 'needs', i] },
+            });
+          }
+        });
       }
-      draft.when = t.template;
-    }
-    if (isObject(raw.args) || typeof raw.args === 'string') {
-      const t = compileTemplate(raw.args, [...base, 'args']);
-      addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}` }));
-      if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
-        out.error(
-          { path: [...base, 'args'] },
-          'args must be a mapping or one ${{ }} expression that yields one',
-        );
+      const hasForEach = raw.for_each !== undefined;
+      if (typeof raw.for_each === 'string' || Array.isArray(raw.for_each)) {
+        const t = compileTemplate(raw.for_each, [...base, 'for_each']);
+        addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
+        if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
+          out.error(
+            { path: [...base, 'for_each'] },
+            'for_each must be a list or one ${{ }} expression that yields one',
+          );
+        }
+        draft.forEach = t.template;
       }
-      draft.args = t.template;
+      if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
+        const t = compileTemplate(raw.when, [...base, 'when']);
+        addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
+        const typeProblem = conditionTypeProblem(t.template);
+        if (typeProblem && t.expressions[0]) {
+          out.error({ path: [...base, 'when'], site: t.expressions[0] }, typeProblem);
+        }
+        draft.when = t.template;
+      }
+      if (isObject(raw.args) || typeof raw.args === 'string') {
+        const t = compileTemplate(raw.args, [...base, 'args']);
+        addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}`, section }));
+        if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
+          out.error(
+            { path: [...base, 'args'] },
+            'args must be a mapping or one ${{ }} expression that yields one',
+          );
+        }
+        draft.args = t.template;
+      }
+      draft.refs = [...refs].filter((r) => r !== id && Object.hasOwn(sectionData, r));
+      if (raw.concurrency !== undefined && !hasForEach) {
+        out.warn({ path: [...base, 'concurrency'] }, 'concurrency only applies to a for_each step', 'key');
+      }
+      checkPipelineStep(raw, base, out);
+      checkDuration(raw.timeout, [...base, 'timeout'], out, true);
+      if (isObject(raw.retry)) {
+        checkDuration(raw.retry.backoff, [...base, 'retry', 'backoff'], out, false);
+        checkDuration(raw.retry.max_backoff, [...base, 'retry', 'max_backoff'], out, false);
+      }
     }
-    draft.refs = [...refs].filter((r) => r !== id && Object.hasOwn(stepsData, r));
-    if (raw.concurrency !== undefined && !hasForEach) {
-      out.warn({ path: [...base, 'concurrency'] }, 'concurrency only applies to a for_each step', 'key');
-    }
-    checkPipelineStep(raw, base, out);
-    checkDuration(raw.timeout, [...base, 'timeout'], out, true);
-    if (isObject(raw.retry)) {
-      checkDuration(raw.retry.backoff, [...base, 'retry', 'backoff'], out, false);
-      checkDuration(raw.retry.max_backoff, [...base, 'retry', 'max_backoff'], out, false);
-    }
-  }
 
   let output: Template | undefined;
   if (data.output !== undefined) {
@@ -267,6 +314,66 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
   checkDuration(data.timeout, ['timeout'], out, true);
 
   const graph = analyzeGraph(ids, edges);
+  const onFailureGraph = onFailureData ? analyzeGraph(onFailureIds, onFailureEdges) : undefined;
+  for (const [g, known] of [
+    [graph, ids],
+    ...(onFailureGraph ? [[onFailureGraph, onFailureIds] as const] : []),
+  ] as const)
+    reportGraph(g, known, out);
+
+  if (options.knownTools) checkTools(drafts, options.knownTools, options.knownServers, out);
+
+  if (!readsAllInputs) {
+    for (const inputName of inputs.names) {
+      if (!usedInputs.has(inputName))
+        out.warn({ path: ['inputs', inputName] }, `input ${sq(inputName)} is not used`, 'key');
+    }
+  }
+
+  if (out.issues.length > 0 || name === undefined) return undefined;
+
+  const buildSteps = (section: Section, g: typeof graph): Map<string, CompiledStep> => {
+    const steps = new Map<string, CompiledStep>();
+    for (const draft of drafts) {
+      if (draft.section !== section) continue;
+      steps.set(draft.id, compiledStep(draft, g, out));
+    }
+    return steps;
+  };
+  const inputsPart = { inputs: inputs.properties, inputsSchema: inputs.schema };
+  const concurrency = typeof data.concurrency === 'number' ? data.concurrency : DEFAULT_CONCURRENCY;
+  const onFailure: CompiledPipeline | undefined = onFailureGraph
+    ? {
+        name,
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        ...inputsPart,
+        steps: buildSteps('on_failure', onFailureGraph),
+        order: onFailureGraph.order,
+        layers: onFailureGraph.layers,
+        concurrency,
+        timeoutMs: COMPENSATION_GRACE_MS,
+      }
+    : undefined;
+  return {
+    name,
+    ...(typeof data.description === 'string' ? { description: data.description } : {}),
+    ...(options.file !== undefined ? { file: options.file } : {}),
+    ...inputsPart,
+    steps: buildSteps('steps', graph),
+    order: graph.order,
+    layers: graph.layers,
+    ...(output ? { output } : {}),
+    concurrency,
+    ...(data.timeout !== undefined ? { timeoutMs: parseDuration(data.timeout as string | number) } : {}),
+    ...(onFailure ? { onFailure } : {}),
+  };
+}
+
+function reportGraph(
+  graph: ReturnType<typeof analyzeGraph<Where>>,
+  ids: readonly string[],
+  out: Collector,
+): void {
   for (const edge of graph.unknown) {
     const hint = didYouMean(edge.dependsOn, ids, sq);
     out.error(
@@ -285,58 +392,37 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     );
   }
   for (const cycle of graph.cycles) out.error(cycle.edge.where, `cycle: ${cycle.path.join(' -> ')}`);
+}
 
-  if (options.knownTools) checkTools(drafts, options.knownTools, options.knownServers, out);
-
-  if (!readsAllInputs) {
-    for (const inputName of inputs.names) {
-      if (!usedInputs.has(inputName))
-        out.warn({ path: ['inputs', inputName] }, `input ${sq(inputName)} is not used`, 'key');
-    }
-  }
-
-  if (out.issues.length > 0 || name === undefined) return undefined;
-
-  const steps = new Map<string, CompiledStep>();
-  for (const draft of drafts) {
-    const raw = draft.raw;
-    const pos = out.locate(['steps', draft.id]);
-    const call = pipelineCall(raw, ['steps', draft.id], out);
-    const step: CompiledStep = {
-      id: draft.id,
-      server: call ? '' : (raw.server as string),
-      tool: call ? '' : (raw.tool as string),
-      ...(call ? { pipeline: call } : {}),
-      ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
-      ...(draft.args ? { args: draft.args } : {}),
-      ...(draft.when ? { when: draft.when } : {}),
-      ...(draft.forEach ? { forEach: draft.forEach } : {}),
-      ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
-      ...(raw.timeout !== undefined ? { timeoutMs: parseDuration(raw.timeout as string | number) } : {}),
-      retry: retryPolicy(raw.retry),
-      onError: raw.on_error === 'continue' ? 'continue' : 'fail',
-      ...(raw.parse === 'json' || raw.parse === 'text' ? { parse: raw.parse } : {}),
-      needs: Array.isArray(raw.needs) ? (raw.needs as string[]) : [],
-      refs: draft.refs,
-      dependsOn: graph.deps.get(draft.id) ?? [],
-      dependents: graph.dependents.get(draft.id) ?? [],
-      line: pos.line,
-      column: pos.column,
-    };
-    steps.set(draft.id, step);
-  }
+function compiledStep(
+  draft: StepDraft,
+  graph: ReturnType<typeof analyzeGraph<Where>>,
+  out: Collector,
+): CompiledStep {
+  const raw = draft.raw;
+  const base: Segment[] = [draft.section, draft.id];
+  const pos = out.locate(base);
+  const call = pipelineCall(raw, base, out);
   return {
-    name,
-    ...(typeof data.description === 'string' ? { description: data.description } : {}),
-    ...(options.file !== undefined ? { file: options.file } : {}),
-    inputs: inputs.properties,
-    inputsSchema: inputs.schema,
-    steps,
-    order: graph.order,
-    layers: graph.layers,
-    ...(output ? { output } : {}),
-    concurrency: typeof data.concurrency === 'number' ? data.concurrency : DEFAULT_CONCURRENCY,
-    ...(data.timeout !== undefined ? { timeoutMs: parseDuration(data.timeout as string | number) } : {}),
+    id: draft.id,
+    server: call ? '' : (raw.server as string),
+    tool: call ? '' : (raw.tool as string),
+    ...(call ? { pipeline: call } : {}),
+    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+    ...(draft.args ? { args: draft.args } : {}),
+    ...(draft.when ? { when: draft.when } : {}),
+    ...(draft.forEach ? { forEach: draft.forEach } : {}),
+    ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
+    ...(raw.timeout !== undefined ? { timeoutMs: parseDuration(raw.timeout as string | number) } : {}),
+    retry: retryPolicy(raw.retry),
+    onError: raw.on_error === 'continue' ? 'continue' : 'fail',
+    ...(raw.parse === 'json' || raw.parse === 'text' ? { parse: raw.parse } : {}),
+    needs: Array.isArray(raw.needs) ? (raw.needs as string[]) : [],
+    refs: draft.refs,
+    dependsOn: graph.deps.get(draft.id) ?? [],
+    dependents: graph.dependents.get(draft.id) ?? [],
+    line: pos.line,
+    column: pos.column,
   };
 }
 
@@ -472,17 +558,17 @@ function checkTools(
 ): void {
   const lookup = typeof known === 'function' ? known : (server: string) => known.get(server);
   const servers = typeof known === 'function' ? (knownServers ?? []) : [...known.keys()];
-  for (const { id, raw } of drafts) {
+  for (const { id, section, raw } of drafts) {
     if (typeof raw.server !== 'string' || raw.pipeline !== undefined) continue;
     const tools = lookup(raw.server);
     if (tools === undefined) {
       out.error(
-        { path: ['steps', id, 'server'] },
+        { path: [section, id, 'server'] },
         `unknown server ${sq(raw.server)}${didYouMean(raw.server, servers, sq)}; servers: ${list([...servers])}`,
       );
     } else if (tools !== null && typeof raw.tool === 'string' && !tools.includes(raw.tool)) {
       out.error(
-        { path: ['steps', id, 'tool'] },
+        { path: [section, id, 'tool'] },
         `server ${sq(raw.server)} has no tool ${sq(raw.tool)}${didYouMean(raw.tool, tools, sq)}; its tools: ${list([...tools])}`,
       );
     }
