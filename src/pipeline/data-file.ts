@@ -2,37 +2,12 @@
  * Data files that sit beside the pipelines — recordings and pipeline tests — read the way pipeline
  * files are: YAML or JSON, checked against their JSON Schema, each problem at file:line:col.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { parseJsonSource } from './json-source.js';
 import { MAX_PIPELINE_BYTES, type ParsedSource, parsePipelineText } from './parse.js';
-import { type SchemaProblem, schemaProblems } from './schema.js';
+import { type SchemaProblem, schemaProblems, schemaValidator } from './schema.js';
 import type { PipelineIssue } from './types.js';
 
 export type DataFileResult<T> = { ok: true; data: T } | { ok: false; issues: PipelineIssue[] };
-
-const validators = new Map<string, ValidateFunction>();
-
-/** schemas/<name>, compiled once. */
-export function schemaValidator(name: string): ValidateFunction {
-  let validate = validators.get(name);
-  if (!validate) {
-    const schema = JSON.parse(
-      readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8'),
-    ) as AnySchemaObject;
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-      logger: false,
-    });
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    validate = ajv.compile(schema);
-    validators.set(name, validate);
-  }
-  return validate;
-}
 
 /** Parse `text` and check it against schemas/<schema>; every problem at file:line:col. */
 export function readDataFile<T>(

@@ -1,5 +1,5 @@
 /**
- * schemas/pipeline.schema.json, compiled once, and AJV errors turned into messages for the author,
+ * The JSON Schemas in schemas/, each compiled once, and AJV errors turned into messages for the author,
  * each with the key path it is about and whether to point at that key or its value.
  * `patternErrorMessage` is the keyword yaml-language-server shows too, so editor and CLI agree.
  */
@@ -16,15 +16,20 @@ export interface SchemaProblem {
   message: string;
 }
 
-let validator: ValidateFunction | undefined;
-
 /** The schema as shipped in schemas/pipeline.schema.json. */
 export function pipelineSchema(): AnySchemaObject {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as AnySchemaObject;
 }
 
-function compiled(): ValidateFunction {
-  if (!validator) {
+const validators = new Map<string, ValidateFunction>();
+
+/** schemas/<name>, compiled once. */
+export function schemaValidator(name: string): ValidateFunction {
+  let validate = validators.get(name);
+  if (!validate) {
+    const schema = JSON.parse(
+      readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8'),
+    ) as AnySchemaObject;
     const ajv = new Ajv({
       allErrors: true,
       strict: true,
@@ -33,14 +38,15 @@ function compiled(): ValidateFunction {
       logger: false,
     });
     ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    validator = ajv.compile(pipelineSchema());
+    validate = ajv.compile(schema);
+    validators.set(name, validate);
   }
-  return validator;
+  return validate;
 }
 
 /** Every schema problem in `data`, in document order of AJV's walk, without duplicates. */
 export function checkPipelineSchema(data: unknown): SchemaProblem[] {
-  return schemaProblems(compiled(), data);
+  return schemaProblems(schemaValidator('pipeline.schema.json'), data);
 }
 
 /** Every problem `validate` (any schema compiled like the pipeline one) finds in `data`. */
