@@ -1,10 +1,5 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  type CallToolResult,
-  CallToolResultSchema,
-  type ServerCapabilities,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Client, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
+import { CallToolResultSchema } from '@modelcontextprotocol/core';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,6 +8,7 @@ import type { CallRequesters } from './call-routing.js';
 import type { Connection } from './connection.js';
 import { InFlight, type InFlightCall } from './in-flight.js';
 import { ProgressRoutes } from './progress-routes.js';
+import { withoutBackendEnvelope } from './relay.js';
 import { retriesOnCrash } from './retry.js';
 import type { CallOptions } from './types.js';
 
@@ -152,7 +148,7 @@ export class BackendCalls {
       );
       // It answered: this process ran and served, so its death would not count toward a crash loop.
       this.host.served(conn);
-      return result;
+      return withoutBackendEnvelope(result);
     } catch (err) {
       throw await callError(err, {
         server: this.host.name,

@@ -1,7 +1,4 @@
-import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
-import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ClientRequest, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { Client, type ClientOptions, type Implementation } from '@modelcontextprotocol/client';
 import type { CallRequesters } from './call-routing.js';
 
 /**
@@ -9,7 +6,7 @@ import type { CallRequesters } from './call-routing.js';
  * cannot be meant for a client while only these run. tools/call is counted by the backend with its
  * session (CallRequesters.begin).
  */
-const GATEWAY_OWN = new Set(['initialize', 'ping', 'tools/list', 'tools/call']);
+const GATEWAY_OWN = new Set(['initialize', 'server/discover', 'ping', 'tools/list', 'tools/call']);
 
 /**
  * The SDK Client the gateway talks to one backend with. It tells `calls` about every other request in
@@ -24,17 +21,16 @@ export class BackendClient extends Client {
     private readonly calls: CallRequesters,
   ) {
     super(info, options);
-  }
-
-  override request<T extends AnySchema>(
-    request: ClientRequest,
-    resultSchema: T,
-    options?: RequestOptions,
-  ): Promise<SchemaOutput<T>> {
-    if (GATEWAY_OWN.has(request.method)) return super.request(request, resultSchema, options);
-    const done = this.calls.beginOther();
-    const result = super.request(request, resultSchema, options);
-    result.then(done, done);
-    return result;
+    // `request` is overloaded (spec methods, custom methods with a schema); wrapping the bound
+    // function keeps every overload without restating them.
+    const send = this.request.bind(this) as (...args: unknown[]) => Promise<unknown>;
+    this.request = ((...args: unknown[]) => {
+      const method = (args[0] as { method: string }).method;
+      if (GATEWAY_OWN.has(method)) return send(...args);
+      const done = this.calls.beginOther();
+      const result = send(...args);
+      result.then(done, done);
+      return result;
+    }) as Client['request'];
   }
 }

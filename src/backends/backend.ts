@@ -1,16 +1,23 @@
 import type {
   CallToolResult,
   Implementation,
+  PriorDiscovery,
   ServerCapabilities,
   Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 import type { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { BackendCalls, type BackendRequest } from './backend-calls.js';
 import { unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
-import { type Connection, connectedOrEnded, openConnection } from './connection.js';
+import {
+  type Connection,
+  connectedOrEnded,
+  listenForChanges,
+  openConnection,
+  priorOf,
+} from './connection.js';
 import { describeTarget } from './describe.js';
 import { checkHttp } from './http-health.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
@@ -53,6 +60,10 @@ export class Backend {
   private toolCache: Tool[] = [];
   private lastErrorValue: string | undefined;
   private restartCount = 0;
+  /** What the last established connection learnt of the backend's era (see ConnectionSpec.prior). */
+  private prior: PriorDiscovery | undefined;
+  /** The era and revision the last established connection speaks. */
+  private spoken: Pick<BackendInfo, 'era' | 'protocolVersion'> = {};
   private attempts = 0;
   /** Failed starts and early deaths in a row: drives the backoff and the crash-loop verdict. */
   private readonly restarts: RestartTracker;
@@ -161,6 +172,8 @@ export class Backend {
       ...(alive && this.conn?.pid !== undefined ? { pid: this.conn.pid } : {}),
       restarts: this.restartCount,
       timeoutMs: this.timeoutMs,
+      protocol: c.protocol ?? 'auto',
+      ...this.spoken,
     };
   }
 
@@ -242,6 +255,11 @@ export class Backend {
       const tools = await listInitialTools(conn, this.timeoutMs);
       if (this.closedBy || this.conn !== conn) return;
       conn.established = true;
+      this.prior = priorOf(conn.client);
+      const era = conn.client.getProtocolEra();
+      const version = conn.client.getNegotiatedProtocolVersion();
+      this.spoken = { ...(era ? { era } : {}), ...(version ? { protocolVersion: version } : {}) };
+      listenForChanges(conn, this.log);
       this.toolCache = tools;
       this.restarts.ready();
       this.setStatus('ready');
@@ -294,6 +312,7 @@ export class Backend {
         log: this.log,
         stderr: this.stderr,
         requesters: this.requesters,
+        prior: this.prior,
       },
       {
         closed: (conn) => this.onClosed(conn),

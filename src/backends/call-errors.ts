@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Connection } from './connection.js';
@@ -46,7 +46,7 @@ export async function callError(err: unknown, at: CallFailure): Promise<unknown>
     );
   }
   // The backend's own protocol error crosses the wire unchanged.
-  if (err instanceof McpError) return err;
+  if (err instanceof ProtocolError) return err;
   return new GatewayError(
     'BACKEND_UNAVAILABLE',
     `${server}.${call.tool} failed: ${describeError(err)}`,
@@ -85,8 +85,8 @@ export function unavailableError(
 /** The SDK rejects its own timeout with RequestTimeout and `{ timeout }` as data. */
 export function isSdkTimeout(err: unknown, timeout: number): boolean {
   return (
-    err instanceof McpError &&
-    err.code === ErrorCode.RequestTimeout &&
+    err instanceof SdkError &&
+    err.code === SdkErrorCode.RequestTimeout &&
     (err.data as { timeout?: unknown } | undefined)?.timeout === timeout
   );
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type RequestId } from '@modelcontextprotocol/client';
 import type { BackendClientRequest, ClientRequester } from './types.js';
 
 /**
@@ -72,7 +72,7 @@ export class CallRequesters {
   /**
    * The requester for a request that arrived over `transport`, which tells the call it relates to:
    * `relatedId` is the id of our request whose response stream carried it (undefined: it came on no
-   * request's stream). Throws an McpError when no client's call can be meant.
+   * request's stream). Throws an ProtocolError when no client's call can be meant.
    */
   related(
     server: string,
@@ -111,7 +111,7 @@ export class CallRequesters {
   /**
    * The requester for a request that arrived over a transport that cannot tell the call it belongs to
    * (stdio): the session of the calls running, when all of them are of that one session. Throws an
-   * McpError otherwise.
+   * ProtocolError otherwise.
    */
   unrelated(server: string, method: Method): ClientRequester {
     const newest = this.order.at(-1);
@@ -154,9 +154,9 @@ function refusal(
   why: string,
   reason: string,
   extra: Record<string, unknown> = {},
-): McpError {
-  return new McpError(
-    ErrorCode.InvalidRequest,
+): ProtocolError {
+  return new ProtocolError(
+    ProtocolErrorCode.InvalidRequest,
     `mcp-gateway: ${method} from server '${server}' was not forwarded to any client: ${why}`,
     { server, method, reason, ...extra },
   );

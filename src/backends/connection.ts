@@ -1,16 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
   type Implementation,
-  LoggingMessageNotificationSchema,
-  McpError,
+  type PriorDiscovery,
   type ProgressNotification,
-  ProgressNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  type Transport,
+  type VersionNegotiationOptions,
+} from '@modelcontextprotocol/client';
+import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { killGroup, StdioChildTransport } from '../transport/index.js';
@@ -21,6 +22,9 @@ import { CallTaggingHttpTransport } from './http-call-transport.js';
 import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
 import type { StderrTail } from './stderr-tail.js';
 import type { BackendNotification } from './types.js';
+
+/** The 2026-07-28 revision, pinned by `protocol: modern`. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 
 /** Lines of a process's own stderr quoted in an error. */
 export const STDERR_LINES_IN_ERROR = 3;
@@ -46,6 +50,11 @@ export interface ConnectionSpec {
   stderr: StderrTail;
   /** Sessions of the calls in flight, for the backend's sampling, elicitation and roots requests. */
   requesters: CallRequesters;
+  /**
+   * What the last connection learnt of the backend's era: with it `auto` skips the discovery probe
+   * on a reconnect (a probe costs a round trip, and over stdio may start the process twice).
+   */
+  prior?: PriorDiscovery | undefined;
 }
 
 /** How a connection tells its backend what happened on it. */
@@ -186,7 +195,7 @@ export function openConnection(
 
   const client = new BackendClient(
     spec.clientInfo,
-    { capabilities: BACKEND_CLIENT_CAPABILITIES },
+    { capabilities: BACKEND_CLIENT_CAPABILITIES, versionNegotiation: negotiation(config.protocol) },
     spec.requesters,
   );
   const conn = new Connection(client, transport, config.transport, spec.stderr);
@@ -196,10 +205,10 @@ export function openConnection(
     const failure = config.transport === 'http' ? describeHttpFailure(error) : undefined;
     if (failure) events.httpFailed(conn, failure);
   };
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => events.toolListChanged(conn));
+  client.setNotificationHandler('notifications/tools/list_changed', () => events.toolListChanged(conn));
   const notify = (notification: BackendNotification) => events.notification(conn, notification);
   attachPassthrough(client, { server: config.name, requesters: spec.requesters, notify });
-  client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+  client.setNotificationHandler('notifications/message', ({ params }) => {
     const data = typeof params.data === 'string' ? params.data : JSON.stringify(params.data);
     log.debug(`log ${params.level}${params.logger ? ` ${params.logger}` : ''}: ${data?.slice(0, 1000)}`);
     notify({ kind: 'log', params });
@@ -208,11 +217,12 @@ export function openConnection(
   // notifications on a microtask but a response synchronously, and drops the request's progress
   // handler on the response, so the last progress sent just before the result (same read) was lost.
   // Our listener goes only when the caller's await resumes, after the queued notifications ran.
-  client.setNotificationHandler(ProgressNotificationSchema, ({ params }) => events.progress(params));
+  client.setNotificationHandler('notifications/progress', ({ params }) => events.progress(params));
 
   // connect() spawns the process synchronously before its first await, so the child exists here and
   // its exit cannot have been missed.
-  const connected = client.connect(transport, { timeout: spec.timeoutMs });
+  const prior = config.protocol === 'legacy' ? undefined : spec.prior;
+  const connected = client.connect(transport, { timeout: spec.timeoutMs, ...(prior ? { prior } : {}) });
   if (transport instanceof StdioChildTransport) {
     const child = transport.child;
     conn.pid = transport.pid;
@@ -234,6 +244,38 @@ export function openConnection(
   return { conn, connected };
 }
 
+/** The SDK's version negotiation for a backend's `protocol` setting. */
+function negotiation(protocol: ServerConfig['protocol']): VersionNegotiationOptions {
+  if (protocol === 'legacy') return { mode: 'legacy' };
+  if (protocol === 'modern') return { mode: { pin: MODERN_PROTOCOL_VERSION } };
+  return { mode: 'auto' };
+}
+
+/** The era a connected client speaks, as `prior` for the next connection to the same backend. */
+export function priorOf(client: BackendClient): PriorDiscovery | undefined {
+  const discover = client.getDiscoverResult();
+  if (client.getProtocolEra() === 'modern' && discover) return { kind: 'modern', discover };
+  return client.getProtocolEra() === 'legacy' ? { kind: 'legacy' } : undefined;
+}
+
+/**
+ * A 2026-07-28 backend sends no unsolicited notifications: open a `subscriptions/listen` stream for
+ * the list changes it declares, delivered to the handlers `openConnection` registered. Best effort:
+ * without it the lists are refreshed on reconnects only.
+ */
+export function listenForChanges(conn: Connection, log: Logger): void {
+  const client = conn.client;
+  if (client.getProtocolEra() !== 'modern') return;
+  const caps = client.getServerCapabilities();
+  const filter = {
+    ...(caps?.tools?.listChanged ? { toolsListChanged: true } : {}),
+    ...(caps?.prompts?.listChanged ? { promptsListChanged: true } : {}),
+    ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+  };
+  if (Object.keys(filter).length === 0) return;
+  client.listen(filter).catch((err) => log.debug(`subscriptions/listen failed: ${describeError(err)}`));
+}
+
 /**
  * `connected`, unless the connection ends first or connecting takes longer than `ms` (plus a margin for
  * the SDK's own initialize timeout to speak first). The SDK's connect awaits writing
@@ -247,7 +289,7 @@ export function connectedOrEnded(conn: Connection, connected: Promise<void>, ms:
   });
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(new McpError(ErrorCode.RequestTimeout, 'initialize did not complete', { timeout: ms }));
+      reject(new SdkError(SdkErrorCode.RequestTimeout, 'initialize did not complete', { timeout: ms }));
     }, ms + 1_000);
   });
   return Promise.race([connected, ended, deadline]).finally(() => clearTimeout(timer));

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SdkHttpError } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 
 /**
@@ -41,12 +41,12 @@ export function describeError(err: unknown): string {
 
 /**
  * Why a request to an HTTP backend failed below MCP: `HTTP 503 Service Unavailable`, `fetch failed
- * (connect ECONNREFUSED 127.0.0.1:8080)`. Undefined for anything else (the backend's own McpError, a
+ * (connect ECONNREFUSED 127.0.0.1:8080)`. Undefined for anything else (the backend's own ProtocolError, a
  * timeout, a protocol complaint).
  */
 export function describeHttpFailure(err: unknown): string | undefined {
-  if (err instanceof StreamableHTTPError) {
-    const status = err.code ?? -1;
+  if (err instanceof SdkHttpError) {
+    const status = err.status ?? -1;
     if (status < 100) return describeError(err);
     return `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
   }

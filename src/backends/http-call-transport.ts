@@ -1,9 +1,10 @@
 import {
+  type FetchLike,
+  type JSONRPCMessage,
+  type RequestId,
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/client';
 import { type CallRequesters, RELATED_REQUEST_META_KEY } from './call-routing.js';
 
 /**

@@ -1,4 +1,4 @@
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { isSdkTimeout } from './call-errors.js';
@@ -30,11 +30,14 @@ export async function checkHttp(conn: Connection, failure: string, host: HealthC
   host.setLastError(`request to ${target} failed: ${failure}`);
   const timeout = Math.min(host.timeoutMs, PING_TIMEOUT_MS);
   try {
-    await conn.client.ping({ timeout });
+    // A 2026-07-28 backend has no ping: server/discover is its liveness check.
+    if (conn.client.getProtocolEra() === 'modern') await conn.client.discover({ timeout });
+    else await conn.client.ping({ timeout });
   } catch (err) {
     const timedOut = isSdkTimeout(err, timeout);
     // An answer, even an error, or the connection closing meanwhile: nothing more to do here.
-    if ((err instanceof McpError && !timedOut) || !host.isCurrent(conn) || conn.ended || conn.closing) return;
+    if ((err instanceof ProtocolError && !timedOut) || !host.isCurrent(conn) || conn.ended || conn.closing)
+      return;
     const why = timedOut
       ? `${failure}, then no answer to ping within ${timeout} ms`
       : (describeHttpFailure(err) ?? describeError(err));

@@ -2,6 +2,7 @@ export type { Backend } from './backend.js';
 export { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 export { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
+export { withoutBackendEnvelope } from './relay.js';
 export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
 export type {
   BackendClientRequest,

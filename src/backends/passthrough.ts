@@ -1,16 +1,10 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  type ClientCapabilities,
-  CreateMessageRequestSchema,
-  type CreateMessageResult,
-  ElicitRequestSchema,
-  type ElicitResult,
-  ListRootsRequestSchema,
-  type ListRootsResult,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Client,
+  ClientCapabilities,
+  CreateMessageResult,
+  ElicitResult,
+  ListRootsResult,
+} from '@modelcontextprotocol/client';
 import { type CallRequesters, takeRelatedId } from './call-routing.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
 import type { BackendClientRequest, BackendNotification } from './types.js';
@@ -59,26 +53,27 @@ export function attachPassthrough(client: Client, hooks: PassthroughHooks): void
   };
   // The SDK Client checks each answer against the method's result schema before it goes back.
   client.setRequestHandler(
-    CreateMessageRequestSchema,
-    async (request, extra) =>
-      (await forward('sampling/createMessage', request.params, extra.signal)) as CreateMessageResult,
+    'sampling/createMessage',
+    async (request, ctx) =>
+      (await forward('sampling/createMessage', request.params, ctx.mcpReq.signal)) as CreateMessageResult,
   );
   client.setRequestHandler(
-    ElicitRequestSchema,
-    async (request, extra) =>
-      (await forward('elicitation/create', request.params, extra.signal)) as ElicitResult,
+    'elicitation/create',
+    async (request, ctx) =>
+      (await forward('elicitation/create', request.params, ctx.mcpReq.signal)) as ElicitResult,
   );
   client.setRequestHandler(
-    ListRootsRequestSchema,
-    async (request, extra) => (await forward('roots/list', request.params, extra.signal)) as ListRootsResult,
+    'roots/list',
+    async (request, ctx) =>
+      (await forward('roots/list', request.params, ctx.mcpReq.signal)) as ListRootsResult,
   );
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
+  client.setNotificationHandler('notifications/resources/list_changed', () =>
     hooks.notify({ kind: 'resourcesChanged' }),
   );
-  client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
+  client.setNotificationHandler('notifications/prompts/list_changed', () =>
     hooks.notify({ kind: 'promptsChanged' }),
   );
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, ({ params }) =>
+  client.setNotificationHandler('notifications/resources/updated', ({ params }) =>
     hooks.notify({ kind: 'resourceUpdated', uri: params.uri }),
   );
 }

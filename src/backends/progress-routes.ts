@@ -1,4 +1,4 @@
-import type { ProgressNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { ProgressNotification } from '@modelcontextprotocol/client';
 import type { CallOptions } from './types.js';
 
 type OnProgress = NonNullable<CallOptions['onProgress']>;

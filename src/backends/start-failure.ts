@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 import { type Connection, delay } from './connection.js';
 import { describeError, describeTarget } from './describe.js';
@@ -28,7 +28,7 @@ export async function describeStartFailure(
           : 'command not found';
     return `could not start '${config.command}': ${why} (${describeError(err)})`;
   }
-  if (conn && err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+  if (conn && err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
     const lines = conn.stderrLines();
     return `did not answer ${phase} within ${at.timeoutMs} ms${lines.length ? `; stderr: ${lines.join(' | ')}` : ''}`;
   }

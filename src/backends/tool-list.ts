@@ -1,5 +1,6 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, ListToolsResultSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/client';
+import { ProtocolError, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/client';
+import { ListToolsResultSchema } from '@modelcontextprotocol/core';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
 import { describeError } from './describe.js';
@@ -77,7 +78,8 @@ async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> 
       );
     } catch (err) {
       // A server without tools may not implement tools/list at all.
-      if (err instanceof McpError && err.code === ErrorCode.MethodNotFound && tools.length === 0) return [];
+      if (err instanceof ProtocolError && err.code === ProtocolErrorCode.MethodNotFound && tools.length === 0)
+        return [];
       throw err;
     }
     tools.push(...page.tools);

@@ -1,4 +1,4 @@
-import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig, ServerSource } from '../config/types.js';
 
 export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
@@ -20,6 +20,11 @@ export interface BackendInfo {
   pid?: number;
   restarts: number;
   timeoutMs: number;
+  /** The `protocol` setting: auto (default), modern or legacy. */
+  protocol: 'auto' | 'modern' | 'legacy';
+  /** The era and revision the backend speaks, once a connection has been made. */
+  era?: 'legacy' | 'modern';
+  protocolVersion?: string;
   /**
    * A config reload changed this server's settings and the instance with the new ones is not ready
    * yet: this one keeps serving meanwhile. `error` says why the new one failed to start; it keeps
@@ -63,7 +68,7 @@ export interface BackendClientRequest {
 
 /**
  * Forwards a backend's request to one client session, as part of one of that session's tool calls.
- * `request` resolves with that client's answer; it rejects with an McpError when the client cannot
+ * `request` resolves with that client's answer; it rejects with an ProtocolError when the client cannot
  * take it (capability not declared) or answers with an error.
  */
 export interface ClientRequester {

@@ -31,7 +31,8 @@ export async function listCommand(argv: string[]): Promise<number> {
       for (const backend of backends) {
         const info = backend.info();
         const error = info.lastError ? ` — ${info.lastError}` : '';
-        print(`${info.name} (${info.transport}, ${info.status})${error}\n`);
+        const spoken = info.protocolVersion ? `, MCP ${info.protocolVersion} (${info.era})` : '';
+        print(`${info.name} (${info.transport}, ${info.status}${spoken})${error}\n`);
         for (const tool of backend.toolDefinitions()) {
           print(`  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`);
         }

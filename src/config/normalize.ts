@@ -14,6 +14,7 @@ import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import { parseSize } from './size.js';
 import {
+  type BackendProtocol,
   DEFAULT_HTTP_PORT,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_RUNTIME_BACKENDS,
@@ -79,6 +80,11 @@ function durationValue(value: unknown, path: Segment[], problems: Problem[]): nu
     problems.push({ path, text: (err as Error).message });
     return undefined;
   }
+}
+
+/** `protocol`: the schema has checked the value; absent means `auto`. */
+function protocolValue(value: unknown): BackendProtocol {
+  return value === 'modern' || value === 'legacy' ? value : 'auto';
 }
 
 /** `retry_on_crash`: a boolean, or a mapping of tool names (or `*` patterns) to booleans. */
@@ -202,6 +208,7 @@ export function normalizeServer(
   if (problems.length > before || !transport) return undefined;
   const common = {
     name,
+    ...(raw.protocol === undefined ? {} : { protocol: protocolValue(raw.protocol) }),
     ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(retryOnCrash !== undefined ? { retryOnCrash } : {}),

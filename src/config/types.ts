@@ -13,8 +13,16 @@ export type ServerSource =
  */
 export type RetryOnCrash = boolean | Readonly<Record<string, boolean>>;
 
+/**
+ * Which MCP era the gateway speaks to a backend: `auto` asks `server/discover` first and falls back to
+ * the 2025 handshake; `modern` requires 2026-07-28; `legacy` sends `initialize` only.
+ */
+export type BackendProtocol = 'auto' | 'modern' | 'legacy';
+
 interface ServerCommon {
   name: string;
+  /** Absent means `auto`. */
+  protocol?: BackendProtocol;
   description?: string;
   /** Per-call timeout for this backend; falls back to the gateway default. */
   timeoutMs?: number;

@@ -1,14 +1,16 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import {
-  ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
-  McpError,
+} from '@modelcontextprotocol/core';
+import {
   type Prompt,
+  ProtocolError,
+  ProtocolErrorCode,
   type Resource,
-  type ResourceTemplate,
-} from '@modelcontextprotocol/sdk/types.js';
+  type ResourceTemplateType as ResourceTemplate,
+} from '@modelcontextprotocol/server';
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -139,7 +141,7 @@ export class AggregatedLists {
           );
         } catch (err) {
           // A backend declaring resources may still not implement templates.
-          if (err instanceof McpError && err.code === ErrorCode.MethodNotFound) return [];
+          if (err instanceof ProtocolError && err.code === ProtocolErrorCode.MethodNotFound) return [];
           complete = false;
           this.logger.warn(`${method} of server '${server}' failed: ${errorMessage(err)}`);
           return [];
@@ -158,8 +160,8 @@ export class AggregatedLists {
       .filter((t): t is { server: string; uri: string } => t?.uri === uri);
     const servers = [...new Set(matches.map((m) => m.server))];
     if (servers.length === 1 && matches[0]) return matches[0];
-    throw new McpError(
-      ErrorCode.InvalidParams,
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
       servers.length > 1
         ? `Resource ${uri} is served by several backends (${servers.join(', ')}); use mcpgw://<server>/${uri}`
         : `Unknown resource: ${uri}. Resources are served as mcpgw://<server>/<uri>; resources/list shows them.`,

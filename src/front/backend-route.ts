@@ -1,6 +1,6 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { BackendRegistry } from '../backends/index.js';
+import type { Client } from '@modelcontextprotocol/client';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { type BackendRegistry, withoutBackendEnvelope } from '../backends/index.js';
 import { GatewayError } from '../errors.js';
 
 /** What a backend must have declared for a request routed to it. */
@@ -10,7 +10,7 @@ export type Capability = 'resources' | 'prompts' | 'completions' | 'subscribe' |
  * Runs `fn` on backend `server` as one of its requests in flight (a reload's or remove's drain waits
  * for it), once the backend is ready and has declared `capability`; errors are clear McpErrors.
  */
-export async function routeToBackend<T>(
+export async function routeToBackend<T extends object>(
   registry: BackendRegistry,
   route: { server: string; capability: Capability; method: string; signal: AbortSignal },
   fn: (client: Client, options: { signal: AbortSignal; timeout: number }) => Promise<T>,
@@ -19,8 +19,8 @@ export async function routeToBackend<T>(
   const backend = registry.get(server);
   if (!backend) {
     const names = registry.names();
-    throw new McpError(
-      ErrorCode.InvalidParams,
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
       `${method}: unknown server '${server}'; servers: ${names.length ? names.join(', ') : '(none)'}`,
     );
   }
@@ -31,18 +31,18 @@ export async function routeToBackend<T>(
         const has = capability === 'subscribe' ? capabilities.resources?.subscribe : capabilities[capability];
         if (!has) {
           const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
-          throw new McpError(
-            ErrorCode.InvalidParams,
+          throw new ProtocolError(
+            ProtocolErrorCode.InvalidParams,
             `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
           );
         }
-        return fn(client, { signal, timeout: timeoutMs });
+        return fn(client, { signal, timeout: timeoutMs }).then(withoutBackendEnvelope);
       },
       { signal: route.signal },
     );
   } catch (err) {
     if (err instanceof GatewayError)
-      throw new McpError(ErrorCode.InternalError, err.message, { code: err.code });
+      throw new ProtocolError(ProtocolErrorCode.InternalError, err.message, { code: err.code });
     throw err;
   }
 }

@@ -1,16 +1,17 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  type ClientCapabilities,
   CreateMessageResultSchema,
   CreateMessageResultWithToolsSchema,
   ElicitResultSchema,
-  ErrorCode,
   ListRootsResultSchema,
-  McpError,
-  type ServerNotification,
+} from '@modelcontextprotocol/core';
+import type { Server } from '@modelcontextprotocol/server';
+import {
+  type ClientCapabilities,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ServerContext,
   type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
 
 /**
@@ -23,18 +24,15 @@ export const FORWARDED_REQUEST_TIMEOUT_MS = 10 * 60_000;
 /**
  * The requester for one tools/call: forwards a backend's sampling, elicitation and roots requests to
  * the client that made the call, as part of that call (over HTTP on the call's own response stream),
- * and refuses them with an McpError when that client did not declare the capability. Each session has
+ * and refuses them with an ProtocolError when that client did not declare the capability. Each session has
  * its own SDK Server, so the Server is the session's identity.
  */
-export function clientRequester(
-  server: Server,
-  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-): ClientRequester {
+export function clientRequester(server: Server, extra: ServerContext): ClientRequester {
   const request: ClientRequester['request'] = async (request, { signal }) => {
     const missing = missingCapability(request, server.getClientCapabilities());
     if (missing) {
-      throw new McpError(
-        ErrorCode.InvalidRequest,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
         `mcp-gateway: server '${request.server}' sent ${request.method}, but the client that made this tool call did not declare the '${missing}' capability; nothing was forwarded`,
         { server: request.server, method: request.method, capability: missing },
       );
@@ -44,12 +42,12 @@ export function clientRequester(
     switch (request.method) {
       case 'sampling/createMessage':
         return request.params?.tools === undefined
-          ? extra.sendRequest(outgoing, CreateMessageResultSchema, options)
-          : extra.sendRequest(outgoing, CreateMessageResultWithToolsSchema, options);
+          ? extra.mcpReq.send(outgoing, CreateMessageResultSchema, options)
+          : extra.mcpReq.send(outgoing, CreateMessageResultWithToolsSchema, options);
       case 'elicitation/create':
-        return extra.sendRequest(outgoing, ElicitResultSchema, options);
+        return extra.mcpReq.send(outgoing, ElicitResultSchema, options);
       case 'roots/list':
-        return extra.sendRequest(outgoing, ListRootsResultSchema, options);
+        return extra.mcpReq.send(outgoing, ListRootsResultSchema, options);
     }
   };
   return { session: server, request };

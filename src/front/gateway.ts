@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -12,8 +13,8 @@ import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { RequestGate } from './request-gate.js';
-import type { FrontTransport, ServedTool } from './served-tool.js';
-import { createFrontServer } from './server.js';
+import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
+import { createFrontServer, type ListHints } from './server.js';
 import { StartupGrace } from './startup-grace.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
 
@@ -204,16 +205,23 @@ export class Gateway {
     return watcher;
   }
 
+  /**
+   * Serves one client over stdin/stdout in the era its first message speaks: `initialize` pins the
+   * 2025 era, a 2026-07-28 request (or `server/discover`) the modern one; either way one server lives
+   * for the connection.
+   */
   async serveStdio(): Promise<void> {
-    const server = this.createSession('stdio');
     // Ours, not the SDK's: linear framing, and an oversized message is refused without ending the session.
     const logger = this.options.logger.child('stdio');
     const transport = new LineStdioServerTransport({
       maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
       warn: (message) => logger.warn(message),
     });
-    await server.connect(transport);
-    this.closers.push(() => server.close());
+    const handle = serveStdio(({ era }) => this.createSession('stdio', { era }), {
+      transport,
+      onerror: (err) => logger.debug(`stdio: ${err.message}`),
+    });
+    this.closers.push(() => handle.close());
   }
 
   /** Throws the USAGE error `serveHttp` would for these settings, without listening or starting anything. */
@@ -226,11 +234,26 @@ export class Gateway {
     const front = await startHttpFront({
       settings,
       createSession: () => this.createSession('http'),
+      createModernServer: () => this.createSession('http', { era: 'modern', perRequest: true }),
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       logger: this.options.logger.child('http'),
     });
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
+    const modern = front.modern;
+    if (modern) {
+      // Modern clients hear of changes through subscriptions/listen, which the front's bus serves.
+      const onTools = () => modern.toolsChanged();
+      this.table.on('changed', onTools);
+      const offHub = this.hub.addListener((n) => {
+        if (n.method === 'notifications/prompts/list_changed') modern.promptsChanged();
+        else if (n.method === 'notifications/resources/list_changed') modern.resourcesChanged();
+      });
+      this.closers.push(async () => {
+        this.table.off('changed', onTools);
+        offHub();
+      });
+    }
     return front;
   }
 
@@ -265,7 +288,10 @@ export class Gateway {
     await this.registry.close();
   }
 
-  private createSession(transport: FrontTransport) {
+  private createSession(
+    transport: FrontTransport,
+    { era = 'legacy', perRequest = false }: { era?: ProtocolEra; perRequest?: boolean } = {},
+  ) {
     return createFrontServer({
       table: this.table,
       transport,
@@ -274,9 +300,27 @@ export class Gateway {
       hub: this.hub,
       ready: () => this.startup.wait(),
       gate: this.gate,
+      era,
+      perRequest,
+      listHints: () => this.listHints(),
     });
   }
+
+  /**
+   * The caching hints of a modern list result: none to cache while a backend is still connecting
+   * (the lists are about to change), else {@link LIST_TTL_MS}, private to the caller.
+   */
+  private listHints(): ListHints {
+    const settling = this.registry.list().some((b) => b.status === 'connecting');
+    return { ttlMs: settling ? 0 : LIST_TTL_MS, cacheScope: 'private' };
+  }
 }
+
+/**
+ * How long a modern client may reuse a list the gateway served. Changes are also announced to
+ * clients listening (subscriptions/listen), so this only bounds staleness for those that do not.
+ */
+export const LIST_TTL_MS = 30_000;
 
 /** Of a shutdown deadline, at most this much is kept for stopping the backends after the drain. */
 export const STOP_RESERVE_MS = 2_000;

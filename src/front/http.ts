@@ -6,18 +6,15 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  formatSize,
-  type HttpSettings,
-  MAX_MESSAGE_SIZE_KEY,
-} from '../config/index.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { Server } from '@modelcontextprotocol/server';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
+import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js';
+import { createModernLeg, type ModernLeg } from './http-modern.js';
 
 export const MCP_PATH = '/mcp';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -38,8 +35,10 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface HttpFrontOptions {
   settings: HttpSettings;
-  /** Makes the MCP server for one new session. */
+  /** Makes the MCP server for one new 2025-era session. */
   createSession: () => Server;
+  /** Makes the MCP server for one 2026-07-28 request; without it the front speaks the 2025 era only. */
+  createModernServer?: () => Server;
   logger: Logger;
   /** Overrides {@link SESSION_IDLE_MS} (tests). */
   sessionIdleMs?: number;
@@ -51,6 +50,8 @@ export interface HttpFrontOptions {
 
 export interface HttpFront {
   url: string;
+  /** The 2026-07-28 leg, when served: tells its listening clients of list changes. */
+  modern: ModernLeg | undefined;
   /** Sessions open now. */
   sessionCount(): number;
   /**
@@ -64,7 +65,7 @@ export interface HttpFront {
 }
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   server: Server;
   /** Requests being answered and streams open (a GET stream, a POST answered as SSE). */
   busy: number;
@@ -84,6 +85,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const idleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
   const maxSessions = options.maxSessions ?? MAX_SESSIONS;
   let accepting = true;
+  const maxBodyBytes = () => options.maxBodyBytes?.() ?? MAX_BODY_BYTES;
+  const modern = options.createModernServer ? createModernLeg(options.createModernServer, logger) : undefined;
   /** POSTs whose response is not sent yet: what shutdown waits for before closing the sessions. */
   let posts = 0;
   const idleWaiters = new Set<() => void>();
@@ -103,10 +106,14 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'POST') {
-      const body = await readJsonBody(req, res, options.maxBodyBytes?.() ?? MAX_BODY_BYTES);
+      const body = await readJsonBody(req, res, maxBodyBytes());
       if (body === undefined) return;
       if (sessionId)
         return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
+      if (modern && (await modern.claims(req, body.value, maxBodyBytes()))) {
+        if (!accepting) return sendRpcError(res, 503, -32000, 'The gateway is shutting down');
+        return modern.handle(req, res, body.value);
+      }
       if (!isInitializeRequest(body.value)) {
         return sendRpcError(res, 400, -32000, 'Bad Request: no session id; send initialize first');
       }
@@ -174,7 +181,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   const openSession = async (): Promise<Pick<Session, 'transport' | 'server'>> => {
     const server = options.createSession();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, busy: 0, lastActive: Date.now() });
@@ -203,6 +210,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   return {
     url,
+    modern,
     sessionCount: () => sessions.size,
     stopAccepting() {
       accepting = false;
@@ -225,6 +233,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     async close() {
       clearInterval(sweep);
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
+      await modern?.close();
       sessions.clear();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -261,91 +270,4 @@ function listen(http: HttpServer, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * Reads and parses the body within the size bound; answers the error itself and resolves undefined on
- * failure (or when the client went away before sending it all).
- */
-function readJsonBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-  limit: number,
-): Promise<{ value: unknown } | undefined> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    refuseTooLarge(req, res, limit);
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (value: { value: unknown } | undefined) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        refuseTooLarge(req, res, limit);
-        done(undefined);
-      }
-    };
-    const onEnd = () => {
-      try {
-        done({ value: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-      } catch (err) {
-        sendRpcError(res, 400, -32700, `Parse error: ${err instanceof Error ? err.message : String(err)}`);
-        done(undefined);
-      }
-    };
-    const onClose = () => done(undefined);
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('close', onClose);
-    // An aborted upload also emits 'error'; 'close' follows and settles the promise.
-    req.on('error', () => {});
-  });
-}
-
-/**
- * 413, then close the connection once the answer is out: reading on would let a client stream
- * gigabytes at us, and a connection with an unread body cannot carry another request.
- */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  req.pause();
-  res.setHeader('Connection', 'close');
-  sendRpcError(
-    res,
-    413,
-    -32600,
-    `Request body too large (limit ${limit} bytes, ${formatSize(limit)}; set by ${MAX_MESSAGE_SIZE_KEY})`,
-  );
-  res.once('finish', () => req.destroy());
-}
-
-/** A client-chosen value quoted in an answer, cut short so it cannot bloat or forge much. */
-function shorten(value: string, max = 80): string {
-  return value.length > max ? `${value.slice(0, max)}…` : value;
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
-}
-
-function sendRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
 }

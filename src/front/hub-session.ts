@@ -1,5 +1,4 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel, Server, ServerNotification } from '@modelcontextprotocol/server';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 

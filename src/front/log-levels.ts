@@ -1,8 +1,5 @@
-import {
-  type LoggingLevel,
-  type LoggingMessageNotification,
-  ResultSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ResultSchema } from '@modelcontextprotocol/core';
+import type { LoggingLevel, LoggingMessageNotification } from '@modelcontextprotocol/server';
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -20,7 +20,7 @@ const REGISTER_WAIT_MS = 15_000;
 const durationSchema = {
   description: 'A duration: "10s", "500ms", "2m" or a number of milliseconds',
   type: ['string', 'number'],
-} as const;
+};
 
 export function backendMetaTools(deps: MetaToolDeps): ServedTool[] {
   return [registerServer(deps), removeServer(deps), listServers(deps), callBackend(deps)];
@@ -50,6 +50,18 @@ function registerServer(deps: MetaToolDeps): ServedTool {
           headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'HTTP headers' },
           description: { type: 'string' },
           timeout: durationSchema,
+          protocol: {
+            type: 'string',
+            enum: ['auto', 'modern', 'legacy'],
+            description:
+              'MCP era spoken to it: auto (default; server/discover, then 2025 handshake), modern, legacy',
+          },
+          retry_on_crash: {
+            description:
+              'Retry a call in flight when the process dies: true/false, or tool names (may use *) to true/false',
+            type: ['boolean', 'object'],
+            additionalProperties: { type: 'boolean' },
+          },
         },
         required: ['name'],
       },

@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 /** Items per page of the gateway's own resources/list, resources/templates/list and prompts/list. */
 export const PAGE_SIZE = 100;
@@ -31,7 +31,10 @@ function decodeCursor(cursor: string): number {
   } catch {
     // reported below
   }
-  throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${JSON.stringify(cursor.slice(0, 80))}`);
+  throw new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    `Invalid cursor: ${JSON.stringify(cursor.slice(0, 80))}`,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
  * Pipelines as people and models read them: a run's report, a step event as one line, a pipeline's
  * summary. Shared by the gateway's tools and the command line.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type {
   CompensationResult,
   PipelineIssue,

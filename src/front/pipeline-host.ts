@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
@@ -240,7 +241,7 @@ export class PipelineHost implements ToolSource {
         description:
           `[pipeline] ${pipeline.description ?? pipeline.name}. Steps: ${steps}. ` +
           'Independent steps run in parallel. Returns the status, the output and each step’s status and time.',
-        inputSchema: { ...pipeline.inputsSchema },
+        inputSchema: { ...pipeline.inputsSchema } as Tool['inputSchema'],
       },
       call: async (args, ctx) => runToolResult(await this.run(pipeline, args, ctx)),
     };

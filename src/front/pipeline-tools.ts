@@ -2,7 +2,7 @@
  * The gateway's pipeline meta-tools: `route_pipeline` runs a pipeline from the folder or one sent
  * inline, `list_pipelines` shows them all, valid or not.
  */
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
 import { CUSTOM_SCENARIO, servedPipeline, summarize } from '../pipeline/index.js';
 import { pipelineToolName } from './naming.js';

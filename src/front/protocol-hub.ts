@@ -1,4 +1,3 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type {
   CompleteRequest,
   CompleteResult,
@@ -9,10 +8,11 @@ import type {
   ReadResourceRequest,
   ReadResourceResult,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
+  Server,
   ServerCapabilities,
   ServerNotification,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import type { Logger } from '../log.js';
 import { AggregatedLists } from './aggregated-lists.js';
@@ -48,6 +48,8 @@ export class ProtocolHub {
   /** Capabilities each backend declared when last ready, to know what its going away changes. */
   private readonly declared = new Map<string, ServerCapabilities>();
   private readonly offRegistry: () => void;
+  /** Told of every list change broadcast to the sessions (the modern HTTP leg's bus). */
+  private readonly listeners = new Set<(n: ServerNotification) => void>();
 
   constructor(options: ProtocolHubOptions) {
     this.registry = options.registry;
@@ -165,7 +167,14 @@ export class ProtocolHub {
     this.subscriptions.resubscribe(server);
   }
 
+  /** Calls `listener` with each notification broadcast to every session; returns how to stop. */
+  addListener(listener: (n: ServerNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private broadcast(notification: ServerNotification): void {
     for (const session of this.sessions) notifySession(session, notification, this.logger);
+    for (const listener of this.listeners) listener(notification);
   }
 }

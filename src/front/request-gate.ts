@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 /**
  * Counts the client requests being answered, across every session and transport, so that shutdown
@@ -21,7 +21,7 @@ export class RequestGate {
   /** Runs `fn` as one request in flight; refuses it once the gate is closed. */
   async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.closedValue) {
-      throw new McpError(ErrorCode.InternalError, `${what}: the gateway is shutting down`, {
+      throw new ProtocolError(ProtocolErrorCode.InternalError, `${what}: the gateway is shutting down`, {
         code: 'BACKEND_UNAVAILABLE',
       });
     }

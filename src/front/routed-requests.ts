@@ -1,16 +1,18 @@
 import {
+  CompleteResultSchema,
+  GetPromptResultSchema,
+  ReadResourceResultSchema,
+} from '@modelcontextprotocol/core';
+import {
   type CompleteRequest,
   type CompleteResult,
-  CompleteResultSchema,
-  ErrorCode,
   type GetPromptRequest,
   type GetPromptResult,
-  GetPromptResultSchema,
-  McpError,
+  ProtocolError,
+  ProtocolErrorCode,
   type ReadResourceRequest,
   type ReadResourceResult,
-  ReadResourceResultSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { BackendRegistry } from '../backends/index.js';
 import type { AggregatedLists } from './aggregated-lists.js';
 import { routeToBackend } from './backend-route.js';
@@ -49,8 +51,8 @@ export async function getPrompt(
 ): Promise<GetPromptResult> {
   const target = parseNamespaced(params.name);
   if (!target) {
-    throw new McpError(
-      ErrorCode.InvalidParams,
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
       `Unknown prompt: ${params.name}. Prompts are served as <server>__<prompt>; prompts/list shows them.`,
     );
   }
@@ -88,14 +90,14 @@ export async function complete(
   let backendRef: CompleteRequest['params']['ref'];
   if (ref.type === 'ref/prompt') {
     const target = parseNamespaced(ref.name);
-    if (!target) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    if (!target) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
     server = target.server;
     backendRef = { ...ref, name: target.name };
   } else {
     const target = parseGatewayUri(ref.uri);
     if (!target) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Unknown resource template: ${ref.uri}. Templates are served as mcpgw://<server>/<template>; resources/templates/list shows them.`,
       );
     }

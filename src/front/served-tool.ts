@@ -1,7 +1,13 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import type { ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
+
+/**
+ * The MCP era a client speaks: `legacy` = 2025-11-25 and before (initialize, sessions, server→client
+ * requests); `modern` = 2026-07-28 (stateless, per-request metadata, `input_required`).
+ */
+export type ProtocolEra = 'legacy' | 'modern';
 
 /** What a tool handler gets from the request that called it. */
 export interface CallContext {
@@ -10,6 +16,7 @@ export interface CallContext {
   /** Set when the client asked for progress; forwards to that client only. */
   progress?: (progress: { progress: number; total?: number; message?: string }) => void;
   transport: FrontTransport;
+  era: ProtocolEra;
   /** Forwards a backend's sampling, elicitation and roots requests to the client of this call. */
   requester?: ClientRequester;
 }

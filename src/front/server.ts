@@ -1,15 +1,12 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   type CallToolRequest,
-  CallToolRequestSchema,
   type CallToolResult,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-  type ServerNotification,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type ServerContext,
   type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { secrets } from '../secrets.js';
@@ -18,7 +15,7 @@ import { NAMESPACE_SEPARATOR, PIPELINE_TOOL_PREFIX } from './naming.js';
 import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
-import type { CallContext, FrontTransport } from './served-tool.js';
+import type { CallContext, FrontTransport, ProtocolEra } from './served-tool.js';
 import { errorResult } from './served-tool.js';
 import type { ToolTable } from './tool-table.js';
 
@@ -33,6 +30,21 @@ export interface FrontServerOptions {
   ready?: () => Promise<void>;
   /** Counts requests in flight for shutdown's drain, and refuses new ones once shutdown began. */
   gate?: RequestGate;
+  /** The era this server speaks; default legacy. */
+  era?: ProtocolEra;
+  /**
+   * Whether the server lives for one request only (modern HTTP): it then neither joins the hub's
+   * sessions nor listens for table changes — the HTTP front tells listening clients of changes itself.
+   */
+  perRequest?: boolean;
+  /** Caching hints put on list results for modern clients (legacy clients get none). */
+  listHints?: () => ListHints;
+}
+
+/** `ttlMs` / `cacheScope` of a 2026-07-28 list result. */
+export interface ListHints {
+  ttlMs: number;
+  cacheScope: 'private' | 'public';
 }
 
 const INSTRUCTIONS =
@@ -47,6 +59,8 @@ const INSTRUCTIONS =
  */
 export function createFrontServer(options: FrontServerOptions): Server {
   const { table, transport, logger } = options;
+  const era = options.era ?? 'legacy';
+  const hints = era === 'modern' ? options.listHints : undefined;
   const server = new Server(
     { name: 'mcp-gateway', version: options.version },
     {
@@ -59,40 +73,40 @@ export function createFrontServer(options: FrontServerOptions): Server {
     },
   );
   const gate = options.gate;
-  if (options.hub) serveProtocol(server, options.hub, gate);
+  if (options.hub) serveProtocol(server, options.hub, { gate, hints, perRequest: options.perRequest });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  server.setRequestHandler('tools/list', async () => {
     await options.ready?.();
-    return { tools: table.list() };
+    return { tools: table.list(), ...hints?.() };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+  server.setRequestHandler('tools/call', (request, extra) =>
     gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra),
   );
 
-  async function callTool(
-    request: CallToolRequest,
-    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-  ): Promise<CallToolResult> {
+  async function callTool(request: CallToolRequest, extra: ServerContext): Promise<CallToolResult> {
     const { name } = request.params;
-    const tool = await table.resolve(name, extra.signal);
+    const tool = await table.resolve(name, extra.mcpReq.signal);
     if (!tool) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Unknown tool: ${name}. tools/list shows the tools served.`,
       );
     }
     const progressToken = request.params._meta?.progressToken;
     const ctx: CallContext = {
-      signal: extra.signal,
+      signal: extra.mcpReq.signal,
       transport,
-      ...(options.hub ? { requester: clientRequester(server, extra) } : {}),
+      era,
+      // A 2026-07-28 server cannot send requests to its client: what a backend asks during the call is
+      // refused for now (no requester); bridging it as input_required is the next step.
+      ...(options.hub && era === 'legacy' ? { requester: clientRequester(server, extra) } : {}),
       progress:
         progressToken === undefined
           ? undefined
           : (p) => {
-              extra
-                .sendNotification({ method: 'notifications/progress', params: { progressToken, ...p } })
+              extra.mcpReq
+                .notify({ method: 'notifications/progress', params: { progressToken, ...p } })
                 .catch((err) => logger.debug(`progress for ${name} not delivered: ${String(err)}`));
             },
     };
@@ -102,13 +116,13 @@ export function createFrontServer(options: FrontServerOptions): Server {
       // says itself (list_servers, register_server, a failed run's report) never shows a secret.
       return isData(name, result) ? result : secrets.redactDeep(result);
     } catch (err) {
-      // The gateway's own failures are tool failures the model can read and act on; an McpError from a
+      // The gateway's own failures are tool failures the model can read and act on; an ProtocolError from a
       // backend is that backend's protocol answer and crosses the wire unchanged.
       if (err instanceof GatewayError) {
         const data = secrets.redactDeep({ code: err.code, ...safeData(err.data) });
         return errorResult(secrets.redact(err.message), data);
       }
-      if (err instanceof McpError) throw err;
+      if (err instanceof ProtocolError) throw err;
       logger.error(
         `tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
@@ -118,6 +132,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
     }
   }
 
+  if (options.perRequest) return server;
   const onChanged = () => {
     server.sendToolListChanged().catch(() => {
       // Not connected yet or already closed: nothing to tell.

@@ -1,4 +1,4 @@
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ResultSchema } from '@modelcontextprotocol/core';
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

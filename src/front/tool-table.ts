@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { Backend, BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';

@@ -3,7 +3,7 @@
  * finishes, and a call starts exactly when a concurrency slot frees up; there is no polling.
  * See ARCHITECTURE.md for the flow and the rules.
  */
-import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { ContentBlock } from '@modelcontextprotocol/server';
 import type { ToolInvoker } from '../backends/types.js';
 import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
@@ -53,7 +53,7 @@ const NOT_RETRYABLE = new Set<GatewayErrorCode>([
   // Asking a recording again gives the same answer.
   'REPLAY_MISSING',
 ]);
-/** JSON-RPC codes of an upstream McpError where calling again cannot help: method not found, invalid params. */
+/** JSON-RPC codes of an upstream ProtocolError where calling again cannot help: method not found, invalid params. */
 const NOT_RETRYABLE_RPC = new Set([-32601, -32602]);
 
 /** Whether calling again after `err` (thrown by a ToolInvoker) may succeed. */

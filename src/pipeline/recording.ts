@@ -3,7 +3,7 @@
  * answers from such a recording without any backend. The engine only ever sees a ToolInvoker, so a
  * replayed run takes the same path through it as a live one.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { CallOptions, ToolInvoker } from '../backends/types.js';
 import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
 import { type DataFileResult, readDataFile } from './data-file.js';

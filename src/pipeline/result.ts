@@ -1,4 +1,4 @@
-import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/server';
 
 /** Longest tool error text kept in a step's error. */
 const MAX_ERROR_TEXT = 2_000;

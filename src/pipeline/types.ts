@@ -1,4 +1,4 @@
-import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { ContentBlock } from '@modelcontextprotocol/server';
 import type { Template } from './expr.js';
 
 /** One problem in a pipeline file, at the line and column (1-based) an editor jumps to. */

@@ -2,9 +2,9 @@
  * Small pieces both example servers share. They are ordinary MCP servers: nothing here knows about
  * the gateway, only about serving MCP over stdio.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import { StdioServerTransport, serveStdio as serveStdioInEra } from '@modelcontextprotocol/server/stdio';
 
 /** stdout carries JSON-RPC only; one stray line there breaks the client, so logs go to stderr. */
 export function log(server: string, message: string): void {
@@ -38,11 +38,13 @@ export function toolError(message: string): CallToolResult {
 }
 
 /**
- * Serve over stdio until the client goes away. `onClose` releases resources (database handles);
- * it runs once whether the client closes stdin or the process is signalled.
+ * Serve over stdio until the client goes away, in the era the client's first message speaks
+ * (2025-11-25 `initialize`, or 2026-07-28 `server/discover` and per-request metadata): the SDK calls
+ * `createServer` for the connection (and for a discovery probe it then discards). `onClose` releases
+ * resources (database handles); it runs once whether the client closes stdin or the process is signalled.
  */
 export async function serveStdio(
-  server: McpServer,
+  createServer: () => McpServer,
   name: string,
   onClose: () => void = () => {},
 ): Promise<void> {
@@ -60,7 +62,10 @@ export async function serveStdio(
   process.stdin.on('end', () => shutdown('stdin closed'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  await server.connect(new StdioServerTransport());
+  serveStdioInEra(() => createServer(), {
+    transport: new StdioServerTransport(),
+    onerror: (err) => log(name, `stdio: ${err.message}`),
+  });
   log(name, 'ready on stdio');
 }
 

@@ -14,8 +14,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { createSampleDatabase } from './sample-db.js';
 import {
@@ -94,11 +94,11 @@ function createSqliteServer(allowWrites: boolean): McpServer {
     'list_tables',
     {
       description: 'List the tables in the database.',
-      outputSchema: { tables: z.array(z.string()) },
+      outputSchema: z.object({ tables: z.array(z.string()) }),
       annotations: readOnly,
     },
     (extra) =>
-      run({ op: 'listTables' }, extra.signal, (tables: string[]) => {
+      run({ op: 'listTables' }, extra.mcpReq.signal, (tables: string[]) => {
         const text = tables.length ? `Tables: ${tables.join(', ')}` : 'The database has no tables.';
         return structuredResult(text, { tables });
       }),
@@ -108,14 +108,14 @@ function createSqliteServer(allowWrites: boolean): McpServer {
     'describe_table',
     {
       description: "A table's columns: name, type, NOT NULL, primary key position, default value.",
-      inputSchema: { table_name: z.string().min(1).describe('Name of the table') },
-      outputSchema: { table: z.string(), columns: z.array(columnSchema) },
+      inputSchema: z.object({ table_name: z.string().min(1).describe('Name of the table') }),
+      outputSchema: z.object({ table: z.string(), columns: z.array(columnSchema) }),
       annotations: readOnly,
     },
     ({ table_name }, extra) =>
       run(
         { op: 'describeTable', table: table_name },
-        extra.signal,
+        extra.mcpReq.signal,
         (described: { table: string; columns: Column[] }) => {
           return structuredResult(jsonText(described), described);
         },
@@ -126,17 +126,17 @@ function createSqliteServer(allowWrites: boolean): McpServer {
     'read_query',
     {
       description: `Run one read-only SQL statement (SELECT, WITH, EXPLAIN, read-only PRAGMA) and return its rows (at most ${MAX_ROWS}).`,
-      inputSchema: { query: z.string().min(1).describe('A single read-only SQL statement') },
-      outputSchema: {
+      inputSchema: z.object({ query: z.string().min(1).describe('A single read-only SQL statement') }),
+      outputSchema: z.object({
         rows: z.array(z.record(z.string(), z.unknown())),
         rowCount: z.number().int(),
         columns: z.array(z.string()),
         truncated: z.boolean(),
-      },
+      }),
       annotations: readOnly,
     },
     ({ query }, extra) =>
-      run({ op: 'readQuery', sql: query }, extra.signal, (result: ReadResult) => {
+      run({ op: 'readQuery', sql: query }, extra.mcpReq.signal, (result: ReadResult) => {
         const note = result.truncated ? `\n(truncated to the first ${MAX_ROWS} rows)` : '';
         return structuredResult(`${jsonText(result.rows)}${note}`, { ...result });
       }),
@@ -147,12 +147,15 @@ function createSqliteServer(allowWrites: boolean): McpServer {
       'write_query',
       {
         description: 'Run one SQL statement that changes the database (INSERT, UPDATE, DELETE, CREATE, ...).',
-        inputSchema: { query: z.string().min(1).describe('A single SQL statement that writes') },
-        outputSchema: { changes: z.number().int(), lastInsertRowid: z.union([z.number(), z.string()]) },
+        inputSchema: z.object({ query: z.string().min(1).describe('A single SQL statement that writes') }),
+        outputSchema: z.object({
+          changes: z.number().int(),
+          lastInsertRowid: z.union([z.number(), z.string()]),
+        }),
         annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
       },
       ({ query }, extra) =>
-        run({ op: 'writeQuery', sql: query }, extra.signal, (result: WriteResult) => {
+        run({ op: 'writeQuery', sql: query }, extra.mcpReq.signal, (result: WriteResult) => {
           return structuredResult(jsonText(result), { ...result });
         }),
     );
@@ -187,4 +190,8 @@ log(
   `database ${options.dbPath} (${options.allowWrites ? 'writes allowed' : 'read-only'}, ` +
     `queries stopped after ${options.queryTimeoutMs} ms)`,
 );
-await serveStdio(createSqliteServer(options.allowWrites), NAME, () => runner.close());
+await serveStdio(
+  () => createSqliteServer(options.allowWrites),
+  NAME,
+  () => runner.close(),
+);

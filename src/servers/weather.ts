@@ -7,8 +7,7 @@
  * Settings (environment): NWS_API_BASE (default https://api.weather.gov), NWS_USER_AGENT,
  * NWS_TIMEOUT_MS (default 8000).
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { type Alert, type Forecast, NwsClient, NwsError, nwsOptionsFromEnv } from './nws.js';
 import { errorText, log, serveStdio, structuredResult, toolError } from './shared.js';
@@ -92,8 +91,8 @@ function createWeatherServer(client: NwsClient): McpServer {
     {
       title: 'Weather alerts',
       description: 'Active weather alerts for a US state, from the National Weather Service.',
-      inputSchema: { state: stateSchema.describe('Two-letter US state code, e.g. CA or NY') },
-      outputSchema: { state: z.string(), count: z.number().int(), alerts: z.array(alertSchema) },
+      inputSchema: z.object({ state: stateSchema.describe('Two-letter US state code, e.g. CA or NY') }),
+      outputSchema: z.object({ state: z.string(), count: z.number().int(), alerts: z.array(alertSchema) }),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ state }) => {
@@ -111,16 +110,16 @@ function createWeatherServer(client: NwsClient): McpServer {
     {
       title: 'Weather forecast',
       description: 'Forecast periods for a location in the US, from the National Weather Service.',
-      inputSchema: {
+      inputSchema: z.object({
         latitude: z.number().min(-90).max(90).describe('Latitude of the location'),
         longitude: z.number().min(-180).max(180).describe('Longitude of the location'),
-      },
-      outputSchema: {
+      }),
+      outputSchema: z.object({
         latitude: z.number(),
         longitude: z.number(),
         location: z.string().optional(),
         periods: z.array(periodSchema),
-      },
+      }),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ latitude, longitude }) => {
@@ -142,4 +141,5 @@ function createWeatherServer(client: NwsClient): McpServer {
 
 const options = nwsOptionsFromEnv();
 log(NAME, `using NWS API at ${options.base}`);
-await serveStdio(createWeatherServer(new NwsClient(options)), NAME);
+const nws = new NwsClient(options);
+await serveStdio(() => createWeatherServer(nws), NAME);

@@ -1,4 +1,4 @@
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestId } from '@modelcontextprotocol/client';
 
 /** What an oversized message was, as far as its top-level keys tell. */
 export type MessageKind = 'request' | 'notification' | 'response' | 'unknown';

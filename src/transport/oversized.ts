@@ -1,4 +1,5 @@
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { formatSize, MAX_MESSAGE_SIZE_KEY } from '../config/index.js';
 import type { Overflow } from './line-framer.js';
 

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 // cross-spawn, as the SDK's own stdio transport uses: on Windows it resolves `npx`, `uvx` and other
 // .cmd shims that a plain spawn cannot start; elsewhere it is child_process.spawn.
 import spawn from 'cross-spawn';

@@ -181,7 +181,7 @@ describe('mcp-gateway run --record / --replay', () => {
     const byTool = Object.fromEntries(file.calls.map((c) => [c.tool, c]));
     expect(byTool.throw?.error).toEqual({
       code: -32603,
-      message: 'MCP error -32603: MCP error -32603: broken on purpose',
+      message: 'MCP error -32603: broken on purpose',
     });
     expect(byTool.fail?.result).toMatchObject({
       isError: true,
@@ -196,7 +196,7 @@ describe('mcp-gateway run --record / --replay', () => {
     const b = JSON.parse(replayed.stdout) as typeof a;
     expect(b.output).toEqual(a.output);
     expect(b.output).toEqual({
-      rpc: 'MCP error -32603: MCP error -32603: broken on purpose',
+      rpc: 'MCP error -32603: broken on purpose',
       tool_error: 'refused',
     });
     expect(b.steps.rpc?.status).toBe('failed');

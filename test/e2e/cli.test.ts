@@ -45,7 +45,7 @@ describe('mcp-gateway CLI', () => {
     const file = writeConfig(['servers:', testbedServer('alpha'), ''].join('\n'));
     const result = await runCli(['list', '--config', file]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/alpha \(stdio, ready\)/);
+    expect(result.stdout).toMatch(/alpha \(stdio, ready, MCP 2025-11-25 \(legacy\)\)/);
     expect(result.stdout).toMatch(/\n {2}echo/);
   });
 

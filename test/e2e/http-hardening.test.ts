@@ -5,8 +5,7 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Server } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFront, MAX_BODY_BYTES, startHttpFront } from '../../src/front/http.js';
 import { silentLogger } from '../../src/log.js';
@@ -291,7 +290,7 @@ describe('HTTP session bounds (front in process, small limits)', () => {
     server.onclose = () => {
       closed++;
     };
-    server.setRequestHandler(ListToolsRequestSchema, () => ({
+    server.setRequestHandler('tools/list', () => ({
       tools: [{ name: 'only', inputSchema: { type: 'object' } }],
     }));
     return server;

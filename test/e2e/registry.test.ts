@@ -3,9 +3,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry } from '../../src/backends/index.js';
 import type { HttpServerConfig, StdioServerConfig } from '../../src/config/types.js';
@@ -136,8 +137,8 @@ describe('BackendRegistry with real testbed processes', () => {
       expect(failed).toEqual({ content: [{ type: 'text', text: 'nope' }], isError: true });
 
       const thrown = await rejection(shared.callTool('alpha', 'throw', { message: 'boom', code: -32099 }));
-      expect(thrown).toBeInstanceOf(McpError);
-      expect((thrown as McpError).code).toBe(-32099);
+      expect(thrown).toBeInstanceOf(ProtocolError);
+      expect((thrown as ProtocolError).code).toBe(-32099);
       expect(thrown.message).toContain('boom');
     });
 
@@ -425,6 +426,8 @@ describe('BackendRegistry with a Streamable HTTP backend', () => {
     registry = newRegistry();
     const info = await registry.add(httpBackend('locked', url, {})).whenSettled();
     expect(info.status).toBe('failed');
-    expect(info.lastError).toMatch(/^could not connect to http:\/\/127\.0\.0\.1:\d+\/mcp: .*unauthorized/);
+    expect(info.lastError).toMatch(
+      /^could not connect to http:\/\/127\.0\.0\.1:\d+\/mcp: .*requires authorization \(HTTP 401\)/,
+    );
   });
 });

@@ -105,7 +105,7 @@ describe('secrets never appear in logs, errors or list_servers', () => {
     expectNoSecret(text, 'list_servers');
     expect(text).toMatch(/exited with code 3/);
     expect(text).toMatch(
-      /could not connect to http:\/\/127\.0\.0\.1:\d+\/\$\{SECRET_PATH\}\/mcp: .*unauthorized/,
+      /could not connect to http:\/\/127\.0\.0\.1:\d+\/\$\{SECRET_PATH\}\/mcp: .*requires authorization \(HTTP 401\)/,
     );
     // The place of a secret is still shown, by the name of its variable.
     expect(text).toContain('${SECRET_ARG}');

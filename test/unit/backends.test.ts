@@ -109,7 +109,9 @@ describe('src/backends layering', () => {
         const spec = match[1]!;
         const ok =
           spec.startsWith('node:') ||
-          spec.startsWith('@modelcontextprotocol/sdk/') ||
+          spec === '@modelcontextprotocol/client' ||
+          spec === '@modelcontextprotocol/client/stdio' ||
+          spec === '@modelcontextprotocol/core' ||
           (spec.startsWith('./') && !spec.includes('/', 2)) ||
           allowed.has(spec);
         if (!ok) offenders.push(`${file}: ${spec}`);

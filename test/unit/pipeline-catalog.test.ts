@@ -146,7 +146,7 @@ describe('layering', () => {
       '../errors.js',
       '../config/index.js',
     ]);
-    const typeOnly = new Set(['../backends/types.js', '@modelcontextprotocol/sdk/types.js']);
+    const typeOnly = new Set(['../backends/types.js', '@modelcontextprotocol/server']);
     for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts'))) {
       const source = await readFile(join(dir, file), 'utf8');
       for (const m of source.matchAll(/^(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gms)) {

@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import {
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type Server,
+} from '@modelcontextprotocol/server';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/**
+ * The 2026-07-28 leg of the HTTP front: stateless, one server per request, no session — so any
+ * replica can answer. The SDK's handler answers `server/discover`, checks the per-request envelope
+ * and the `MCP-Protocol-Version` / `Mcp-Method` / `Mcp-Name` headers, serves `subscriptions/listen`
+ * from its event bus, and stamps caching hints; the gateway supplies the server for each request.
+ */
+export interface ModernLeg {
+  /**
+   * Whether a session-less POST belongs to this leg: it carries the modern envelope claim (or a
+   * modern protocol-version header). Claim-less POSTs, `initialize` among them, are 2025-era.
+   */
+  claims(req: IncomingMessage, body: unknown, maxBodyBytes: number): Promise<boolean>;
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void>;
+  /** Tells the clients listening (`subscriptions/listen`) that a list changed. */
+  toolsChanged(): void;
+  promptsChanged(): void;
+  resourcesChanged(): void;
+  resourceUpdated(uri: string): void;
+  close(): Promise<void>;
+}
+
+export function createModernLeg(createServer: () => Server, logger: Logger): ModernLeg {
+  const handler = createMcpHandler(() => createServer(), {
+    // 2025-era traffic is routed to the sessionful leg before it reaches this handler.
+    legacy: 'reject',
+    onerror: (err) => logger.debug(`modern request: ${errorMessage(err)}`),
+  });
+  const serve = toNodeHandler(handler, {
+    onerror: (err) => logger.warn(`modern request failed: ${errorMessage(err)}`),
+  });
+  const publish = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      logger.debug(`${what} not published: ${errorMessage(err)}`);
+    }
+  };
+  return {
+    async claims(req, body, maxBodyBytes) {
+      // The cheap, common answers first: the handshake and anything without a modern marker is legacy.
+      if (isInitializeRequest(body)) return false;
+      if (!mayBeModern(req, body)) return false;
+      const web = await toWebRequest(req, body);
+      return !(await isLegacyRequest(web, body, { maxRequestBodySize: maxBodyBytes }));
+    },
+    handle: (req, res, body) => serve(req, res, body),
+    toolsChanged: () => publish('tools list_changed', () => handler.notify.toolsChanged()),
+    promptsChanged: () => publish('prompts list_changed', () => handler.notify.promptsChanged()),
+    resourcesChanged: () => publish('resources list_changed', () => handler.notify.resourcesChanged()),
+    resourceUpdated: (uri) => publish('resource updated', () => handler.notify.resourceUpdated(uri)),
+    close: () => handler.close(),
+  };
+}
+
+const ENVELOPE_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+
+/**
+ * A pre-filter for {@link isLegacyRequest}: false only when nothing in the request could make it a
+ * modern one (no `MCP-Protocol-Version` header naming a 2026+ revision, no envelope version in any
+ * message's `_meta`). Anything that might be modern goes to the SDK's own classification.
+ */
+function mayBeModern(req: IncomingMessage, body: unknown): boolean {
+  const version = req.headers['mcp-protocol-version'];
+  if (typeof version === 'string' && version >= '2026') return true;
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((m) => {
+    const meta = (m as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+    return meta !== undefined && meta !== null && ENVELOPE_VERSION_KEY in meta;
+  });
+}
