@@ -8,10 +8,12 @@ import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFold
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
+import { NameClashes } from './name-clashes.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { RequestGate } from './request-gate.js';
+import { ServedNames } from './served-names.js';
 import type { FrontTransport, ServedTool } from './served-tool.js';
 import { createFrontServer } from './server.js';
 import { StartupGrace } from './startup-grace.js';
@@ -66,16 +68,38 @@ export class Gateway {
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
-    this.hub = new ProtocolHub({ registry: this.registry, logger: options.logger.child('protocol') });
+    // Which backend serves a name that several would: file order decides, so it follows the live config.
+    const names = new ServedNames(this.registry, () => this.currentConfig.servers.map((s) => s.name));
+    const clashes = new NameClashes(options.logger.child('names'));
+    this.hub = new ProtocolHub({
+      registry: this.registry,
+      logger: options.logger.child('protocol'),
+      names,
+      clashes,
+    });
+    const nameClashes = async () => {
+      this.table.list();
+      await this.hub.warmLists();
+      return (server: string) => clashes.of(server);
+    };
     this.table = new ToolTable({
       registry: this.registry,
       groups: () => this.currentConfig.tools,
+      names,
+      clashes,
       metaTools: [
-        ...backendMetaTools({ registry: this.registry, config }),
+        ...backendMetaTools({ registry: this.registry, config, nameClashes }),
         ...pipelineMetaTools(this.pipelines),
         ...(options.extraMetaTools?.(this) ?? []),
       ],
       extraSources: [this.pipelines, ...(options.extraSources ?? [])],
+    });
+    // Clashes are only known once lists are built; with prefixes set, build them as backends come up
+    // so the log tells of a clash even before any client lists.
+    this.registry.on('status', (_server, status) => {
+      if (status !== 'ready') return;
+      if (!this.registry.names().some((n) => this.registry.get(n)?.config.prefix !== undefined)) return;
+      void nameClashes().catch(() => {});
     });
     this.reloader = new ConfigReloader({
       registry: this.registry,
