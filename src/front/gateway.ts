@@ -106,7 +106,14 @@ export class Gateway {
       logger: options.logger.child('config'),
       current: config,
       apply: (next) => {
+        const order = (c: GatewayConfig) => c.servers.map((s) => s.name).join('\0');
+        const reordered = order(next) !== order(this.currentConfig);
         this.currentConfig = next;
+        // Which backend serves a name several have follows the file order (served-names.ts).
+        if (reordered) {
+          this.table.invalidate();
+          this.hub.namesChanged();
+        }
       },
       invalidateTools: () => this.table.invalidate(),
       pipelinesMoved: (from, to) => this.pipelinesMoved(from, to),

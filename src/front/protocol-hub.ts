@@ -124,6 +124,13 @@ export class ProtocolHub {
     return complete(this.registry, this.lists, params, signal);
   }
 
+  /** Which backend serves a shared name may have changed (gateway.yaml reordered): lists afresh. */
+  namesChanged(): void {
+    this.lists.invalidate('resources', 'templates', 'prompts');
+    this.broadcast({ method: 'notifications/resources/list_changed' });
+    this.broadcast({ method: 'notifications/prompts/list_changed' });
+  }
+
   /** Builds the lists not cached, so that every name clash is known (list_servers). */
   warmLists(): Promise<void> {
     return this.lists.warm();

@@ -1,5 +1,4 @@
-import type { BackendRegistry } from '../backends/index.js';
-import { type ServerSource, servedPrefix } from '../config/index.js';
+import { type ServerConfig, type ServerSource, servedPrefix } from '../config/index.js';
 import { gatewayUri } from './resource-uri.js';
 
 /**
@@ -12,9 +11,15 @@ import { gatewayUri } from './resource-uri.js';
  * the rule in {@link precedence}, and the others are reported (name-clashes.ts), never dropped
  * silently.
  */
+/** What {@link ServedNames} reads of the backend registry. */
+export interface NamedBackends {
+  names(): string[];
+  get(name: string): { readonly config: ServerConfig } | undefined;
+}
+
 export class ServedNames {
   constructor(
-    private readonly registry: BackendRegistry,
+    private readonly registry: NamedBackends,
     /** Server names of the config file as it is now, in file order. */
     private readonly fileOrder: () => readonly string[],
   ) {}

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -18,6 +19,7 @@ import {
   testbedServer,
   textOf,
   waitForTools,
+  waitUntilWatching,
   writeConfig,
 } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
@@ -189,12 +191,14 @@ describe('names that meet: one rule decides, and it is reported', () => {
     expect(textOf(result)).toContain("is reserved for the gateway's own tools");
   });
 
-  it('follows the file order, not which backend connected first', async () => {
-    const other = await startStdioGateway(['--config', config('beta-first'), '--no-watch']);
+  it('follows the file order, also when a reload reorders gateway.yaml', async () => {
+    const file = config('beta-first');
+    const other = await startStdioGateway(['--config', file]);
     try {
+      await waitUntilWatching(other, file);
       await waitForTools(other.client, ['echo', 'beta_add']);
-      const result = await other.client.callTool({ name: 'beta_echo', arguments: {} });
-      expect(structured(result)).toMatchObject({ server: 'beta' });
+      const first = await other.client.callTool({ name: 'beta_echo', arguments: {} });
+      expect(structured(first)).toMatchObject({ server: 'beta' });
       const rows = await servers(other.client);
       expect(rows.find((s) => s.name === 'alpha')?.nameClashes).toContainEqual({
         kind: 'tool',
@@ -202,6 +206,18 @@ describe('names that meet: one rule decides, and it is reported', () => {
         server: 'alpha',
         servedBy: 'beta',
       });
+      // The same servers, alpha now listed first: nothing restarts, and alpha serves the name.
+      writeFileSync(file, readFileSync(config('alpha-first'), 'utf8'));
+      await waitFor(
+        async () => {
+          const result = await other.client.callTool({ name: 'beta_echo', arguments: {} });
+          return (structured(result) as { server?: string }).server === 'alpha';
+        },
+        { timeoutMs: 15_000, message: 'alpha serves beta_echo after the reorder' },
+      );
+      expect((await servers(other.client)).find((s) => s.name === 'beta')?.nameClashes).toEqual([
+        { kind: 'tool', name: 'beta_echo', server: 'beta', servedBy: 'alpha' },
+      ]);
     } finally {
       await other.close();
     }
