@@ -226,6 +226,8 @@ export class AggregatedLists {
     const listed = await this.resources();
     const origin = listed.origins.get(uri);
     if (origin) return { server: origin.server, uri: origin.own };
+    // A gateway URI of a server that does not exist: routing says so, naming the servers there are.
+    if (parsed) return parsed;
     const transparent = this.transparentWith('resources');
     if (transparent.length === 1 && transparent[0]) return { server: transparent[0], uri };
     const matches = [...listed.origins.values()].filter((o) => o.own === uri);
@@ -245,6 +247,7 @@ export class AggregatedLists {
     if (parsed && this.registry.has(parsed.server)) return parsed;
     const origin = (await this.templates()).origins.get(uriTemplate);
     if (origin) return { server: origin.server, uri: origin.own };
+    if (parsed) return parsed;
     const transparent = this.transparentWith('resources');
     return transparent.length === 1 && transparent[0]
       ? { server: transparent[0], uri: uriTemplate }

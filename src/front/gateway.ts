@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { BackendRegistry } from '../backends/index.js';
+import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { isPipelineFile } from '../pipeline/index.js';
@@ -51,6 +51,8 @@ export class Gateway {
   private readonly reloader: ConfigReloader;
   /** Bounds how long an early tools/list waits for the backends started by `startBackends`. */
   private startup = new StartupGrace([], 0);
+  /** Stops building lists as backends come up (for name clashes); called on close. */
+  private readonly offWarm: () => void;
   /** Watches the pipelines folder once `watchPipelines` is called; re-pointed when the folder moves. */
   private pipelineWatcher: FolderWatcher | undefined;
 
@@ -96,11 +98,13 @@ export class Gateway {
     });
     // Clashes are only known once lists are built; with prefixes set, build them as backends come up
     // so the log tells of a clash even before any client lists.
-    this.registry.on('status', (_server, status) => {
+    const warm = (_server: string, status: BackendStatus) => {
       if (status !== 'ready') return;
       if (!this.registry.names().some((n) => this.registry.get(n)?.config.prefix !== undefined)) return;
       void nameClashes().catch(() => {});
-    });
+    };
+    this.registry.on('status', warm);
+    this.offWarm = () => this.registry.off('status', warm);
     this.reloader = new ConfigReloader({
       registry: this.registry,
       logger: options.logger.child('config'),
@@ -290,6 +294,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
+    this.offWarm();
     this.table.close();
     this.hub.close();
     this.pipelines.close();
