@@ -61,6 +61,8 @@ function settings(server: ServerConfig): Record<string, unknown> {
     description: server.description,
     timeoutMs: server.timeoutMs,
     retryOnCrash: server.retryOnCrash,
+    // Served names come from it: a new prefix is a new backend to clients, so it starts afresh.
+    prefix: server.prefix,
   };
   if (server.transport === 'stdio') {
     const { command, args, env, cwd } = server;

@@ -24,7 +24,14 @@ export {
   rangeContains,
 } from './ip-range.js';
 export { configError, formatIssue, loadConfigFile, parseConfigText } from './load.js';
-export { RESERVED_SERVER_NAMES, SERVER_NAME_MAX, TOOL_SEPARATOR, validateServerName } from './names.js';
+export {
+  PREFIX_MAX,
+  RESERVED_SERVER_NAMES,
+  SERVER_NAME_MAX,
+  servedPrefix,
+  TOOL_SEPARATOR,
+  validateServerName,
+} from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';

@@ -55,3 +55,13 @@ export function validateServerName(name: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Longest `prefix:`; with a tool name it must still fit in 128 characters. */
+export const PREFIX_MAX = 64;
+/** A prefix becomes part of tool names, so it may hold only what a tool name may. */
+export const PREFIX_PATTERN = `^[A-Za-z0-9_.-]{0,${PREFIX_MAX}}$`;
+
+/** What the front puts before a backend's tool and prompt names: `prefix:` when set, else `<name>__`. */
+export function servedPrefix(server: { name: string; prefix?: string | undefined }): string {
+  return server.prefix ?? `${server.name}${TOOL_SEPARATOR}`;
+}

@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
-import { validateServerName } from './names.js';
+import { servedPrefix, validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
 import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
@@ -214,6 +214,7 @@ export function normalizeServer(
     ...(retryOnCrash !== undefined ? { retryOnCrash } : {}),
     enabled: raw.enabled !== false,
     source: ctx.source,
+    ...(typeof raw.prefix === 'string' ? { prefix: raw.prefix } : {}),
   };
   if (transport === 'stdio') {
     const cwd = typeof raw.cwd === 'string' ? resolve(ctx.baseDir, raw.cwd) : ctx.baseDir;
@@ -264,7 +265,32 @@ export function normalizeServers(
     const server = normalizeServer(name, raw, [...path, name], ctx, problems);
     if (server) servers.push(server);
   }
+  sharedPrefixes(servers, value, path, problems);
   return servers;
+}
+
+/**
+ * Two servers with one prefix would serve their names in one namespace, where any common tool name
+ * clashes: that is a mistake in the file, reported at the second one. (Clashes of single names
+ * across different prefixes can only be seen once backends list their tools: served-names.ts.)
+ */
+function sharedPrefixes(servers: ServerConfig[], entries: Data, path: Segment[], problems: Problem[]): void {
+  const first = new Map<string, string>();
+  for (const server of servers) {
+    const prefix = servedPrefix(server);
+    const owner = first.get(prefix);
+    if (owner === undefined) {
+      first.set(prefix, server.name);
+      continue;
+    }
+    const entry = entries[server.name];
+    const explicit = isData(entry) && has(entry, 'prefix');
+    problems.push({
+      path: explicit ? [...path, server.name, 'prefix'] : [...path, server.name],
+      ...(explicit ? {} : { at: 'key' as const }),
+      text: `prefix ${JSON.stringify(prefix)} is also the prefix of server "${owner}"; no two servers may share a prefix`,
+    });
+  }
 }
 
 /** The whole gateway file. `data` is the validated document (an empty file is `{}`). */

@@ -30,6 +30,11 @@ interface ServerCommon {
   retryOnCrash?: RetryOnCrash;
   enabled: boolean;
   source: ServerSource;
+  /**
+   * What the front puts before this backend's tool and prompt names. Unset: `<name>__`. `""` serves
+   * them, and its resource URIs, unchanged (transparent serving); see front/served-names.ts.
+   */
+  prefix?: string;
 }
 
 export interface StdioServerConfig extends ServerCommon {
@@ -180,6 +185,8 @@ export interface ServerInput {
   /** `"10s"`, `"500ms"`, or milliseconds. */
   timeout?: string | number;
   enabled?: boolean;
+  /** Default `<name>__`; `""` serves the backend's names and URIs unchanged. */
+  prefix?: string;
 }
 
 /** Largest config file read, in bytes. */

@@ -14,24 +14,51 @@ import {
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backendToolName } from './naming.js';
+import type { NameClashes } from './name-clashes.js';
 import { collectPages, paginate } from './paging.js';
-import { gatewayUri, parseGatewayUri } from './resource-uri.js';
+import { parseGatewayUri } from './resource-uri.js';
+import { type Candidate, type ClashKind, pickServed, type ServedNames } from './served-names.js';
 
 export type ListKind = 'resources' | 'templates' | 'prompts';
 
+/** A backend and its own name (or URI) for something served under another. */
+export interface Origin {
+  server: string;
+  /** The backend's own name or URI. */
+  own: string;
+}
+
+/** One built list: what is served, and where each served name or URI comes from. */
+interface Listed<T> {
+  items: T[];
+  origins: Map<string, Origin>;
+}
+
+/** An item of one backend's list, with its served name or URI and the backend's own. */
+type Sourced<T> = Candidate<T> & { own: string };
+
+const CLASH_KIND: Record<ListKind, ClashKind> = {
+  resources: 'resource',
+  templates: 'resource template',
+  prompts: 'prompt',
+};
+
 /**
- * The resources, resource templates and prompts of every ready backend, as one list each with gateway
- * names and URIs (resource-uri.ts), served in pages. Each list is built once and cached until a backend
- * says it changed or a backend comes or goes (`invalidate`).
+ * The resources, resource templates and prompts of every ready backend, as one list each with served
+ * names and URIs (served-names.ts), served in pages. Each list is built once and cached until a
+ * backend says it changed or a backend comes or goes (`invalidate`). Where two backends would serve
+ * one name or URI, the first by precedence is served and the clash reported (`clashes`).
  */
 export class AggregatedLists {
-  private readonly lists = new Map<ListKind, Promise<unknown[]>>();
+  private readonly lists = new Map<ListKind, Promise<Listed<unknown>>>();
 
   constructor(
     private readonly registry: BackendRegistry,
     private readonly logger: Logger,
     private readonly pageSize: number,
+    /** How each backend's names and URIs are served; the routed requests map them back with it. */
+    readonly names: ServedNames,
+    private readonly clashes?: NameClashes,
   ) {}
 
   async listResources(cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
@@ -39,8 +66,12 @@ export class AggregatedLists {
     return { resources: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  /** Every backend's resources, with gateway URIs. */
-  allResources(): Promise<Resource[]> {
+  /** Every backend's resources, with served URIs. */
+  async allResources(): Promise<Resource[]> {
+    return (await this.resources()).items;
+  }
+
+  private resources(): Promise<Listed<Resource>> {
     return this.cached('resources', () =>
       this.fromBackends('resources', 'resources/list', async (client, server, cursor, timeout) => {
         const page = await client.request(
@@ -48,7 +79,50 @@ export class AggregatedLists {
           ListResourcesResultSchema,
           { timeout },
         );
-        const items = page.resources.map((r) => ({ ...r, uri: gatewayUri(server, r.uri) }));
+        const items = page.resources.map((r) => ({
+          server,
+          served: this.names.uri(server, r.uri),
+          own: r.uri,
+          item: { ...r, uri: this.names.uri(server, r.uri) },
+        }));
+        return { items, nextCursor: page.nextCursor };
+      }),
+    );
+  }
+
+  private templates(): Promise<Listed<ResourceTemplate>> {
+    return this.cached('templates', () =>
+      this.fromBackends('resources', 'resources/templates/list', async (client, server, cursor, timeout) => {
+        const page = await client.request(
+          { method: 'resources/templates/list', params: cursor === undefined ? {} : { cursor } },
+          ListResourceTemplatesResultSchema,
+          { timeout },
+        );
+        const items = page.resourceTemplates.map((t) => ({
+          server,
+          served: this.names.uri(server, t.uriTemplate),
+          own: t.uriTemplate,
+          item: { ...t, uriTemplate: this.names.uri(server, t.uriTemplate) },
+        }));
+        return { items, nextCursor: page.nextCursor };
+      }),
+    );
+  }
+
+  private prompts(): Promise<Listed<Prompt>> {
+    return this.cached('prompts', () =>
+      this.fromBackends('prompts', 'prompts/list', async (client, server, cursor, timeout) => {
+        const page = await client.request(
+          { method: 'prompts/list', params: cursor === undefined ? {} : { cursor } },
+          ListPromptsResultSchema,
+          { timeout },
+        );
+        const items = page.prompts.map((p) => ({
+          server,
+          served: this.names.name(server, p.name),
+          own: p.name,
+          item: { ...p, name: this.names.name(server, p.name) },
+        }));
         return { items, nextCursor: page.nextCursor };
       }),
     );
@@ -57,47 +131,38 @@ export class AggregatedLists {
   async listTemplates(
     cursor: string | undefined,
   ): Promise<{ resourceTemplates: ResourceTemplate[]; nextCursor?: string }> {
-    const all = await this.cached('templates', () =>
-      this.fromBackends('resources', 'resources/templates/list', async (client, server, cursor, timeout) => {
-        const page = await client.request(
-          { method: 'resources/templates/list', params: cursor === undefined ? {} : { cursor } },
-          ListResourceTemplatesResultSchema,
-          { timeout },
-        );
-        const items = page.resourceTemplates.map((t) => ({
-          ...t,
-          uriTemplate: gatewayUri(server, t.uriTemplate),
-        }));
-        return { items, nextCursor: page.nextCursor };
-      }),
-    );
-    const { items, nextCursor } = paginate(all, cursor, this.pageSize);
+    const { items, nextCursor } = paginate((await this.templates()).items, cursor, this.pageSize);
     return { resourceTemplates: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async listPrompts(cursor: string | undefined): Promise<{ prompts: Prompt[]; nextCursor?: string }> {
-    const all = await this.cached('prompts', () =>
-      this.fromBackends('prompts', 'prompts/list', async (client, server, cursor, timeout) => {
-        const page = await client.request(
-          { method: 'prompts/list', params: cursor === undefined ? {} : { cursor } },
-          ListPromptsResultSchema,
-          { timeout },
-        );
-        const items = page.prompts.map((p) => ({ ...p, name: backendToolName(server, p.name) }));
-        return { items, nextCursor: page.nextCursor };
-      }),
-    );
-    const { items, nextCursor } = paginate(all, cursor, this.pageSize);
+    const { items, nextCursor } = paginate((await this.prompts()).items, cursor, this.pageSize);
     return { prompts: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  /** The list of `kind` from the cache, built once per change; a build that missed a backend is not kept. */
-  private async cached<T>(kind: ListKind, build: () => Promise<{ items: T[]; complete: boolean }>) {
-    let pending = this.lists.get(kind) as Promise<T[]> | undefined;
+  /** Builds every list not cached, so that their clashes are known (list_servers, the log). */
+  async warm(): Promise<void> {
+    await Promise.allSettled([this.resources(), this.templates(), this.prompts()]);
+  }
+
+  /**
+   * The list of `kind` from the cache, built once per change; a build that missed a backend is not
+   * kept. Names two backends share are served once (served-names.ts `pickServed`).
+   */
+  private async cached<T>(
+    kind: ListKind,
+    build: () => Promise<{ items: Sourced<T>[]; complete: boolean }>,
+  ): Promise<Listed<T>> {
+    let pending = this.lists.get(kind) as Promise<Listed<T>> | undefined;
     if (!pending) {
       const building = build();
-      pending = building.then((r) => r.items);
-      this.lists.set(kind, pending);
+      pending = building.then((r) => {
+        const { served, clashes } = pickServed(CLASH_KIND[kind], r.items, this.names.precedence());
+        this.clashes?.set(CLASH_KIND[kind], clashes);
+        const origins = new Map(served.map((c) => [c.served, { server: c.server, own: c.own }]));
+        return { items: served.map((c) => c.item), origins };
+      });
+      this.lists.set(kind, pending as Promise<Listed<unknown>>);
       void building.then(
         (r) => {
           if (!r.complete && this.lists.get(kind) === pending) this.lists.delete(kind);
@@ -114,7 +179,7 @@ export class AggregatedLists {
   }
 
   /**
-   * Every page of one list from every ready backend that declared `capability`, in the registry's
+   * Every page of one list from every ready backend that declared `capability`, in precedence
    * order. A backend that fails is left out (and logged) so one bad backend does not hide the rest.
    */
   private async fromBackends<T>(
@@ -129,7 +194,7 @@ export class AggregatedLists {
   ): Promise<{ items: T[]; complete: boolean }> {
     let complete = true;
     const perServer = await Promise.all(
-      this.registry.names().map(async (server) => {
+      this.names.precedence().map(async (server) => {
         const backend = this.registry.get(server);
         if (!backend?.capabilities()?.[capability]) return [];
         try {
@@ -151,20 +216,60 @@ export class AggregatedLists {
     return { items: perServer.flat(), complete };
   }
 
-  /** A gateway URI, or a backend's own URI that exactly one backend lists (as in a tool's resource link). */
+  /**
+   * The backend and its own URI for a served resource URI: `mcpgw://<server>/<uri>`; a URI served as
+   * listed (a transparent backend's); a URI of a transparent backend's template (when exactly one
+   * backend is transparent); or a backend's own URI that exactly one backend lists (as in a tool's
+   * resource link).
+   */
   async resolveUri(uri: string): Promise<{ server: string; uri: string }> {
     const parsed = parseGatewayUri(uri);
+    if (parsed && this.registry.has(parsed.server)) return parsed;
+    const listed = await this.resources();
+    const origin = listed.origins.get(uri);
+    if (origin) return { server: origin.server, uri: origin.own };
+    // A gateway URI of a server that does not exist: routing says so, naming the servers there are.
     if (parsed) return parsed;
-    const matches = (await this.allResources())
-      .map((r) => parseGatewayUri(r.uri))
-      .filter((t): t is { server: string; uri: string } => t?.uri === uri);
+    const transparent = this.transparentWith('resources');
+    if (transparent.length === 1 && transparent[0]) return { server: transparent[0], uri };
+    const matches = [...listed.origins.values()].filter((o) => o.own === uri);
     const servers = [...new Set(matches.map((m) => m.server))];
-    if (servers.length === 1 && matches[0]) return matches[0];
+    if (servers.length === 1 && matches[0]) return { server: matches[0].server, uri };
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
       servers.length > 1
         ? `Resource ${uri} is served by several backends (${servers.join(', ')}); use mcpgw://<server>/${uri}`
-        : `Unknown resource: ${uri}. Resources are served as mcpgw://<server>/<uri>; resources/list shows them.`,
+        : `Unknown resource: ${uri}. Resources are served as mcpgw://<server>/<uri> (or unchanged for a server with prefix ""); resources/list shows them.`,
     );
+  }
+
+  /** The backend and its own template for a served resource template (completion/complete). */
+  async resolveTemplate(uriTemplate: string): Promise<{ server: string; uri: string } | undefined> {
+    const parsed = parseGatewayUri(uriTemplate);
+    if (parsed && this.registry.has(parsed.server)) return parsed;
+    const origin = (await this.templates()).origins.get(uriTemplate);
+    if (origin) return { server: origin.server, uri: origin.own };
+    if (parsed) return parsed;
+    const transparent = this.transparentWith('resources');
+    return transparent.length === 1 && transparent[0]
+      ? { server: transparent[0], uri: uriTemplate }
+      : undefined;
+  }
+
+  /** The backend and its own name for a served prompt name. */
+  async resolvePrompt(name: string): Promise<{ server: string; name: string } | undefined> {
+    const origin = (await this.prompts()).origins.get(name);
+    if (origin) return { server: origin.server, name: origin.own };
+    // Not listed (the backend is still connecting, or its list failed): its prefix says which it is.
+    const owner = this.names.owner(name);
+    return owner && this.names.prefix(owner.server) !== '' ? owner : undefined;
+  }
+
+  /** Transparent backends that declared `capability` (or have not connected yet, so might). */
+  private transparentWith(capability: 'resources' | 'prompts'): string[] {
+    return this.names.transparent().filter((server) => {
+      const caps = this.registry.get(server)?.capabilities();
+      return caps === undefined || caps[capability] !== undefined;
+    });
   }
 }

@@ -8,7 +8,7 @@ export type Capability = 'resources' | 'prompts' | 'completions' | 'subscribe' |
 
 /**
  * Runs `fn` on backend `server` as one of its requests in flight (a reload's or remove's drain waits
- * for it), once the backend is ready and has declared `capability`; errors are clear McpErrors.
+ * for it), once the backend is ready and has declared `capability`; errors are clear ProtocolErrors.
  */
 export async function routeToBackend<T extends object>(
   registry: BackendRegistry,

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { BackendRegistry } from '../backends/index.js';
+import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { isPipelineFile } from '../pipeline/index.js';
@@ -9,10 +9,12 @@ import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFold
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
+import { NameClashes } from './name-clashes.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { RequestGate } from './request-gate.js';
+import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { createFrontServer, type ListHints } from './server.js';
 import { StartupGrace } from './startup-grace.js';
@@ -50,6 +52,8 @@ export class Gateway {
   private readonly reloader: ConfigReloader;
   /** Bounds how long an early tools/list waits for the backends started by `startBackends`. */
   private startup = new StartupGrace([], 0);
+  /** Stops building lists as backends come up (for name clashes); called on close. */
+  private readonly offWarm: () => void;
   /** Watches the pipelines folder once `watchPipelines` is called; re-pointed when the folder moves. */
   private pipelineWatcher: FolderWatcher | undefined;
 
@@ -67,23 +71,54 @@ export class Gateway {
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
-    this.hub = new ProtocolHub({ registry: this.registry, logger: options.logger.child('protocol') });
+    // Which backend serves a name that several would: file order decides, so it follows the live config.
+    const names = new ServedNames(this.registry, () => this.currentConfig.servers.map((s) => s.name));
+    const clashes = new NameClashes(options.logger.child('names'));
+    this.hub = new ProtocolHub({
+      registry: this.registry,
+      logger: options.logger.child('protocol'),
+      names,
+      clashes,
+    });
+    const nameClashes = async () => {
+      this.table.list();
+      await this.hub.warmLists();
+      return (server: string) => clashes.of(server);
+    };
     this.table = new ToolTable({
       registry: this.registry,
       groups: () => this.currentConfig.tools,
+      names,
+      clashes,
       metaTools: [
-        ...backendMetaTools({ registry: this.registry, config }),
+        ...backendMetaTools({ registry: this.registry, config, nameClashes }),
         ...pipelineMetaTools(this.pipelines),
         ...(options.extraMetaTools?.(this) ?? []),
       ],
       extraSources: [this.pipelines, ...(options.extraSources ?? [])],
     });
+    // Clashes are only known once lists are built; with prefixes set, build them as backends come up
+    // so the log tells of a clash even before any client lists.
+    const warm = (_server: string, status: BackendStatus) => {
+      if (status !== 'ready') return;
+      if (!this.registry.names().some((n) => this.registry.get(n)?.config.prefix !== undefined)) return;
+      void nameClashes().catch(() => {});
+    };
+    this.registry.on('status', warm);
+    this.offWarm = () => this.registry.off('status', warm);
     this.reloader = new ConfigReloader({
       registry: this.registry,
       logger: options.logger.child('config'),
       current: config,
       apply: (next) => {
+        const order = (c: GatewayConfig) => c.servers.map((s) => s.name).join('\0');
+        const reordered = order(next) !== order(this.currentConfig);
         this.currentConfig = next;
+        // Which backend serves a name several have follows the file order (served-names.ts).
+        if (reordered) {
+          this.table.invalidate();
+          this.hub.namesChanged();
+        }
       },
       invalidateTools: () => this.table.invalidate(),
       pipelinesMoved: (from, to) => this.pipelinesMoved(from, to),
@@ -282,6 +317,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
+    this.offWarm();
     this.table.close();
     this.hub.close();
     this.pipelines.close();

@@ -1,9 +1,11 @@
 import type { BackendRegistry } from '../backends/index.js';
 import type { BackendInfo } from '../backends/types.js';
 import type { GatewayConfig } from '../config/index.js';
-import { parseDuration, serverConfigFromInput } from '../config/index.js';
+import { parseDuration, servedPrefix, serverConfigFromInput } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
+import { describeClash } from './name-clashes.js';
 import { checkHttpRegistration, checkRuntimeCount } from './register-policy.js';
+import type { NameClash } from './served-names.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import { jsonResult } from './served-tool.js';
 import { readParams, requireString } from './tool-args.js';
@@ -12,6 +14,11 @@ export interface MetaToolDeps {
   registry: BackendRegistry;
   /** The live config; read on every call so a reload is seen. */
   config: () => GatewayConfig;
+  /**
+   * The names of each backend not served because another holder of the name wins (served-names.ts),
+   * once every list has been built.
+   */
+  nameClashes?: () => Promise<(server: string) => NameClash[]>;
 }
 
 /** How long register_server waits for a new backend's first connection before answering. */
@@ -62,6 +69,11 @@ function registerServer(deps: MetaToolDeps): ServedTool {
             type: ['boolean', 'object'],
             additionalProperties: { type: 'boolean' },
           },
+          prefix: {
+            type: 'string',
+            description:
+              'Put before its tool and prompt names; default "<name>__". "" serves its names and resource URIs unchanged',
+          },
         },
         required: ['name'],
       },
@@ -76,6 +88,7 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       // the limit is read again in case a reload changed it during the DNS lookup above.
       const runtime = deps.registry.list().filter((info) => info.source.kind === 'runtime').length;
       checkRuntimeCount(runtime, deps.config().limits.maxRuntimeBackends);
+      checkPrefixFree(deps.registry, serverConfig);
       const backend = deps.registry.add(serverConfig);
       await backend.whenSettled(Math.max(serverConfig.timeoutMs ?? 0, REGISTER_WAIT_MS));
       const info = backend.info();
@@ -137,7 +150,16 @@ function listServers(deps: MetaToolDeps): ServedTool {
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
-      const servers = deps.registry.list().map(publicInfo);
+      const clashesOf = (await deps.nameClashes?.()) ?? (() => []);
+      const servers = deps.registry.list().map((info) => {
+        const backend = deps.registry.get(info.name);
+        const clashes = clashesOf(info.name);
+        return {
+          ...publicInfo(info),
+          prefix: backend ? servedPrefix(backend.config) : servedPrefix(info),
+          ...(clashes.length > 0 ? { nameClashes: clashes } : {}),
+        };
+      });
       return jsonResult({ servers }, formatServers(servers));
     },
   };
@@ -180,6 +202,20 @@ function callBackend(deps: MetaToolDeps): ServedTool {
   };
 }
 
+/** Two servers with one prefix would serve their names in one namespace: refused, as in gateway.yaml. */
+function checkPrefixFree(registry: BackendRegistry, config: { name: string; prefix?: string }): void {
+  const prefix = servedPrefix(config);
+  const owner = registry
+    .names()
+    .find((name) => name !== config.name && servedPrefix(registry.get(name)?.config ?? { name }) === prefix);
+  if (owner === undefined) return;
+  throw new GatewayError(
+    'PARAMS_INVALID',
+    `register_server: prefix ${JSON.stringify(prefix)} is already the prefix of server '${owner}'; no two servers may share a prefix`,
+    { server: config.name, field: 'prefix' },
+  );
+}
+
 function readDuration(value: unknown, tool: string, key = 'timeout'): number {
   try {
     if (typeof value !== 'string' && typeof value !== 'number')
@@ -205,7 +241,8 @@ function formatServers(servers: Record<string, unknown>[]): string {
         ? `\n    pending config change (${change.status}; this instance serves meanwhile)${change.error ? `: ${change.error}` : ''}`
         : '';
       const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
-      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}`;
+      const clashes = ((s.nameClashes ?? []) as NameClash[]).map((c) => `\n    ${describeClash(c)}`).join('');
+      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}${clashes}`;
     })
     .join('\n');
 }

@@ -21,17 +21,22 @@ export const MAX_TOOL_NAME = 128;
 const SAFE_TOOL_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
- * Why a backend tool cannot be served as `<server>__<tool>`, or undefined when it can. Such a tool is
- * left out of tools/list (and logged once) rather than renamed: a rewritten name could collide with
- * another, and the backend's own name still reaches it through call_backend.
+ * Why a backend tool cannot be served as `<prefix><tool>` (`prefix` is `<server>__` unless the server
+ * sets one), or undefined when it can. Such a tool is left out of tools/list (and logged once) rather
+ * than renamed: a rewritten name could collide with another, and the backend's own name still
+ * reaches it through call_backend.
  */
-export function unsafeToolName(server: string, tool: string): string | undefined {
+export function unsafeToolName(
+  server: string,
+  tool: string,
+  prefix = `${server}${NAMESPACE_SEPARATOR}`,
+): string | undefined {
   if (tool.length === 0) return 'its name is empty';
   if (!SAFE_TOOL_NAME.test(tool)) {
     return `its name ${JSON.stringify(tool.length > 80 ? `${tool.slice(0, 80)}…` : tool)} has characters other than letters, digits, "_", "-" and "."`;
   }
-  const served = backendToolName(server, tool).length;
+  const served = prefix.length + tool.length;
   if (served > MAX_TOOL_NAME)
-    return `"${server}__<tool>" would be ${served} characters long; at most ${MAX_TOOL_NAME} are served`;
+    return `"${prefix}<tool>" would be ${served} characters long; at most ${MAX_TOOL_NAME} are served`;
   return undefined;
 }

@@ -18,8 +18,10 @@ import type { Logger } from '../log.js';
 import { AggregatedLists } from './aggregated-lists.js';
 import { type HubSession, notifySession } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
+import type { NameClashes } from './name-clashes.js';
 import { PAGE_SIZE } from './paging.js';
 import { complete, getPrompt, readResource } from './routed-requests.js';
+import { ServedNames } from './served-names.js';
 import { Subscriptions } from './subscriptions.js';
 
 export type { HubSession } from './hub-session.js';
@@ -28,6 +30,10 @@ export interface ProtocolHubOptions {
   registry: BackendRegistry;
   logger: Logger;
   pageSize?: number;
+  /** How backend names and URIs are served (`prefix:`); `<server>__` / `mcpgw://` for all without it. */
+  names?: ServedNames;
+  /** Where names not served because of a clash are reported. */
+  clashes?: NameClashes;
 }
 
 /**
@@ -54,7 +60,13 @@ export class ProtocolHub {
   constructor(options: ProtocolHubOptions) {
     this.registry = options.registry;
     this.logger = options.logger;
-    this.lists = new AggregatedLists(this.registry, this.logger, options.pageSize ?? PAGE_SIZE);
+    this.lists = new AggregatedLists(
+      this.registry,
+      this.logger,
+      options.pageSize ?? PAGE_SIZE,
+      options.names ?? new ServedNames(this.registry, () => []),
+      options.clashes,
+    );
     this.subscriptions = new Subscriptions(this.registry, this.lists, this.logger);
     this.logLevels = new LogLevels(this.registry, this.sessions, this.logger);
     const onNotification = (server: string, n: BackendNotification) => this.onNotification(server, n);
@@ -107,11 +119,23 @@ export class ProtocolHub {
   }
 
   getPrompt(params: GetPromptRequest['params'], signal: AbortSignal): Promise<GetPromptResult> {
-    return getPrompt(this.registry, params, signal);
+    return getPrompt(this.registry, this.lists, params, signal);
   }
 
   complete(params: CompleteRequest['params'], signal: AbortSignal): Promise<CompleteResult> {
-    return complete(this.registry, params, signal);
+    return complete(this.registry, this.lists, params, signal);
+  }
+
+  /** Which backend serves a shared name may have changed (gateway.yaml reordered): lists afresh. */
+  namesChanged(): void {
+    this.lists.invalidate('resources', 'templates', 'prompts');
+    this.broadcast({ method: 'notifications/resources/list_changed' });
+    this.broadcast({ method: 'notifications/prompts/list_changed' });
+  }
+
+  /** Builds the lists not cached, so that every name clash is known (list_servers). */
+  warmLists(): Promise<void> {
+    return this.lists.warm();
   }
 
   subscribe(session: HubSession, uri: string, signal: AbortSignal): Promise<void> {

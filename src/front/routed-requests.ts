@@ -16,10 +16,9 @@ import {
 import type { BackendRegistry } from '../backends/index.js';
 import type { AggregatedLists } from './aggregated-lists.js';
 import { routeToBackend } from './backend-route.js';
-import { gatewayUri, parseGatewayUri, parseNamespaced } from './resource-uri.js';
 
-// The requests a client makes of one backend through the gateway: the gateway name or URI maps back to
-// the backend's own (resource-uri.ts), and URIs in the answer get their gateway form.
+// The requests a client makes of one backend through the gateway: the served name or URI maps back to
+// the backend's own (served-names.ts), and URIs in the answer get their served form.
 
 export async function readResource(
   registry: BackendRegistry,
@@ -40,20 +39,21 @@ export async function readResource(
   );
   return {
     ...result,
-    contents: result.contents.map((c) => ({ ...c, uri: gatewayUri(target.server, c.uri) })),
+    contents: result.contents.map((c) => ({ ...c, uri: lists.names.uri(target.server, c.uri) })),
   };
 }
 
 export async function getPrompt(
   registry: BackendRegistry,
+  lists: AggregatedLists,
   params: GetPromptRequest['params'],
   signal: AbortSignal,
 ): Promise<GetPromptResult> {
-  const target = parseNamespaced(params.name);
+  const target = await lists.resolvePrompt(params.name);
   if (!target) {
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
-      `Unknown prompt: ${params.name}. Prompts are served as <server>__<prompt>; prompts/list shows them.`,
+      `Unknown prompt: ${params.name}. Prompts are served as <server>__<prompt> (or with the server's prefix); prompts/list shows them.`,
     );
   }
   const result = await routeToBackend(
@@ -66,15 +66,16 @@ export async function getPrompt(
         options,
       ),
   );
-  // Resources embedded in (or linked from) the messages get their gateway URIs, so they can be read.
+  // Resources embedded in (or linked from) the messages get their served URIs, so they can be read.
+  const uri = (u: string) => lists.names.uri(target.server, u);
   const messages = result.messages.map((m) => {
     const c = m.content;
     if (c.type === 'resource')
       return {
         ...m,
-        content: { ...c, resource: { ...c.resource, uri: gatewayUri(target.server, c.resource.uri) } },
+        content: { ...c, resource: { ...c.resource, uri: uri(c.resource.uri) } },
       };
-    if (c.type === 'resource_link') return { ...m, content: { ...c, uri: gatewayUri(target.server, c.uri) } };
+    if (c.type === 'resource_link') return { ...m, content: { ...c, uri: uri(c.uri) } };
     return m;
   });
   return { ...result, messages };
@@ -82,6 +83,7 @@ export async function getPrompt(
 
 export async function complete(
   registry: BackendRegistry,
+  lists: AggregatedLists,
   params: CompleteRequest['params'],
   signal: AbortSignal,
 ): Promise<CompleteResult> {
@@ -89,12 +91,12 @@ export async function complete(
   let server: string;
   let backendRef: CompleteRequest['params']['ref'];
   if (ref.type === 'ref/prompt') {
-    const target = parseNamespaced(ref.name);
+    const target = await lists.resolvePrompt(ref.name);
     if (!target) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
     server = target.server;
     backendRef = { ...ref, name: target.name };
   } else {
-    const target = parseGatewayUri(ref.uri);
+    const target = await lists.resolveTemplate(ref.uri);
     if (!target) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,

@@ -24,6 +24,8 @@ export interface CallContext {
 /** One tool as the front serves it: its definition and how to run it. */
 export interface ServedTool {
   definition: Tool;
+  /** The backend whose tool this is; unset for the gateway's own tools and pipelines. */
+  backend?: string;
   call(args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
 }
 

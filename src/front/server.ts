@@ -11,11 +11,11 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { secrets } from '../secrets.js';
 import { clientRequester } from './client-bridge.js';
-import { NAMESPACE_SEPARATOR, PIPELINE_TOOL_PREFIX } from './naming.js';
+import { PIPELINE_TOOL_PREFIX } from './naming.js';
 import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
-import type { CallContext, FrontTransport, ProtocolEra } from './served-tool.js';
+import type { CallContext, FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { errorResult } from './served-tool.js';
 import type { ToolTable } from './tool-table.js';
 
@@ -114,7 +114,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
       const result = await tool.call(request.params.arguments ?? {}, ctx);
       // A backend's result, and a pipeline's output, are data and go back unchanged; what the gateway
       // says itself (list_servers, register_server, a failed run's report) never shows a secret.
-      return isData(name, result) ? result : secrets.redactDeep(result);
+      return isData(name, tool, result) ? result : secrets.redactDeep(result);
     } catch (err) {
       // The gateway's own failures are tool failures the model can read and act on; an ProtocolError from a
       // backend is that backend's protocol answer and crosses the wire unchanged.
@@ -149,14 +149,14 @@ export function createFrontServer(options: FrontServerOptions): Server {
 
 /**
  * Whether a successful result is data rather than the gateway's own words (see secrets.ts): a
- * backend's result (`<server>__<tool>`, where server names hold no "__" and "pipeline" is reserved,
- * and call_backend, which returns it unchanged), and a pipeline run that succeeded (its output is
- * made of backend results). A failed run's report carries the gateway's error messages: not data.
+ * backend tool's result (and call_backend's, which returns it unchanged), and a pipeline run that
+ * succeeded (its output is made of backend results). A failed run's report carries the gateway's
+ * error messages: not data.
  */
-function isData(tool: string, result: CallToolResult): boolean {
-  if (tool === 'call_backend') return true;
-  if (tool === 'route_pipeline' || tool.startsWith(PIPELINE_TOOL_PREFIX)) return result.isError !== true;
-  return tool.includes(NAMESPACE_SEPARATOR);
+function isData(name: string, served: ServedTool, result: CallToolResult): boolean {
+  if (served.backend !== undefined || name === 'call_backend') return true;
+  if (name === 'route_pipeline' || name.startsWith(PIPELINE_TOOL_PREFIX)) return result.isError !== true;
+  return false;
 }
 
 /** Error data that is JSON and small: drop anything that is not plain data. */

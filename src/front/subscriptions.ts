@@ -5,7 +5,6 @@ import type { Logger } from '../log.js';
 import type { AggregatedLists } from './aggregated-lists.js';
 import { routeToBackend } from './backend-route.js';
 import { type HubSession, notifySession } from './hub-session.js';
-import { gatewayUri, parseGatewayUri } from './resource-uri.js';
 
 /**
  * Resource subscriptions of every session: a backend is subscribed to a URI once, while any session
@@ -13,8 +12,14 @@ import { gatewayUri, parseGatewayUri } from './resource-uri.js';
  * sessions that subscribed.
  */
 export class Subscriptions {
-  /** Sessions subscribed to each gateway URI; the backend is subscribed while this is not empty. */
-  private readonly subscribers = new Map<string, Set<HubSession>>();
+  /**
+   * Per served URI: the backend and its own URI, and the sessions subscribed; the backend is
+   * subscribed while `sessions` is not empty.
+   */
+  private readonly subscribers = new Map<
+    string,
+    { server: string; uri: string; sessions: Set<HubSession> }
+  >();
 
   constructor(
     private readonly registry: BackendRegistry,
@@ -24,8 +29,8 @@ export class Subscriptions {
 
   async subscribe(session: HubSession, uri: string, signal: AbortSignal): Promise<void> {
     const target = await this.lists.resolveUri(uri);
-    const key = gatewayUri(target.server, target.uri);
-    if (!this.subscribers.get(key)?.size) {
+    const key = this.lists.names.uri(target.server, target.uri);
+    if (!this.subscribers.get(key)?.sessions.size) {
       await routeToBackend(
         this.registry,
         { server: target.server, capability: 'subscribe', method: 'resources/subscribe', signal },
@@ -37,24 +42,22 @@ export class Subscriptions {
           ),
       );
     }
-    let set = this.subscribers.get(key);
-    if (!set) {
-      set = new Set();
-      this.subscribers.set(key, set);
+    let entry = this.subscribers.get(key);
+    if (!entry) {
+      entry = { ...target, sessions: new Set() };
+      this.subscribers.set(key, entry);
     }
-    set.add(session);
+    entry.sessions.add(session);
     session.subscriptions.add(key);
   }
 
   /** Never fails for the client: a backend that is gone has nothing left to unsubscribe. */
   async unsubscribe(session: HubSession, uri: string): Promise<void> {
-    const target = parseGatewayUri(uri);
+    const target = this.subscribers.get(uri);
     if (!target) return;
-    const key = gatewayUri(target.server, target.uri);
-    session.subscriptions.delete(key);
-    const set = this.subscribers.get(key);
-    if (!set?.delete(session) || set.size > 0) return;
-    this.subscribers.delete(key);
+    session.subscriptions.delete(uri);
+    if (!target.sessions.delete(session) || target.sessions.size > 0) return;
+    this.subscribers.delete(uri);
     const backend = this.registry.get(target.server);
     if (!backend?.capabilities()?.resources?.subscribe) return;
     try {
@@ -70,8 +73,10 @@ export class Subscriptions {
 
   /** Backend `server` says its resource `uri` changed: tells the sessions subscribed to it. */
   updated(server: string, uri: string): void {
-    const key = gatewayUri(server, uri);
-    for (const session of this.subscribers.get(key) ?? [])
+    const key = this.lists.names.uri(server, uri);
+    const entry = this.subscribers.get(key);
+    if (entry?.server !== server) return;
+    for (const session of entry.sessions)
       notifySession(
         session,
         { method: 'notifications/resources/updated', params: { uri: key } },
@@ -83,9 +88,8 @@ export class Subscriptions {
   resubscribe(server: string): void {
     const backend = this.registry.get(server);
     const now = backend?.capabilities();
-    for (const key of this.subscribers.keys()) {
-      const target = parseGatewayUri(key);
-      if (target?.server !== server || !now?.resources?.subscribe || !backend) continue;
+    for (const [key, target] of this.subscribers) {
+      if (target.server !== server || !now?.resources?.subscribe || !backend) continue;
       void backend
         .request('resources/subscribe', ({ client, timeoutMs }) =>
           client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {

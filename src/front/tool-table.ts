@@ -3,7 +3,9 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { Backend, BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { backendToolName, NAMESPACE_SEPARATOR, unsafeToolName } from './naming.js';
+import type { NameClashes } from './name-clashes.js';
+import { PIPELINE_TOOL_PREFIX, unsafeToolName } from './naming.js';
+import { pickServed, ServedNames } from './served-names.js';
 import type { ServedTool } from './served-tool.js';
 
 /** A source of tools that can change while the gateway runs (pipelines, for one). */
@@ -22,6 +24,10 @@ export interface ToolTableOptions {
   extraSources?: ToolSource[];
   /** Warned once per backend tool that is not served (an unsafe name); stderr by default. */
   logger?: Logger;
+  /** How backend tool names are served (`prefix:`); `<server>__<tool>` for every backend without it. */
+  names?: ServedNames;
+  /** Where backend tools not served because of a name clash are reported. */
+  clashes?: NameClashes;
 }
 
 /**
@@ -34,11 +40,13 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
   /** `server\0tool` of unsafe tools already warned about, so a rebuild does not repeat the warning. */
   private readonly warned = new Set<string>();
   private readonly logger: Logger;
+  private readonly names: ServedNames;
 
   constructor(private readonly options: ToolTableOptions) {
     super();
     this.setMaxListeners(0);
     this.logger = options.logger ?? createLogger('gateway/tools');
+    this.names = options.names ?? new ServedNames(options.registry, () => []);
     const invalidate = () => this.invalidate();
     options.registry.on('toolsChanged', invalidate);
     this.unsubscribe.push(() => options.registry.off('toolsChanged', invalidate));
@@ -60,7 +68,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
   }
 
   /**
-   * The tool called `name`, waiting when it is `<server>__<tool>` of a backend still connecting (at
+   * The tool called `name`, waiting when its prefix is that of a backend still connecting (at
    * start, or restarting before it listed its tools): a client that calls a tool it knows right after
    * the gateway started gets the call, not "Unknown tool". Waits at most the backend's timeout (which
    * also bounds its connecting), or until `signal` aborts. For a backend that is not ready then (it
@@ -70,19 +78,20 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
   async resolve(name: string, signal?: AbortSignal): Promise<ServedTool | undefined> {
     const found = this.get(name);
     if (found) return found;
-    const backend = this.backendOf(name);
-    if (!backend || backend.status === 'ready') return undefined;
-    if (backend.status === 'connecting' && !signal?.aborted) await this.settled(backend, signal);
-    return this.get(name) ?? this.downTool(name, backend);
+    const owner = this.backendOf(name);
+    if (!owner || owner.backend.status === 'ready') return undefined;
+    if (owner.backend.status === 'connecting' && !signal?.aborted) await this.settled(owner.backend, signal);
+    return this.get(name) ?? this.downTool(name, owner.backend, owner.tool);
   }
 
   /** A call of `name` that the down backend answers with BACKEND_UNAVAILABLE (or serves, if it is back). */
-  private downTool(name: string, backend: Backend): ServedTool | undefined {
+  private downTool(name: string, backend: Backend, tool: string): ServedTool | undefined {
     if (backend.status === 'ready' || backend.status === 'closed') return undefined;
-    const tool = name.slice(backend.name.length + NAMESPACE_SEPARATOR.length);
+    if (this.reserved(name)) return undefined;
     const registry = this.options.registry;
     return {
       definition: { name, inputSchema: { type: 'object' } },
+      backend: backend.name,
       call: (args, ctx) => registry.callTool(backend.name, tool, args, { signal: ctx.signal }),
     };
   }
@@ -100,11 +109,19 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     }
   }
 
-  /** The backend named by `name`'s `<server>__` prefix, when backend tools are served. */
-  private backendOf(name: string): Backend | undefined {
+  /** The backend whose prefix `name` has (served-names.ts), when backend tools are served. */
+  private backendOf(name: string): { backend: Backend; tool: string } | undefined {
     if (!this.options.groups().backends) return undefined;
-    const at = name.indexOf(NAMESPACE_SEPARATOR);
-    return at > 0 ? this.options.registry.get(name.slice(0, at)) : undefined;
+    const owner = this.names.owner(name);
+    const backend = owner && this.options.registry.get(owner.server);
+    return backend && owner ? { backend, tool: owner.name } : undefined;
+  }
+
+  /** The gateway's own tool names, and every `pipeline__` name: never a backend's, whatever is on. */
+  private reserved(name: string): boolean {
+    return (
+      name.startsWith(PIPELINE_TOOL_PREFIX) || this.options.metaTools.some((t) => t.definition.name === name)
+    );
   }
 
   close(): void {
@@ -130,7 +147,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
   private backendTools(): ServedTool[] {
     const registry = this.options.registry;
     const safe = registry.tools().filter(({ server, tool }) => {
-      const why = unsafeToolName(server, tool.name);
+      const why = unsafeToolName(server, tool.name, this.names.prefix(server));
       if (why === undefined) return true;
       const key = `${server}\0${tool.name}`;
       if (!this.warned.has(key)) {
@@ -141,12 +158,23 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       }
       return false;
     });
-    return safe.map(({ server, tool }) => ({
-      definition: {
-        ...tool,
-        name: backendToolName(server, tool.name),
-        description: `[${server}] ${tool.description ?? tool.title ?? tool.name}`,
-      },
+    const candidates = safe.map((entry) => ({
+      served: this.names.name(entry.server, entry.tool.name),
+      server: entry.server,
+      item: entry.tool,
+    }));
+    const { served, clashes } = pickServed('tool', candidates, this.names.precedence(), (name) =>
+      this.reserved(name),
+    );
+    this.options.clashes?.set('tool', clashes);
+    return served.map(({ served: name, server, item: tool }) => ({
+      // A transparent backend's tools are served as the backend describes them; a prefixed one's
+      // description says which backend it is, as its name does.
+      definition:
+        this.names.prefix(server) === ''
+          ? { ...tool, name }
+          : { ...tool, name, description: `[${server}] ${tool.description ?? tool.title ?? tool.name}` },
+      backend: server,
       call: (args, ctx) =>
         registry.callTool(server, tool.name, args, {
           signal: ctx.signal,

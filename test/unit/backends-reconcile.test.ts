@@ -87,6 +87,7 @@ describe('sameBackend', () => {
     ['cwd', { cwd: '/tmp' }],
     ['timeout', { timeoutMs: 6_000 }],
     ['description', { description: 'new' }],
+    ['prefix', { prefix: '' }],
     ['transport', { transport: 'http', url: 'https://x/mcp', headers: {} }],
   ])('a changed %s means a restart', (_what, change) => {
     expect(sameBackend(base, { ...base, ...change } as ServerConfig)).toBe(false);
