@@ -38,6 +38,13 @@ const SUITE: Record<Wire, { entry: string; args: string[] }> = {
 const SERVER = join(HERE, 'everything-server', 'everything-server.ts');
 /** The reference server adds tools and resources on timers after it starts; give them time. */
 const SETTLE_MS = 2_500;
+/**
+ * The era the gateway speaks to the reference server. `legacy` until the era bridging lands: a
+ * 2025-11-25 client's elicitation, sampling and resource subscriptions are not yet carried to a
+ * 2026-07-28 backend (see docs/reference/protocol.md#protocol-eras). MCP_CONFORMANCE_BACKEND_PROTOCOL
+ * overrides it (auto, modern) to see where bridging stands.
+ */
+const BACKEND_PROTOCOL = process.env.MCP_CONFORMANCE_BACKEND_PROTOCOL ?? 'legacy';
 const SUITE_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 60_000;
 
@@ -255,7 +262,7 @@ async function main(): Promise<number> {
     mkdirSync(join(gwDir, 'pipelines'), { recursive: true });
     writeFileSync(
       join(gwDir, 'gateway.yaml'),
-      `# The gateway as the conformance run places it: transparent, in front of the reference server.\nservers:\n  everything:\n    url: ${refUrl}\n    prefix: ""\npipelines: ./pipelines\n`,
+      `# The gateway as the conformance run places it: transparent, in front of the reference server.\nservers:\n  everything:\n    url: ${refUrl}\n    prefix: ""\n    protocol: ${BACKEND_PROTOCOL}\npipelines: ./pipelines\n`,
     );
     const gateway = start(
       process.execPath,
