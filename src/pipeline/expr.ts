@@ -192,10 +192,21 @@ export function evaluate(expr: AnyExpression, ctx: ExpressionContext): unknown {
 // ---------------------------------------------------------------------------------------------
 // Templates: JSON values whose strings may hold expressions.
 
+/** A line and column (1-based) in the pipeline file. */
+export interface TemplateAt {
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * `at` (on expressions and texts, when the pipeline was compiled from a file) is where the value
+ * starts: the `${{` of a whole-string expression, the string of a text. The load-time type check
+ * reports there, long after the file's text is gone.
+ */
 export type Template =
   | { readonly kind: 'literal'; readonly value: unknown }
-  | { readonly kind: 'expr'; readonly expr: AnyExpression }
-  | { readonly kind: 'text'; readonly parts: readonly (string | AnyExpression)[] }
+  | { readonly kind: 'expr'; readonly expr: AnyExpression; readonly at?: TemplateAt }
+  | { readonly kind: 'text'; readonly parts: readonly (string | AnyExpression)[]; readonly at?: TemplateAt }
   | { readonly kind: 'array'; readonly items: readonly Template[] }
   | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Template])[] };
 
@@ -261,6 +272,14 @@ export interface TemplateProblem extends ExpressionSite {
   message: string;
 }
 
+/** Positions for templates, from the parsed file. */
+export interface TemplateLocator {
+  /** The expression `raw` at `offset` in the string at `path`. */
+  expression(path: readonly Segment[], offset: number, raw: string): TemplateAt;
+  /** The value at `path`. */
+  value(path: readonly Segment[]): TemplateAt;
+}
+
 export interface CompiledTemplate {
   template: Template;
   expressions: CompiledExpressionSite[];
@@ -271,10 +290,14 @@ const OPEN = '${{';
 const CLOSE = '}}';
 
 /** Compile every string in a JSON value; problems carry the key path and offset for positions. */
-export function compileTemplate(value: unknown, path: Segment[] = []): CompiledTemplate {
+export function compileTemplate(
+  value: unknown,
+  path: Segment[] = [],
+  locate?: TemplateLocator,
+): CompiledTemplate {
   const expressions: CompiledExpressionSite[] = [];
   const problems: TemplateProblem[] = [];
-  const template = compileValue(value, path, expressions, problems);
+  const template = compileValue(value, path, expressions, problems, locate);
   return { template, expressions, problems };
 }
 
@@ -283,15 +306,16 @@ function compileValue(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
+  locate: TemplateLocator | undefined,
 ): Template {
-  if (typeof value === 'string') return compileString(value, path, exprs, problems);
+  if (typeof value === 'string') return compileString(value, path, exprs, problems, locate);
   if (Array.isArray(value)) {
-    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems));
+    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems, locate));
     return items.every((t) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'array', items };
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).map(
-      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems)] as const,
+      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems, locate)] as const,
     );
     return entries.every(([, t]) => t.kind === 'literal')
       ? { kind: 'literal', value }
@@ -305,6 +329,7 @@ function compileString(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
+  locate: TemplateLocator | undefined,
 ): Template {
   let open = s.indexOf(OPEN);
   if (open < 0) return { kind: 'literal', value: s };
@@ -349,8 +374,13 @@ function compileString(
   }
   if (last < s.length) parts.push(s.slice(last));
   if (failed) return { kind: 'literal', value: s };
-  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'expr', expr: parts[0]! };
-  return { kind: 'text', parts };
+  if (parts.length === 1 && typeof parts[0] !== 'string') {
+    const site = exprs[exprs.length - 1]!;
+    return locate
+      ? { kind: 'expr', expr: parts[0]!, at: locate.expression(path, site.offset, site.raw) }
+      : { kind: 'expr', expr: parts[0]! };
+  }
+  return locate ? { kind: 'text', parts, at: locate.value(path) } : { kind: 'text', parts };
 }
 
 /** A JSONPath starts with `$` (and an empty expression gets the JSONPath's "empty expression" error). */

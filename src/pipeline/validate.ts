@@ -15,6 +15,7 @@ import {
   expressionRefs,
   type Segment,
   type Template,
+  type TemplateLocator,
 } from './expr.js';
 import { analyzeGraph, type DependencyEdge } from './graph.js';
 import { type ParsedSource, type Position, parsePipelineText } from './parse.js';
@@ -70,10 +71,17 @@ interface Where {
 class Collector {
   readonly issues: PipelineIssue[] = [];
   readonly warnings: PipelineIssue[] = [];
+  /** Where each expression and text of a template is, kept in the template for the type check. */
+  readonly templates: TemplateLocator | undefined;
   constructor(
     private readonly source: ParsedSource | undefined,
     private readonly file: string | undefined,
-  ) {}
+  ) {
+    this.templates = source && {
+      expression: (path, offset, raw) => source.locateIn(path, offset, raw),
+      value: (path) => source.locate(path, 'value'),
+    };
+  }
 
   error(where: Where | Position, message: string, at: 'key' | 'value' = 'value'): void {
     this.issues.push(this.issue(where, message, at));
@@ -263,7 +271,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       }
       const hasForEach = raw.for_each !== undefined;
       if (typeof raw.for_each === 'string' || Array.isArray(raw.for_each)) {
-        const t = compileTemplate(raw.for_each, [...base, 'for_each']);
+        const t = compileTemplate(raw.for_each, [...base, 'for_each'], out.templates);
         addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
         if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
           out.error(
@@ -274,7 +282,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
         draft.forEach = t.template;
       }
       if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
-        const t = compileTemplate(raw.when, [...base, 'when']);
+        const t = compileTemplate(raw.when, [...base, 'when'], out.templates);
         addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
         const typeProblem = conditionTypeProblem(t.template);
         if (typeProblem && t.expressions[0]) {
@@ -283,7 +291,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
         draft.when = t.template;
       }
       if (isObject(raw.args) || typeof raw.args === 'string') {
-        const t = compileTemplate(raw.args, [...base, 'args']);
+        const t = compileTemplate(raw.args, [...base, 'args'], out.templates);
         addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}`, section }));
         if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
           out.error(
@@ -307,7 +315,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
 
   let output: Template | undefined;
   if (data.output !== undefined) {
-    const t = compileTemplate(data.output, ['output']);
+    const t = compileTemplate(data.output, ['output'], out.templates);
     checkSites(t, { itemAllowed: false, what: 'output' });
     output = t.template;
   }
