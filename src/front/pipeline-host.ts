@@ -19,6 +19,7 @@ import {
   type CompiledPipeline,
   CUSTOM_SCENARIO,
   callClosure,
+  checkDataFlow,
   checkPipelineCalls,
   formatIssue,
   type LoadOptions,
@@ -31,6 +32,7 @@ import {
 } from '../pipeline/index.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
+import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import type { ToolSource } from './tool-table.js';
 
@@ -60,13 +62,21 @@ export class PipelineHost implements ToolSource {
   private reloads = 0;
   private closed = false;
   private readonly offRegistry: () => void;
+  /** The data-flow check of what serves, against the backends' tool schemas as they are now. */
+  readonly types: PipelineTypeReport;
+  private typeCheckQueued = false;
 
   constructor(private readonly options: PipelineHostOptions) {
     this.events.setMaxListeners(0);
     this.catalog = emptyCatalog(this.dir);
+    this.types = new PipelineTypeReport(options.logger);
     // A file naming a server that was not there becomes valid when it is registered (and the other
-    // way round), so the catalog is checked again when the set of backends changes.
-    const onBackends = () => this.revalidate();
+    // way round), so the catalog is checked again when the set of backends changes. A backend
+    // connecting, or its tool list changing, brings schemas: the data flow is type-checked again.
+    const onBackends = () => {
+      this.revalidate();
+      this.checkTypesSoon();
+    };
     options.registry.on('toolsChanged', onBackends);
     this.offRegistry = () => options.registry.off('toolsChanged', onBackends);
   }
@@ -83,6 +93,7 @@ export class PipelineHost implements ToolSource {
   /** Swap in a new catalog at once, as it is; runs in flight keep theirs. Sends tools/list_changed. */
   replace(catalog: Catalog): void {
     this.catalog = catalog;
+    this.types.update(catalog, liveTools(this.options.registry));
     this.served = undefined;
     this.events.emit('changed');
   }
@@ -158,6 +169,21 @@ export class PipelineHost implements ToolSource {
           { issues: calls },
         );
       }
+      // Sent now, checked now: a value that cannot fit its parameter, per the backends' schemas, is refused.
+      const typeErrors = checkDataFlow(result.pipeline, {
+        tool: liveTools(this.options.registry),
+        pipeline: (name) => {
+          const entry = this.catalog.get(name);
+          return entry ? servedPipeline(entry) : undefined;
+        },
+      }).filter((p) => p.severity === 'error');
+      if (typeErrors.length > 0) {
+        throw new GatewayError(
+          'PIPELINE_INVALID',
+          `the custom pipeline is invalid (${plural(typeErrors.length, 'problem')}):\n${formatIssues(typeErrors)}`,
+          { issues: typeErrors },
+        );
+      }
       return result.pipeline;
     }
     if (inlineText !== undefined) {
@@ -229,10 +255,25 @@ export class PipelineHost implements ToolSource {
     this.events.removeAllListeners();
   }
 
+  /** Type-check once for a burst of tool changes (backends connecting together). */
+  private checkTypesSoon(): void {
+    if (this.typeCheckQueued) return;
+    this.typeCheckQueued = true;
+    setImmediate(() => {
+      this.typeCheckQueued = false;
+      if (this.closed) return;
+      if (this.types.update(this.catalog, liveTools(this.options.registry))) {
+        this.served = undefined;
+        this.events.emit('changed');
+      }
+    });
+  }
+
   private pipelineTool(pipeline: CompiledPipeline): ServedTool {
     const steps = [...pipeline.steps.values()]
       .map((s) => `${s.id} (${s.pipeline ? `pipeline ${s.pipeline.name}` : `${s.server}.${s.tool}`})`)
       .join(', ');
+    const outputSchema = this.types.outputSchema(pipeline);
     return {
       definition: {
         name: pipelineToolName(pipeline.name),
@@ -241,8 +282,10 @@ export class PipelineHost implements ToolSource {
           `[pipeline] ${pipeline.description ?? pipeline.name}. Steps: ${steps}. ` +
           'Independent steps run in parallel. Returns the status, the output and each step’s status and time.',
         inputSchema: { ...pipeline.inputsSchema },
+        ...(outputSchema ? { outputSchema } : {}),
       },
-      call: async (args, ctx) => runToolResult(await this.run(pipeline, args, ctx)),
+      call: async (args, ctx) =>
+        keepToSchema(runToolResult(await this.run(pipeline, args, ctx)), outputSchema),
     };
   }
 

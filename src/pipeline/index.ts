@@ -57,6 +57,8 @@ export {
 } from './recording.js';
 export { pipelineSchema } from './schema.js';
 export {
+  catalogTypeEnv,
+  checkCatalogTypes,
   checkDataFlow,
   deriveOutputSchema,
   deriveOutputType,

@@ -11,4 +11,5 @@ export {
   type TypeProblem,
   type TypeProblemCode,
 } from './check.js';
+export { catalogTypeEnv, checkCatalogTypes } from './catalog-types.js';
 export { describeType, type FlowType, fits, fromSchema, type JsonSchema, toSchema } from './flow-type.js';
