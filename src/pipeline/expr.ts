@@ -192,21 +192,26 @@ export function evaluate(expr: AnyExpression, ctx: ExpressionContext): unknown {
 // ---------------------------------------------------------------------------------------------
 // Templates: JSON values whose strings may hold expressions.
 
-/** A line and column (1-based) in the pipeline file. */
-export interface TemplateAt {
-  readonly line: number;
-  readonly column: number;
+/**
+ * Where a template's value is in the file: its key path, and for a whole-string expression its
+ * offset and text in that string. Positions are worked out only when a problem is reported (by
+ * `CompiledPipeline.locate`): most loads never need one.
+ */
+export interface TemplateSite {
+  readonly path: readonly Segment[];
+  readonly offset?: number;
+  readonly raw?: string;
 }
 
-/**
- * `at` (on expressions and texts, when the pipeline was compiled from a file) is where the value
- * starts: the `${{` of a whole-string expression, the string of a text. The load-time type check
- * reports there, long after the file's text is gone.
- */
+/** `site` is set on expressions and texts when compiled with sites (pipelines from a file). */
 export type Template =
   | { readonly kind: 'literal'; readonly value: unknown }
-  | { readonly kind: 'expr'; readonly expr: AnyExpression; readonly at?: TemplateAt }
-  | { readonly kind: 'text'; readonly parts: readonly (string | AnyExpression)[]; readonly at?: TemplateAt }
+  | { readonly kind: 'expr'; readonly expr: AnyExpression; readonly site?: TemplateSite }
+  | {
+      readonly kind: 'text';
+      readonly parts: readonly (string | AnyExpression)[];
+      readonly site?: TemplateSite;
+    }
   | { readonly kind: 'array'; readonly items: readonly Template[] }
   | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Template])[] };
 
@@ -272,14 +277,6 @@ export interface TemplateProblem extends ExpressionSite {
   message: string;
 }
 
-/** Positions for templates, from the parsed file. */
-export interface TemplateLocator {
-  /** The expression `raw` at `offset` in the string at `path`. */
-  expression(path: readonly Segment[], offset: number, raw: string): TemplateAt;
-  /** The value at `path`. */
-  value(path: readonly Segment[]): TemplateAt;
-}
-
 export interface CompiledTemplate {
   template: Template;
   expressions: CompiledExpressionSite[];
@@ -290,14 +287,10 @@ const OPEN = '${{';
 const CLOSE = '}}';
 
 /** Compile every string in a JSON value; problems carry the key path and offset for positions. */
-export function compileTemplate(
-  value: unknown,
-  path: Segment[] = [],
-  locate?: TemplateLocator,
-): CompiledTemplate {
+export function compileTemplate(value: unknown, path: Segment[] = [], sites = false): CompiledTemplate {
   const expressions: CompiledExpressionSite[] = [];
   const problems: TemplateProblem[] = [];
-  const template = compileValue(value, path, expressions, problems, locate);
+  const template = compileValue(value, path, expressions, problems, sites);
   return { template, expressions, problems };
 }
 
@@ -306,16 +299,16 @@ function compileValue(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
-  locate: TemplateLocator | undefined,
+  sites: boolean,
 ): Template {
-  if (typeof value === 'string') return compileString(value, path, exprs, problems, locate);
+  if (typeof value === 'string') return compileString(value, path, exprs, problems, sites);
   if (Array.isArray(value)) {
-    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems, locate));
+    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems, sites));
     return items.every((t) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'array', items };
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).map(
-      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems, locate)] as const,
+      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems, sites)] as const,
     );
     return entries.every(([, t]) => t.kind === 'literal')
       ? { kind: 'literal', value }
@@ -329,7 +322,7 @@ function compileString(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
-  locate: TemplateLocator | undefined,
+  sites: boolean,
 ): Template {
   let open = s.indexOf(OPEN);
   if (open < 0) return { kind: 'literal', value: s };
@@ -376,11 +369,11 @@ function compileString(
   if (failed) return { kind: 'literal', value: s };
   if (parts.length === 1 && typeof parts[0] !== 'string') {
     const site = exprs[exprs.length - 1]!;
-    return locate
-      ? { kind: 'expr', expr: parts[0]!, at: locate.expression(path, site.offset, site.raw) }
+    return sites
+      ? { kind: 'expr', expr: parts[0]!, site: { path, offset: site.offset, raw: site.raw } }
       : { kind: 'expr', expr: parts[0]! };
   }
-  return locate ? { kind: 'text', parts, at: locate.value(path) } : { kind: 'text', parts };
+  return sites ? { kind: 'text', parts, site: { path } } : { kind: 'text', parts };
 }
 
 /** A JSONPath starts with `$` (and an empty expression gets the JSONPath's "empty expression" error). */

@@ -4,7 +4,7 @@
  * what it reads and compared with the parameter it feeds. Pure: it needs a compiled pipeline and the
  * tools' JSON Schemas, nothing live, so `validate`, a reload and a backend connecting all use it.
  */
-import type { Template } from '../expr.js';
+import type { Template, TemplateSite } from '../expr.js';
 import type { CompiledPipeline, CompiledStep, PipelineIssue } from '../types.js';
 import {
   ANY,
@@ -62,10 +62,11 @@ export function checkDataFlow(pipeline: CompiledPipeline, env: TypeCheckEnv): Ty
   }
   if (pipeline.output) {
     const scope = types.scope(pipeline);
-    visit(pipeline.output, undefined, '', scope, (at, typed, label) => {
+    visit(pipeline.output, undefined, '', scope, (site, typed, label) => {
       if (typed.undescribed?.none) {
+        const at = locate(pipeline, site, START);
         problems.push(
-          problem(pipeline, at ?? START, 'warning', 'TYPE_NO_SUCH_FIELD', noSuch(label, typed), undefined),
+          problem(pipeline, at, 'warning', 'TYPE_NO_SUCH_FIELD', noSuch(label, typed), undefined),
         );
       }
     });
@@ -158,7 +159,7 @@ function checkStep(
     const list = typeOfTemplate(step.forEach, outer);
     item = itemOf(list);
     if (step.forEach.kind === 'expr') {
-      const at = step.forEach.at ?? step;
+      const at = locate(pipeline, step.forEach.site, step);
       const fit = fits(list.type, arrayOf(ANY));
       if (fit === 'no') {
         const text = `for_each must yield a list; ${valueText(step.forEach)} is ${describeType(list.type)}${per(list)}`;
@@ -185,9 +186,9 @@ function checkStep(
     consumer = `${step.server}.${step.tool}`;
   }
   const scope = types.scope(pipeline, item);
-  visit(step.args, params, '', scope, (at, typed, label, param, template) => {
+  visit(step.args, params, '', scope, (site, typed, label, param, template) => {
     const report = (severity: TypeProblem['severity'], code: TypeProblemCode, message: string) =>
-      problems.push(problem(pipeline, at ?? step, severity, code, message, step.id));
+      problems.push(problem(pipeline, locate(pipeline, site, step), severity, code, message, step.id));
     if (typed.undescribed) {
       if (typed.undescribed.none) report('warning', 'TYPE_NO_SUCH_FIELD', noSuch(label, typed));
       else if (param && param.kind !== 'any')
@@ -219,8 +220,16 @@ function itemOf(list: Typed): Typed | undefined {
   return undefined;
 }
 
+type Position = { line: number; column: number };
+
+/** A site's line and column, when the pipeline came from a file; else `fallback`. */
+function locate(pipeline: CompiledPipeline, site: TemplateSite | undefined, fallback: Position): Position {
+  if (!site || !pipeline.locate) return { line: fallback.line, column: fallback.column };
+  return pipeline.locate(site);
+}
+
 type Visitor = (
-  at: { line: number; column: number } | undefined,
+  site: TemplateSite | undefined,
   typed: Typed,
   label: string,
   param: FlowType | undefined,
@@ -243,10 +252,10 @@ function visit(
     case 'literal':
       return;
     case 'expr':
-      visitor(template.at, typeOfExpression(template.expr, scope), label, param, template);
+      visitor(template.site, typeOfExpression(template.expr, scope), label, param, template);
       return;
     case 'text':
-      visitor(template.at, { type: STRING, loose: false }, label, param, template);
+      visitor(template.site, { type: STRING, loose: false }, label, param, template);
       return;
     case 'object':
       for (const [key, t] of template.entries) {
@@ -302,7 +311,7 @@ function noSuch(label: string, typed: Typed): string {
 
 function problem(
   pipeline: CompiledPipeline,
-  at: { line: number; column: number },
+  at: Position,
   severity: TypeProblem['severity'],
   code: TypeProblemCode,
   message: string,

@@ -2,6 +2,8 @@
  * The load-time data-flow check's face: problems where a `${{ }}` value cannot fit the parameter it
  * feeds, and a pipeline's output type as JSON Schema. Pure; the callers bring the tools' schemas.
  */
+
+export { catalogTypeEnv, checkCatalogTypes } from './catalog-types.js';
 export {
   checkDataFlow,
   deriveOutputSchema,
@@ -11,5 +13,4 @@ export {
   type TypeProblem,
   type TypeProblemCode,
 } from './check.js';
-export { catalogTypeEnv, checkCatalogTypes } from './catalog-types.js';
 export { describeType, type FlowType, fits, fromSchema, type JsonSchema, toSchema } from './flow-type.js';
