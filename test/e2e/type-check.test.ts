@@ -17,6 +17,7 @@ import {
   structured,
   tempDir,
   waitForTools,
+  waitUntilWatching,
 } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -203,5 +204,27 @@ describe('the served gateway: type problems and derived output schemas', () => {
     expect(gw.stderr()).toContain(
       `${path.join(dir, 'pipelines', 'export-products.yaml')}:14:16: error: filesystem.write_file's 'content' takes a string`,
     );
-  });
+
+    // Fixed on disk: the hot reload checks it again, and the problem is gone.
+    await waitUntilWatching(gw, path.join(dir, 'pipelines'));
+    const fixed = EXPORT_PRODUCTS.replace(
+      '${{ $.steps.products.output.rows }}',
+      '"${{ $.steps.products.output.rows }}"',
+    );
+    writeFileSync(
+      path.join(dir, 'pipelines', 'export-products.yaml'),
+      fixed.replace('content: "', 'content: "rows: '),
+    );
+    await waitFor(
+      async () => {
+        const result = await gw.client.callTool({ name: 'list_pipelines', arguments: {} });
+        return (
+          structured<{ pipelines: { typeProblems?: unknown[] }[] }>(result).pipelines[0]?.typeProblems ===
+          undefined
+        );
+      },
+      { message: 'the type problem is gone after the fix' },
+    );
+    expect(gw.stderr()).toContain("pipeline 'export-products': no type problems now");
+  }, 60_000);
 });
