@@ -251,13 +251,6 @@ function compile(
             'key',
           );
         }
-        if (raw.pipeline !== undefined) {
-          out.error(
-            { path: [...base, 'pipeline'] },
-            'an on_failure step calls a tool; pipeline steps are not supported there',
-            'key',
-          );
-        }
       }
       const draft: StepDraft = { id, section, raw, refs: [] };
       drafts.push(draft);
