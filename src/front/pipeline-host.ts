@@ -19,8 +19,6 @@ import {
   type CompiledPipeline,
   CUSTOM_SCENARIO,
   callClosure,
-  checkDataFlow,
-  checkPipelineCalls,
   formatIssue,
   type LoadOptions,
   loadCatalog,
@@ -28,8 +26,8 @@ import {
   type RunResult,
   runPipeline,
   servedPipeline,
-  validatePipelineText,
 } from '../pipeline/index.js';
+import { compileCustomPipeline } from './custom-pipeline.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
 import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
@@ -47,9 +45,6 @@ export interface PipelineHostOptions {
 
 /** What a run needs from the request that started it. */
 export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress'>>;
-
-/** The name issues in a pipeline sent inline carry: `pipeline:3:5: message`. */
-export const INLINE_PIPELINE_FILE = 'pipeline';
 
 export class PipelineHost implements ToolSource {
   private catalog: Catalog;
@@ -145,46 +140,7 @@ export class PipelineHost implements ToolSource {
           `route_pipeline: scenario 'custom' needs 'pipeline': the pipeline as YAML or JSON text`,
         );
       }
-      const result = validatePipelineText(inlineText, { file: INLINE_PIPELINE_FILE, ...this.liveChecks() });
-      if (!result.ok) {
-        throw new GatewayError(
-          'PIPELINE_INVALID',
-          `the custom pipeline is invalid (${plural(result.issues.length, 'problem')}):\n${formatIssues(result.issues)}`,
-          { issues: result.issues },
-        );
-      }
-      // It may call the folder's pipelines (which cannot call it back: it has no name there).
-      const calls = checkPipelineCalls(
-        result.pipeline,
-        (name) => {
-          const entry = this.catalog.get(name);
-          return entry ? (servedPipeline(entry) ?? null) : undefined;
-        },
-        [...new Set(this.catalog.list().map((e) => e.name))],
-      );
-      if (calls.length > 0) {
-        throw new GatewayError(
-          'PIPELINE_INVALID',
-          `the custom pipeline is invalid (${plural(calls.length, 'problem')}):\n${formatIssues(calls)}`,
-          { issues: calls },
-        );
-      }
-      // Sent now, checked now: a value that cannot fit its parameter, per the backends' schemas, is refused.
-      const typeErrors = checkDataFlow(result.pipeline, {
-        tool: liveTools(this.options.registry),
-        pipeline: (name) => {
-          const entry = this.catalog.get(name);
-          return entry ? servedPipeline(entry) : undefined;
-        },
-      }).filter((p) => p.severity === 'error');
-      if (typeErrors.length > 0) {
-        throw new GatewayError(
-          'PIPELINE_INVALID',
-          `the custom pipeline is invalid (${plural(typeErrors.length, 'problem')}):\n${formatIssues(typeErrors)}`,
-          { issues: typeErrors },
-        );
-      }
-      return result.pipeline;
+      return compileCustomPipeline(inlineText, this.catalog, this.options.registry);
     }
     if (inlineText !== undefined) {
       throw new GatewayError(
@@ -296,19 +252,6 @@ export class PipelineHost implements ToolSource {
     return {
       options: { knownTools: (server) => (known.has(server) ? null : undefined), knownServers: names },
       key: names.join('\n'),
-    };
-  }
-
-  /** An inline pipeline is checked against the backends as they are now, tools included when known. */
-  private liveChecks(): LoadOptions {
-    const { registry } = this.options;
-    return {
-      knownTools: (server) => {
-        const backend = registry.get(server);
-        if (!backend) return undefined;
-        return backend.servesTools() ? backend.toolDefinitions().map((t) => t.name) : null;
-      },
-      knownServers: registry.names(),
     };
   }
 

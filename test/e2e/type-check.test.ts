@@ -16,6 +16,7 @@ import {
   startStdioGateway,
   structured,
   tempDir,
+  textOf,
   waitForTools,
   waitUntilWatching,
 } from '../helpers/gateway.js';
@@ -164,6 +165,16 @@ describe('the served gateway: type problems and derived output schemas', () => {
       summary: '3 products',
       many: true,
     });
+    // A custom pipeline is checked when it is sent: the type error refuses it, nothing runs.
+    const custom = (await gw.client.callTool({
+      name: 'route_pipeline',
+      arguments: { scenario: 'custom', pipeline: EXPORT_PRODUCTS },
+    })) as CallToolResult;
+    expect(custom.isError).toBe(true);
+    expect(structured(custom)).toMatchObject({ code: 'PIPELINE_INVALID' });
+    expect(textOf(custom)).toBe(
+      "the custom pipeline is invalid (1 problem):\npipeline:14:16: filesystem.write_file's 'content' takes a string; ${{ $.steps.products.output.rows }} is an array of objects (per sqlite.read_query's outputSchema)",
+    );
     // Bad inputs are an error result that fits the schema too.
     const bad = (await gw.client.callTool({
       name: 'pipeline__product-count',
