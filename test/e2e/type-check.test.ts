@@ -16,9 +16,11 @@ import {
   startStdioGateway,
   structured,
   tempDir,
+  testbedServer,
   textOf,
   waitForTools,
   waitUntilWatching,
+  writeConfig,
 } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -237,5 +239,54 @@ describe('the served gateway: type problems and derived output schemas', () => {
       { message: 'the type problem is gone after the fix' },
     );
     expect(gw.stderr()).toContain("pipeline 'export-products': no type problems now");
+  }, 60_000);
+
+  it("checks again when a backend's tool list changes (list_changed)", async () => {
+    const dir = tempDir('mcp-gateway-types-');
+    mkdirSync(path.join(dir, 'pipelines'));
+    writeFileSync(
+      path.join(dir, 'pipelines', 'sum-note.yaml'),
+      [
+        'name: sum-note',
+        'steps:',
+        '  sum: { server: alpha, tool: add, args: { a: 1, b: 2 } }',
+        '  note:',
+        '    server: alpha',
+        '    tool: later',
+        '    args:',
+        '      text: ${{ $.steps.sum.output.sum }}',
+        '',
+      ].join('\n'),
+    );
+    const config = writeConfig(
+      ['pipelines: ./pipelines', 'servers:', testbedServer('alpha')].join('\n'),
+      dir,
+    );
+    const gw = await startStdioGateway(['serve', '--config', config]);
+    gateways.push(gw);
+    await waitForTools(gw.client, ['alpha__add', 'pipeline__sum-note']);
+    const problems = async () => {
+      const result = await gw.client.callTool({ name: 'list_pipelines', arguments: {} });
+      return structured<{
+        pipelines: { typeProblems?: { message: string; line: number; column: number }[] }[];
+      }>(result).pipelines[0]?.typeProblems;
+    };
+    // `later` does not exist yet: nothing to check against.
+    expect(await problems()).toBeUndefined();
+    await gw.client.callTool({
+      name: 'alpha__add_tool',
+      arguments: { name: 'later', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+    });
+    await waitFor(async () => (await problems()) !== undefined, {
+      message: 'the type problem appears once the tool is listed',
+    });
+    expect(await problems()).toEqual([
+      expect.objectContaining({
+        line: 8,
+        column: 13,
+        message:
+          "alpha.later's 'text' takes a string; ${{ $.steps.sum.output.sum }} is a number (per alpha.add's outputSchema)",
+      }),
+    ]);
   }, 60_000);
 });
