@@ -95,12 +95,11 @@ export const instantInvoker: ToolInvoker = {
 };
 
 /** The instant backend's tool as it would list it: `a` an integer, `b` a string, output `{ n: integer }`. */
-const typedTools: TypeCheckEnv = {
-  tool: () => ({
-    inputSchema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' } } },
-    outputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  }),
+const typedTool = {
+  inputSchema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' } } },
+  outputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
 };
+const typedTools: TypeCheckEnv = { tool: () => typedTool };
 
 /** Validation with the data-flow check on, as `validate` does online: every value typed and fitted. */
 function compileAndTypeCheck(text: string): void {

@@ -88,14 +88,27 @@ export function deriveOutputSchema(pipeline: CompiledPipeline, env: TypeCheckEnv
 class PipelineTypes {
   private readonly outputs = new Map<CompiledPipeline, FlowType>();
   private readonly visiting = new Set<CompiledPipeline>();
+  private readonly stepOutputs = new Map<CompiledStep, Typed | undefined>();
+  /** Schema object → its type: a tool's schemas are read once however many steps call it. */
+  private readonly schemas = new WeakMap<object, FlowType>();
 
   constructor(readonly env: TypeCheckEnv) {}
+
+  typeOf(schema: unknown): FlowType {
+    if (schema === null || typeof schema !== 'object') return fromSchema(schema);
+    let type = this.schemas.get(schema);
+    if (!type) {
+      type = fromSchema(schema);
+      this.schemas.set(schema, type);
+    }
+    return type;
+  }
 
   scope(pipeline: CompiledPipeline, item?: Typed): PathScope {
     const find = (id: string): CompiledStep | undefined =>
       pipeline.steps.get(id) ?? pipeline.onFailure?.steps.get(id);
     return {
-      inputs: fromSchema(pipeline.inputsSchema),
+      inputs: this.typeOf(pipeline.inputsSchema),
       stepOutput: (id) => {
         const step = find(id);
         return step ? this.stepOutput(step) : undefined;
@@ -110,6 +123,13 @@ class PipelineTypes {
   }
 
   stepOutput(step: CompiledStep): Typed | undefined {
+    if (this.stepOutputs.has(step)) return this.stepOutputs.get(step);
+    const typed = this.stepOutputOnce(step);
+    this.stepOutputs.set(step, typed);
+    return typed;
+  }
+
+  private stepOutputOnce(step: CompiledStep): Typed | undefined {
     if (step.pipeline) {
       const child = this.env.pipeline?.(step.pipeline.name);
       if (!child) return undefined;
@@ -119,7 +139,7 @@ class PipelineTypes {
     if (step.parse === 'json') return undefined;
     const schema = this.env.tool(step.server, step.tool)?.outputSchema;
     if (schema === undefined || schema === null) return undefined;
-    return { type: fromSchema(schema), loose: false, from: `${step.server}.${step.tool}'s outputSchema` };
+    return { type: this.typeOf(schema), loose: false, from: `${step.server}.${step.tool}'s outputSchema` };
   }
 
   output(pipeline: CompiledPipeline): FlowType {
@@ -178,11 +198,11 @@ function checkStep(
   let consumer: string;
   if (step.pipeline) {
     const child = types.env.pipeline?.(step.pipeline.name);
-    params = child ? fromSchema(child.inputsSchema) : undefined;
+    params = child ? types.typeOf(child.inputsSchema) : undefined;
     consumer = `pipeline '${step.pipeline.name}'`;
   } else {
     const schema = types.env.tool(step.server, step.tool)?.inputSchema;
-    params = schema === undefined || schema === null ? undefined : fromSchema(schema);
+    params = schema === undefined || schema === null ? undefined : types.typeOf(schema);
     consumer = `${step.server}.${step.tool}`;
   }
   const scope = types.scope(pipeline, item);
