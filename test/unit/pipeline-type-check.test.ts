@@ -375,4 +375,20 @@ describe('flow types', () => {
     };
     expect(toSchema(fromSchema(s))).toEqual(s);
   });
+
+  it("a backend's hostile schema cannot make the check hang or overflow: $ref loops, deep nesting", () => {
+    const loop = { anyOf: [{ $ref: '#' }, { type: 'array', items: { $ref: '#' } }, { $ref: '#' }] };
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 50_000; i++) deep = { type: 'array', items: deep };
+    let constValue: unknown = 1;
+    for (let i = 0; i < 50_000; i++) constValue = [constValue];
+    const started = performance.now();
+    for (const schema of [loop, deep, { const: constValue }]) {
+      const t = fromSchema(schema);
+      expect(typeof describeType(t)).toBe('string');
+      expect(toSchema(t)).toBeTypeOf('object');
+      expect(['yes', 'no', 'maybe']).toContain(fits(t, t));
+    }
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
 });

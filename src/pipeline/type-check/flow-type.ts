@@ -53,7 +53,16 @@ export function unionOf(types: readonly FlowType[]): FlowType {
 }
 
 const MAX_DEPTH = 32;
+/**
+ * Schema nodes read per `fromSchema` call. A backend's schema is not trusted: `$ref`s that branch back
+ * to the root would otherwise unfold exponentially; past the budget the rest is `any`.
+ */
+const MAX_SCHEMA_NODES = 5_000;
 const PRIMITIVES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
+
+interface Budget {
+  left: number;
+}
 
 /**
  * A JSON Schema as a FlowType. Reads `type` (one or a list), `const`, `enum`, `anyOf`/`oneOf`,
@@ -61,15 +70,20 @@ const PRIMITIVES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
  * does not read (formats, patterns, bounds, `allOf`, `not`, `if`) only narrows values, so leaving
  * it out can miss a problem but never invents one. No `type` means any value.
  */
-export function fromSchema(schema: unknown, root: unknown = schema, depth = 0): FlowType {
-  if (depth > MAX_DEPTH || schema === null || typeof schema !== 'object' || Array.isArray(schema)) return ANY;
+export function fromSchema(schema: unknown): FlowType {
+  return readSchema(schema, schema, 0, { left: MAX_SCHEMA_NODES });
+}
+
+function readSchema(schema: unknown, root: unknown, depth: number, budget: Budget): FlowType {
+  if (depth > MAX_DEPTH || --budget.left < 0) return ANY;
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return ANY;
   const s = schema as JsonSchema;
-  if (typeof s.$ref === 'string') return fromSchema(resolveRef(s.$ref, root), root, depth + 1);
-  if ('const' in s) return typeOfValue(s.const);
-  if (Array.isArray(s.enum) && s.enum.length > 0) return unionOf(s.enum.map(typeOfValue));
+  if (typeof s.$ref === 'string') return readSchema(resolveRef(s.$ref, root), root, depth + 1, budget);
+  if ('const' in s) return typeOfValue(s.const, depth);
+  if (Array.isArray(s.enum) && s.enum.length > 0) return unionOf(s.enum.map((v) => typeOfValue(v, depth)));
   const alternatives = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
   if (alternatives && s.type === undefined) {
-    return unionOf(alternatives.map((a) => fromSchema(a, root, depth + 1)));
+    return unionOf(alternatives.map((a) => readSchema(a, root, depth + 1, budget)));
   }
   const kinds = typeof s.type === 'string' ? [s.type] : Array.isArray(s.type) ? s.type : [];
   if (kinds.length === 0) return ANY;
@@ -77,29 +91,30 @@ export function fromSchema(schema: unknown, root: unknown = schema, depth = 0): 
   for (const kind of kinds) {
     if (typeof kind !== 'string') return ANY;
     if (PRIMITIVES.has(kind)) types.push({ kind } as FlowType);
-    else if (kind === 'array') types.push(arrayOf(itemsOf(s, root, depth)));
-    else if (kind === 'object') types.push(objectFrom(s, root, depth));
+    else if (kind === 'array') types.push(arrayOf(itemsOf(s, root, depth, budget)));
+    else if (kind === 'object') types.push(objectFrom(s, root, depth, budget));
     else return ANY;
   }
   if (s.nullable === true) types.push(NULL);
   return unionOf(types);
 }
 
-function itemsOf(s: JsonSchema, root: unknown, depth: number): FlowType {
+function itemsOf(s: JsonSchema, root: unknown, depth: number, budget: Budget): FlowType {
   if (Array.isArray(s.prefixItems)) {
-    const rest = s.items === false || s.items === undefined ? [] : [fromSchema(s.items, root, depth + 1)];
-    return unionOf([...s.prefixItems.map((i) => fromSchema(i, root, depth + 1)), ...rest]);
+    const rest =
+      s.items === false || s.items === undefined ? [] : [readSchema(s.items, root, depth + 1, budget)];
+    return unionOf([...s.prefixItems.map((i) => readSchema(i, root, depth + 1, budget)), ...rest]);
   }
-  if (Array.isArray(s.items)) return unionOf(s.items.map((i) => fromSchema(i, root, depth + 1)));
-  return fromSchema(s.items, root, depth + 1);
+  if (Array.isArray(s.items)) return unionOf(s.items.map((i) => readSchema(i, root, depth + 1, budget)));
+  return readSchema(s.items, root, depth + 1, budget);
 }
 
-function objectFrom(s: JsonSchema, root: unknown, depth: number): FlowType {
+function objectFrom(s: JsonSchema, root: unknown, depth: number, budget: Budget): FlowType {
   const properties: Record<string, FlowType> = {};
   if (s.properties !== null && typeof s.properties === 'object') {
     for (const [name, sub] of Object.entries(s.properties as JsonSchema)) {
       Object.defineProperty(properties, name, {
-        value: fromSchema(sub, root, depth + 1),
+        value: readSchema(sub, root, depth + 1, budget),
         enumerable: true,
       });
     }
@@ -110,7 +125,7 @@ function objectFrom(s: JsonSchema, root: unknown, depth: number): FlowType {
       ? false
       : s.additionalProperties === undefined || s.additionalProperties === true || hasPatterns
         ? ANY
-        : fromSchema(s.additionalProperties, root, depth + 1);
+        : readSchema(s.additionalProperties, root, depth + 1, budget);
   return objectOf(properties, additional);
 }
 
@@ -126,17 +141,20 @@ function resolveRef(ref: string, root: unknown): unknown {
   return node;
 }
 
-/** The type of a JSON value written in the file. */
-export function typeOfValue(value: unknown): FlowType {
+/** The type of a JSON value (written in the file, or a schema's `const` / `enum`); any past 32 levels. */
+export function typeOfValue(value: unknown, depth = 0): FlowType {
+  if (depth > MAX_DEPTH) return ANY;
   if (value === null) return NULL;
   if (typeof value === 'string') return STRING;
   if (typeof value === 'boolean') return BOOLEAN;
   if (typeof value === 'number') return Number.isInteger(value) ? INTEGER : NUMBER;
-  if (Array.isArray(value)) return arrayOf(value.length ? unionOf(value.map(typeOfValue)) : ANY);
+  if (Array.isArray(value)) {
+    return arrayOf(value.length ? unionOf(value.map((v) => typeOfValue(v, depth + 1))) : ANY);
+  }
   if (typeof value === 'object') {
     const properties: Record<string, FlowType> = {};
     for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(properties, k, { value: typeOfValue(v), enumerable: true });
+      Object.defineProperty(properties, k, { value: typeOfValue(v, depth + 1), enumerable: true });
     }
     return objectOf(properties, false);
   }
