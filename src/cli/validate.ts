@@ -3,10 +3,12 @@ import type { GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import {
   type CatalogEntry,
+  checkCatalogTypes,
   type LoadOptions,
   loadCatalog,
   loadPipelineFile,
   type PipelineIssue,
+  type ToolShape,
 } from '../pipeline/index.js';
 import { parseOptions, UsageError } from './args.js';
 import { resolveConfig } from './config.js';
@@ -21,7 +23,9 @@ const options = {
 /**
  * Checks pipeline files and folders (default: the config's pipelines folder) and reports every
  * problem as file:line:col. With a config, steps naming unknown servers are errors; unless
- * --offline, the backends are started to check their tools too.
+ * --offline, the backends are started to check their tools too, and the data flow is type-checked
+ * against the tools' input and output schemas (a value that cannot fit is an error, one that may
+ * not a warning).
  */
 export async function validateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, options);
@@ -48,6 +52,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   } finally {
     await checks.close?.();
   }
+  addTypeProblems(entries, checks.tools ?? (() => undefined));
   entries = entries.map((e) => ({ ...e, file: displayPath(e.file) }));
 
   const invalid = entries.filter((e) => !e.valid).length;
@@ -78,6 +83,27 @@ export async function validateCommand(argv: string[]): Promise<number> {
   return invalid === 0 ? 0 : 1;
 }
 
+/**
+ * The data-flow check on every valid file: errors make it invalid, warnings are warnings. Offline
+ * (no tool schemas) only what pipelines pass to pipelines is checked.
+ */
+function addTypeProblems(
+  entries: CatalogEntry[],
+  tools: (server: string, tool: string) => ToolShape | undefined,
+): void {
+  const problems = checkCatalogTypes(entries, tools);
+  for (const entry of entries) {
+    const found = entry.valid ? problems.get(entry.file) : undefined;
+    if (!found) continue;
+    const errors = found.filter((p) => p.severity === 'error');
+    entry.warnings.push(...found.filter((p) => p.severity === 'warning'));
+    if (errors.length === 0) continue;
+    entry.valid = false;
+    delete entry.pipeline;
+    entry.issues.push(...errors);
+  }
+}
+
 function withFile(issue: PipelineIssue, file: string): PipelineIssue {
   const { file: _, ...rest } = issue;
   return { file, ...rest };
@@ -98,9 +124,11 @@ function summaryLine(
  * Starts every enabled backend of the config, as `list` does, and checks tools against what each
  * one lists. A backend that does not come up is reported, and only its name is checked.
  */
-async function onlineChecks(
-  config: GatewayConfig,
-): Promise<{ options: LoadOptions | undefined; close?: () => Promise<void> }> {
+async function onlineChecks(config: GatewayConfig): Promise<{
+  options: LoadOptions | undefined;
+  tools?: (server: string, tool: string) => ToolShape | undefined;
+  close?: () => Promise<void>;
+}> {
   if (config.file === undefined) return { options: undefined };
   const { BackendRegistry } = await import('../backends/index.js');
   const registry = new BackendRegistry({
@@ -110,11 +138,15 @@ async function onlineChecks(
   const backends = config.servers.filter((s) => s.enabled).map((s) => registry.add(s));
   await Promise.all(backends.map((b) => b.whenSettled()));
   const tools = new Map<string, readonly string[] | null>();
+  // The schemas are kept as listed: the backends are closed before the files are checked.
+  const shapes = new Map<string, ToolShape>();
   for (const server of config.servers) tools.set(server.name, null);
   for (const backend of backends) {
     const info = backend.info();
-    if (info.status === 'ready') tools.set(backend.name, info.tools);
-    else {
+    if (info.status === 'ready') {
+      tools.set(backend.name, info.tools);
+      for (const t of backend.toolDefinitions()) shapes.set(`${backend.name}\u0000${t.name}`, t);
+    } else {
       const state = info.status === 'failed' ? 'did not start' : `is ${info.status}`;
       const why = info.lastError ? ` (${info.lastError})` : '';
       process.stderr.write(`warning: server '${info.name}' ${state}${why}; its tools were not checked\n`);
@@ -122,6 +154,7 @@ async function onlineChecks(
   }
   return {
     options: { knownTools: tools, knownServers: [...tools.keys()] },
+    tools: (server, tool) => shapes.get(`${server}\u0000${tool}`),
     close: () => registry.close(),
   };
 }

@@ -1,4 +1,5 @@
 export type { ConfigStatus, ReloadResult, SettingsChange } from './config-reload.js';
+export { INLINE_PIPELINE_FILE } from './custom-pipeline.js';
 export { Gateway, type GatewayOptions, type ShutdownResult, STOP_RESERVE_MS } from './gateway.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
@@ -14,7 +15,6 @@ export {
   runToolResult,
 } from './pipeline-format.js';
 export {
-  INLINE_PIPELINE_FILE,
   PipelineHost,
   type PipelineHostOptions,
   type RunContext,

@@ -10,8 +10,10 @@ import type {
   RunResult,
   StepEvent,
   StepRecord,
+  TypeProblem,
 } from '../pipeline/index.js';
 import { formatIssue } from '../pipeline/index.js';
+import { problemLine } from './pipeline-types.js';
 import { redactEvent, redactRun } from './run-redact.js';
 import { jsonResult } from './served-tool.js';
 
@@ -155,7 +157,10 @@ export function formatValue(value: unknown): string {
 }
 
 /** `list_pipelines` text: each pipeline with its tool, inputs and steps, or its problems. */
-export function formatSummaries(dir: string, pipelines: PipelineSummary[]): string {
+export function formatSummaries(
+  dir: string,
+  pipelines: (PipelineSummary & { typeProblems?: readonly TypeProblem[] })[],
+): string {
   if (pipelines.length === 0) return `No pipelines in ${dir}.`;
   const invalid = pipelines.filter((p) => !p.valid).length;
   const lines = [
@@ -175,6 +180,10 @@ export function formatSummaries(dir: string, pipelines: PipelineSummary[]): stri
       lines.push(`${p.name}${p.description ? ` — ${p.description}` : ''}`);
     }
     lines.push(`  tool: pipeline__${p.name}`);
+    if (p.typeProblems?.length) {
+      lines.push('  type problems (it keeps serving):');
+      for (const problem of p.typeProblems) lines.push(`    ${problemLine(problem)}`);
+    }
     lines.push(`  inputs: ${formatInputs(p)}`);
     lines.push('  steps:');
     const width = Math.max(...p.steps.map((s) => s.id.length));

@@ -20,7 +20,6 @@ import {
   type CompiledPipeline,
   CUSTOM_SCENARIO,
   callClosure,
-  checkPipelineCalls,
   formatIssue,
   type LoadOptions,
   loadCatalog,
@@ -28,10 +27,11 @@ import {
   type RunResult,
   runPipeline,
   servedPipeline,
-  validatePipelineText,
 } from '../pipeline/index.js';
+import { compileCustomPipeline } from './custom-pipeline.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
+import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import type { ToolSource } from './tool-table.js';
 
@@ -47,9 +47,6 @@ export interface PipelineHostOptions {
 /** What a run needs from the request that started it. */
 export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress'>>;
 
-/** The name issues in a pipeline sent inline carry: `pipeline:3:5: message`. */
-export const INLINE_PIPELINE_FILE = 'pipeline';
-
 export class PipelineHost implements ToolSource {
   private catalog: Catalog;
   private served: ServedTool[] | undefined;
@@ -61,13 +58,21 @@ export class PipelineHost implements ToolSource {
   private reloads = 0;
   private closed = false;
   private readonly offRegistry: () => void;
+  /** The data-flow check of what serves, against the backends' tool schemas as they are now. */
+  readonly types: PipelineTypeReport;
+  private typeCheckQueued = false;
 
   constructor(private readonly options: PipelineHostOptions) {
     this.events.setMaxListeners(0);
     this.catalog = emptyCatalog(this.dir);
+    this.types = new PipelineTypeReport(options.logger);
     // A file naming a server that was not there becomes valid when it is registered (and the other
-    // way round), so the catalog is checked again when the set of backends changes.
-    const onBackends = () => this.revalidate();
+    // way round), so the catalog is checked again when the set of backends changes. A backend
+    // connecting, or its tool list changing, brings schemas: the data flow is type-checked again.
+    const onBackends = () => {
+      this.revalidate();
+      this.checkTypesSoon();
+    };
     options.registry.on('toolsChanged', onBackends);
     this.offRegistry = () => options.registry.off('toolsChanged', onBackends);
   }
@@ -84,6 +89,7 @@ export class PipelineHost implements ToolSource {
   /** Swap in a new catalog at once, as it is; runs in flight keep theirs. Sends tools/list_changed. */
   replace(catalog: Catalog): void {
     this.catalog = catalog;
+    this.types.update(catalog, liveTools(this.options.registry));
     this.served = undefined;
     this.events.emit('changed');
   }
@@ -135,31 +141,7 @@ export class PipelineHost implements ToolSource {
           `route_pipeline: scenario 'custom' needs 'pipeline': the pipeline as YAML or JSON text`,
         );
       }
-      const result = validatePipelineText(inlineText, { file: INLINE_PIPELINE_FILE, ...this.liveChecks() });
-      if (!result.ok) {
-        throw new GatewayError(
-          'PIPELINE_INVALID',
-          `the custom pipeline is invalid (${plural(result.issues.length, 'problem')}):\n${formatIssues(result.issues)}`,
-          { issues: result.issues },
-        );
-      }
-      // It may call the folder's pipelines (which cannot call it back: it has no name there).
-      const calls = checkPipelineCalls(
-        result.pipeline,
-        (name) => {
-          const entry = this.catalog.get(name);
-          return entry ? (servedPipeline(entry) ?? null) : undefined;
-        },
-        [...new Set(this.catalog.list().map((e) => e.name))],
-      );
-      if (calls.length > 0) {
-        throw new GatewayError(
-          'PIPELINE_INVALID',
-          `the custom pipeline is invalid (${plural(calls.length, 'problem')}):\n${formatIssues(calls)}`,
-          { issues: calls },
-        );
-      }
-      return result.pipeline;
+      return compileCustomPipeline(inlineText, this.catalog, this.options.registry);
     }
     if (inlineText !== undefined) {
       throw new GatewayError(
@@ -230,10 +212,25 @@ export class PipelineHost implements ToolSource {
     this.events.removeAllListeners();
   }
 
+  /** Type-check once for a burst of tool changes (backends connecting together). */
+  private checkTypesSoon(): void {
+    if (this.typeCheckQueued) return;
+    this.typeCheckQueued = true;
+    setImmediate(() => {
+      this.typeCheckQueued = false;
+      if (this.closed) return;
+      if (this.types.update(this.catalog, liveTools(this.options.registry))) {
+        this.served = undefined;
+        this.events.emit('changed');
+      }
+    });
+  }
+
   private pipelineTool(pipeline: CompiledPipeline): ServedTool {
     const steps = [...pipeline.steps.values()]
       .map((s) => `${s.id} (${s.pipeline ? `pipeline ${s.pipeline.name}` : `${s.server}.${s.tool}`})`)
       .join(', ');
+    const outputSchema = this.types.outputSchema(pipeline);
     return {
       definition: {
         name: pipelineToolName(pipeline.name),
@@ -242,8 +239,10 @@ export class PipelineHost implements ToolSource {
           `[pipeline] ${pipeline.description ?? pipeline.name}. Steps: ${steps}. ` +
           'Independent steps run in parallel. Returns the status, the output and each step’s status and time.',
         inputSchema: { ...pipeline.inputsSchema } as Tool['inputSchema'],
+        ...(outputSchema ? { outputSchema: outputSchema as Tool['outputSchema'] } : {}),
       },
-      call: async (args, ctx) => runToolResult(await this.run(pipeline, args, ctx)),
+      call: async (args, ctx) =>
+        keepToSchema(runToolResult(await this.run(pipeline, args, ctx)), outputSchema),
     };
   }
 
@@ -254,19 +253,6 @@ export class PipelineHost implements ToolSource {
     return {
       options: { knownTools: (server) => (known.has(server) ? null : undefined), knownServers: names },
       key: names.join('\n'),
-    };
-  }
-
-  /** An inline pipeline is checked against the backends as they are now, tools included when known. */
-  private liveChecks(): LoadOptions {
-    const { registry } = this.options;
-    return {
-      knownTools: (server) => {
-        const backend = registry.get(server);
-        if (!backend) return undefined;
-        return backend.servesTools() ? backend.toolDefinitions().map((t) => t.name) : null;
-      },
-      knownServers: registry.names(),
     };
   }
 

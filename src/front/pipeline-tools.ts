@@ -77,7 +77,8 @@ function listPipelines(host: PipelineHost): ServedTool {
       description:
         'Every pipeline in the pipelines folder: name, description, inputs schema, steps and what each ' +
         'waits for, and whether the file is valid (with each problem at file:line:column when not, and ' +
-        'servingLastGood when the version from before it broke still serves).',
+        'servingLastGood when the version from before it broke still serves), and typeProblems: where a ' +
+        "value cannot (error) or may not (warning) fit the tool parameter it feeds, per the backends' schemas.",
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
@@ -85,7 +86,12 @@ function listPipelines(host: PipelineHost): ServedTool {
       const pipelines = catalog.list().map((entry) => {
         const summary = summarize(entry);
         const serves = catalog.get(entry.name) === entry && servedPipeline(entry) !== undefined;
-        return { ...summary, ...(serves ? { tool: pipelineToolName(entry.name) } : {}) };
+        const typeProblems = serves ? host.types.problemsOf(entry.file) : [];
+        return {
+          ...summary,
+          ...(serves ? { tool: pipelineToolName(entry.name) } : {}),
+          ...(typeProblems.length ? { typeProblems: [...typeProblems] } : {}),
+        };
       });
       return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
     },

@@ -38,6 +38,12 @@ export interface CelExpression {
   readonly refs: readonly CelRef[];
   /** The type the checker inferred: `bool`, `string`, `int`, `list`, `dyn` … */
   readonly type: string;
+  /**
+   * For a `dyn` the checker could not narrow, what the root operator still tells: `string` for a
+   * `+` with a string literal (CEL has no implicit conversion, so only text + text runs), `number`
+   * for `-`, `*`, `/`, `%`. For the load-time data-flow check; undefined when nothing is known.
+   */
+  readonly shape?: 'string' | 'number';
   readonly program: (ctx: Record<string, unknown>) => unknown;
 }
 
@@ -118,7 +124,20 @@ export function compileCel(text: string): CelExpression {
   } else if (PRODUCING_OPS.has(root.op)) {
     program = (vars) => checkProduced(parsed(vars));
   }
-  return { kind: 'cel', source, refs: shifted, type: checked.type ?? 'dyn', program };
+  const type = checked.type ?? 'dyn';
+  const shape = type === 'dyn' ? rootShape(root) : undefined;
+  return { kind: 'cel', source, refs: shifted, type, ...(shape ? { shape } : {}), program };
+}
+
+const ARITHMETIC = new Set(['-', '*', '/', '%']);
+
+function rootShape(root: Node): CelExpression['shape'] {
+  if (ARITHMETIC.has(root.op)) return 'number';
+  if (root.op === '+' && Array.isArray(root.args)) {
+    const literal = root.args.some((a) => isNode(a) && a.op === 'value' && typeof a.args === 'string');
+    if (literal) return 'string';
+  }
+  return undefined;
 }
 
 function errorStart(err: unknown): number {

@@ -192,10 +192,26 @@ export function evaluate(expr: AnyExpression, ctx: ExpressionContext): unknown {
 // ---------------------------------------------------------------------------------------------
 // Templates: JSON values whose strings may hold expressions.
 
+/**
+ * Where a template's value is in the file: its key path, and for a whole-string expression its
+ * offset and text in that string. Positions are worked out only when a problem is reported (by
+ * `CompiledPipeline.locate`): most loads never need one.
+ */
+export interface TemplateSite {
+  readonly path: readonly Segment[];
+  readonly offset?: number;
+  readonly raw?: string;
+}
+
+/** `site` is set on expressions and texts when compiled with sites (pipelines from a file). */
 export type Template =
   | { readonly kind: 'literal'; readonly value: unknown }
-  | { readonly kind: 'expr'; readonly expr: AnyExpression }
-  | { readonly kind: 'text'; readonly parts: readonly (string | AnyExpression)[] }
+  | { readonly kind: 'expr'; readonly expr: AnyExpression; readonly site?: TemplateSite }
+  | {
+      readonly kind: 'text';
+      readonly parts: readonly (string | AnyExpression)[];
+      readonly site?: TemplateSite;
+    }
   | { readonly kind: 'array'; readonly items: readonly Template[] }
   | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Template])[] };
 
@@ -271,10 +287,10 @@ const OPEN = '${{';
 const CLOSE = '}}';
 
 /** Compile every string in a JSON value; problems carry the key path and offset for positions. */
-export function compileTemplate(value: unknown, path: Segment[] = []): CompiledTemplate {
+export function compileTemplate(value: unknown, path: Segment[] = [], sites = false): CompiledTemplate {
   const expressions: CompiledExpressionSite[] = [];
   const problems: TemplateProblem[] = [];
-  const template = compileValue(value, path, expressions, problems);
+  const template = compileValue(value, path, expressions, problems, sites);
   return { template, expressions, problems };
 }
 
@@ -283,15 +299,16 @@ function compileValue(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
+  sites: boolean,
 ): Template {
-  if (typeof value === 'string') return compileString(value, path, exprs, problems);
+  if (typeof value === 'string') return compileString(value, path, exprs, problems, sites);
   if (Array.isArray(value)) {
-    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems));
+    const items = value.map((v, i) => compileValue(v, [...path, i], exprs, problems, sites));
     return items.every((t) => t.kind === 'literal') ? { kind: 'literal', value } : { kind: 'array', items };
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).map(
-      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems)] as const,
+      ([k, v]) => [k, compileValue(v, [...path, k], exprs, problems, sites)] as const,
     );
     return entries.every(([, t]) => t.kind === 'literal')
       ? { kind: 'literal', value }
@@ -305,6 +322,7 @@ function compileString(
   path: Segment[],
   exprs: CompiledExpressionSite[],
   problems: TemplateProblem[],
+  sites: boolean,
 ): Template {
   let open = s.indexOf(OPEN);
   if (open < 0) return { kind: 'literal', value: s };
@@ -349,8 +367,13 @@ function compileString(
   }
   if (last < s.length) parts.push(s.slice(last));
   if (failed) return { kind: 'literal', value: s };
-  if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'expr', expr: parts[0]! };
-  return { kind: 'text', parts };
+  if (parts.length === 1 && typeof parts[0] !== 'string') {
+    const site = exprs[exprs.length - 1]!;
+    return sites
+      ? { kind: 'expr', expr: parts[0]!, site: { path, offset: site.offset, raw: site.raw } }
+      : { kind: 'expr', expr: parts[0]! };
+  }
+  return sites ? { kind: 'text', parts, site: { path } } : { kind: 'text', parts };
 }
 
 /** A JSONPath starts with `$` (and an empty expression gets the JSONPath's "empty expression" error). */

@@ -56,6 +56,17 @@ export {
   ReplayInvoker,
 } from './recording.js';
 export { pipelineSchema } from './schema.js';
+export {
+  catalogTypeEnv,
+  checkCatalogTypes,
+  checkDataFlow,
+  deriveOutputSchema,
+  deriveOutputType,
+  type ToolShape,
+  type TypeCheckEnv,
+  type TypeProblem,
+  type TypeProblemCode,
+} from './type-check/index.js';
 export type {
   ChildRunRecord,
   CompensationResult,

@@ -5,7 +5,15 @@
  * (`loadCatalog`) and for a pipeline sent inline (against the catalog serving).
  */
 import { didYouMean, list, sq } from './suggest.js';
-import type { CompiledPipeline, PipelineIssue } from './types.js';
+import type { CompiledPipeline, CompiledStep, PipelineIssue } from './types.js';
+
+/** Each step that may call, with the section it is in: the main steps, then the on_failure ones. */
+function callingSteps(pipeline: CompiledPipeline): { step: CompiledStep; section: string }[] {
+  return [
+    ...[...pipeline.steps.values()].map((step) => ({ step, section: 'steps' })),
+    ...[...(pipeline.onFailure?.steps.values() ?? [])].map((step) => ({ step, section: 'on_failure' })),
+  ];
+}
 
 /** Most pipelines in one chain of calls, the outermost included; deeper calls fail at run time. */
 export const MAX_PIPELINE_DEPTH = 8;
@@ -23,15 +31,18 @@ export function checkPipelineCalls(
   names: readonly string[],
 ): PipelineIssue[] {
   const issues: PipelineIssue[] = [];
+  let section = 'steps';
   const issue = (at: { line: number; column: number }, step: string, message: string) =>
     issues.push({
       ...(pipeline.file !== undefined ? { file: pipeline.file } : {}),
       line: at.line,
       column: at.column,
       step,
-      message: `steps.${step}: ${message}`,
+      message: `${section}.${step}: ${message}`,
     });
-  for (const step of pipeline.steps.values()) {
+  for (const calling of callingSteps(pipeline)) {
+    const { step } = calling;
+    section = calling.section;
     const call = step.pipeline;
     if (!call) continue;
     const child = lookup(call.name);
@@ -76,7 +87,7 @@ export function callCycles(pipelines: readonly CompiledPipeline[]): PipelineIssu
   const byName = new Map(pipelines.map((p) => [p.name, p]));
   const callees = (p: CompiledPipeline): string[] => [
     ...new Set(
-      [...p.steps.values()].flatMap((s) =>
+      callingSteps(p).flatMap(({ step: s }) =>
         s.pipeline && byName.has(s.pipeline.name) ? [s.pipeline.name] : [],
       ),
     ),
@@ -116,7 +127,7 @@ export function callCycles(pipelines: readonly CompiledPipeline[]): PipelineIssu
       const rotated = [...ring.slice(i), ...ring.slice(0, i), ring[i]!];
       const caller = byName.get(ring[i]!)!;
       const callee = ring[(i + 1) % ring.length]!;
-      for (const step of caller.steps.values()) {
+      for (const { step, section } of callingSteps(caller)) {
         if (step.pipeline?.name !== callee) continue;
         const key = `${caller.name}\n${step.id}\n${rotated.join(' ')}`;
         if (seen.has(key)) continue;
@@ -126,7 +137,7 @@ export function callCycles(pipelines: readonly CompiledPipeline[]): PipelineIssu
           line: step.pipeline.line,
           column: step.pipeline.column,
           step: step.id,
-          message: `steps.${step.id}: pipeline call cycle: ${rotated.join(' -> ')}`,
+          message: `${section}.${step.id}: pipeline call cycle: ${rotated.join(' -> ')}`,
         });
       }
     }
@@ -142,7 +153,7 @@ export function callClosure(
   const out = new Map<string, CompiledPipeline>([[pipeline.name, pipeline]]);
   const queue = [pipeline];
   for (let head = 0; head < queue.length; head++) {
-    for (const step of queue[head]!.steps.values()) {
+    for (const { step } of callingSteps(queue[head]!)) {
       if (!step.pipeline || out.has(step.pipeline.name)) continue;
       const child = resolve(step.pipeline.name);
       if (!child) continue;

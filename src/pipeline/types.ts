@@ -1,5 +1,5 @@
 import type { ContentBlock } from '@modelcontextprotocol/server';
-import type { Template } from './expr.js';
+import type { Template, TemplateSite } from './expr.js';
 
 /** One problem in a pipeline file, at the line and column (1-based) an editor jumps to. */
 export interface PipelineIssue {
@@ -107,6 +107,8 @@ export interface CompiledPipeline {
    * compensation grace as its deadline): run after the main run failed or was cancelled.
    */
   readonly onFailure?: CompiledPipeline;
+  /** The line and column of a template's site (see `TemplateSite`), for problems found after load. */
+  readonly locate?: (site: TemplateSite) => { line: number; column: number };
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';

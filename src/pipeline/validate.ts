@@ -15,6 +15,7 @@ import {
   expressionRefs,
   type Segment,
   type Template,
+  type TemplateSite,
 } from './expr.js';
 import { analyzeGraph, type DependencyEdge } from './graph.js';
 import { type ParsedSource, type Position, parsePipelineText } from './parse.js';
@@ -122,11 +123,22 @@ export function validatePipelineText(text: string, options: ValidateOptions = {}
     if (out.issues.length === 0) out.error({ line: 1, column: 1 }, 'a pipeline must be a mapping');
     return { ok: false, issues: sorted(out.issues), warnings: out.warnings };
   }
-  const compiled = compile(data, out, options);
+  const compiled = compile(data, out, options, siteLocator(source));
   if (out.issues.length > 0 || !compiled) {
     return { ok: false, issues: sorted(out.issues), warnings: sorted(out.warnings) };
   }
   return { ok: true, pipeline: compiled, warnings: sorted(out.warnings) };
+}
+
+/**
+ * Positions of template sites, for problems found after load (the data-flow type check). Holds the
+ * parsed source, so a compiled pipeline keeps it while it is served.
+ */
+function siteLocator(source: ParsedSource): (site: TemplateSite) => Position {
+  return (site) =>
+    site.raw !== undefined && site.offset !== undefined
+      ? source.locateIn(site.path, site.offset, site.raw)
+      : source.locate(site.path, 'value');
 }
 
 function sorted(issues: PipelineIssue[]): PipelineIssue[] {
@@ -148,7 +160,12 @@ interface StepDraft {
   refs: string[];
 }
 
-function compile(data: Data, out: Collector, options: ValidateOptions): CompiledPipeline | undefined {
+function compile(
+  data: Data,
+  out: Collector,
+  options: ValidateOptions,
+  locate: (site: TemplateSite) => Position,
+): CompiledPipeline | undefined {
   const name = typeof data.name === 'string' ? data.name : undefined;
   if (name !== undefined && options.expectedName !== undefined) {
     if (name !== options.expectedName) {
@@ -234,13 +251,6 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
             'key',
           );
         }
-        if (raw.pipeline !== undefined) {
-          out.error(
-            { path: [...base, 'pipeline'] },
-            'an on_failure step calls a tool; pipeline steps are not supported there',
-            'key',
-          );
-        }
       }
       const draft: StepDraft = { id, section, raw, refs: [] };
       drafts.push(draft);
@@ -263,7 +273,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
       }
       const hasForEach = raw.for_each !== undefined;
       if (typeof raw.for_each === 'string' || Array.isArray(raw.for_each)) {
-        const t = compileTemplate(raw.for_each, [...base, 'for_each']);
+        const t = compileTemplate(raw.for_each, [...base, 'for_each'], true);
         addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
         if (t.problems.length === 0 && !Array.isArray(raw.for_each) && t.template.kind !== 'expr') {
           out.error(
@@ -274,7 +284,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
         draft.forEach = t.template;
       }
       if (typeof raw.when === 'string' || typeof raw.when === 'boolean') {
-        const t = compileTemplate(raw.when, [...base, 'when']);
+        const t = compileTemplate(raw.when, [...base, 'when'], true);
         addRefs(checkSites(t, { step: id, itemAllowed: false, what: `step ${sq(id)}`, section }));
         const typeProblem = conditionTypeProblem(t.template);
         if (typeProblem && t.expressions[0]) {
@@ -283,7 +293,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
         draft.when = t.template;
       }
       if (isObject(raw.args) || typeof raw.args === 'string') {
-        const t = compileTemplate(raw.args, [...base, 'args']);
+        const t = compileTemplate(raw.args, [...base, 'args'], true);
         addRefs(checkSites(t, { step: id, itemAllowed: hasForEach, what: `step ${sq(id)}`, section }));
         if (typeof raw.args === 'string' && t.problems.length === 0 && t.template.kind !== 'expr') {
           out.error(
@@ -307,7 +317,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
 
   let output: Template | undefined;
   if (data.output !== undefined) {
-    const t = compileTemplate(data.output, ['output']);
+    const t = compileTemplate(data.output, ['output'], true);
     checkSites(t, { itemAllowed: false, what: 'output' });
     output = t.template;
   }
@@ -352,6 +362,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
         layers: onFailureGraph.layers,
         concurrency,
         timeoutMs: COMPENSATION_GRACE_MS,
+        locate,
       }
     : undefined;
   return {
@@ -366,6 +377,7 @@ function compile(data: Data, out: Collector, options: ValidateOptions): Compiled
     concurrency,
     ...(data.timeout !== undefined ? { timeoutMs: parseDuration(data.timeout as string | number) } : {}),
     ...(onFailure ? { onFailure } : {}),
+    locate,
   };
 }
 

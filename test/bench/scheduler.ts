@@ -6,7 +6,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { parse as parseYaml } from 'yaml';
 import type { ToolInvoker } from '../../src/backends/types.js';
-import { runPipeline, validatePipelineText } from '../../src/pipeline/index.js';
+import {
+  checkDataFlow,
+  deriveOutputSchema,
+  runPipeline,
+  type TypeCheckEnv,
+  validatePipelineText,
+} from '../../src/pipeline/index.js';
 import type { CompiledPipeline } from '../../src/pipeline/types.js';
 import { medianTime, progress, type Row } from './harness.js';
 import type { Sizes } from './run.js';
@@ -88,6 +94,21 @@ export const instantInvoker: ToolInvoker = {
   }),
 };
 
+/** The instant backend's tool as it would list it: `a` an integer, `b` a string, output `{ n: integer }`. */
+const typedTool = {
+  inputSchema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' } } },
+  outputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+};
+const typedTools: TypeCheckEnv = { tool: () => typedTool };
+
+/** Validation with the data-flow check on, as `validate` does online: every value typed and fitted. */
+function compileAndTypeCheck(text: string): void {
+  const pipeline = compileOrThrow(text);
+  const problems = checkDataFlow(pipeline, typedTools);
+  if (problems.length > 0) throw new Error(`bench pipeline has type problems: ${problems[0]!.message}`);
+  deriveOutputSchema(pipeline, typedTools);
+}
+
 function compileOrThrow(text: string): CompiledPipeline {
   const result = validatePipelineText(text);
   if (!result.ok) throw new Error(`bench pipeline is invalid:\n${JSON.stringify(result.issues.slice(0, 5))}`);
@@ -105,6 +126,8 @@ export async function schedulerRows(sizes: Sizes): Promise<Row[]> {
   const validateYaml = await medianTime(() => compileOrThrow(yamlText), runs);
   const parseYamlOnly = await medianTime(() => parseYaml(yamlText), runs);
   const validateJson = await medianTime(() => compileOrThrow(jsonText), runs);
+  compileAndTypeCheck(yamlText);
+  const validateTyped = await medianTime(() => compileAndTypeCheck(yamlText), runs);
   const parseJsonOnly = await medianTime(() => JSON.parse(jsonText), runs);
 
   progress(`scheduler: run ${SCHEDULER_STEPS} steps (${runs} runs)`);
@@ -151,6 +174,15 @@ export async function schedulerRows(sizes: Sizes): Promise<Row[]> {
       reference: { label: 'JSON.parse alone', value: parseJsonOnly },
       target: { kind: 'max', bound: 50 },
       note,
+    },
+    {
+      id: 'scheduler.validate.types',
+      name: `validate + plan + type-check the data flow of ${SCHEDULER_STEPS.toLocaleString('en-US')} steps (YAML)`,
+      unit: 'ms',
+      figure: validateTyped,
+      reference: { label: 'the same without the type check', value: validateYaml },
+      target: { kind: 'max', bound: 100 },
+      note: `${note}; 2 typed values per step, and the derived output schema`,
     },
     {
       id: 'scheduler.run.perStep',

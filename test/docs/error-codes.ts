@@ -44,3 +44,16 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   USAGE:
     'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on; `serve` then exits with code 1. (Bad command-line usage is not this code: it exits with code 2.)',
 };
+
+/**
+ * What each `TypeProblemCode` (src/pipeline/type-check/check.ts) means, for docs/reference/errors.md.
+ * These are problems in a pipeline file, found by the data-flow check, not errors a call returns.
+ */
+export const TYPE_PROBLEM_DOCS: Record<string, string> = {
+  TYPE_MISMATCH:
+    "A `${{ }}` value cannot fit the parameter it feeds, per the tool's `inputSchema` (or the called pipeline's `inputs`) and what the value reads (a tool's `outputSchema`, the pipeline's `inputs`, a CEL expression's type). An error when the value's type is certain (`validate` exits 1; a `custom` pipeline is refused); a warning when it is known only in part (a union, an arithmetic guess) or only some of its values do not fit (`a string or null` for a string). Also a `for_each` whose value is surely not a list.",
+  TYPE_UNCHECKED:
+    'A warning: the value reads a part of an output schema that the schema does not describe (a property it does not list, in an object open to more), so whether it fits the typed parameter it feeds cannot be told.',
+  TYPE_NO_SUCH_FIELD:
+    'A warning: the schema says the part read cannot be there (a property an object with `additionalProperties: false` does not list): the value is always missing, so the parameter gets its default. Usually a typo.',
+};

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HELP } from '../../src/cli/usage.js';
-import { ERROR_CODE_DOCS } from './error-codes.js';
+import { ERROR_CODE_DOCS, TYPE_PROBLEM_DOCS } from './error-codes.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -176,12 +176,31 @@ export function errorCodes(): string {
   return lines.join('\n');
 }
 
+/** The codes of `TypeProblemCode`, read from src/pipeline/type-check/check.ts in the order they are declared. */
+export function typeProblemCodesInSource(): string[] {
+  const source = readFileSync(path.join(REPO_ROOT, 'src', 'pipeline', 'type-check', 'check.ts'), 'utf8');
+  const union = /export type TypeProblemCode\s*=([^;]+);/.exec(source)?.[1];
+  if (!union)
+    throw new Error('src/pipeline/type-check/check.ts: no `export type TypeProblemCode = ...;` found');
+  return [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1] as string);
+}
+
+export function typeProblemCodes(): string {
+  const lines = ['| code | when |', '|---|---|'];
+  for (const code of typeProblemCodesInSource()) {
+    lines.push(
+      `| \`${code}\` | ${cell(TYPE_PROBLEM_DOCS[code] ?? '(not described yet: add it to test/docs/error-codes.ts)')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** Page (relative to the repo) → generated part name → its content. */
 export const GENERATED: Record<string, Record<string, () => string>> = {
   'docs/reference/configuration.md': { 'config-keys': configKeys },
   'docs/reference/pipeline-format.md': { 'pipeline-keys': pipelineKeys },
   'docs/reference/cli.md': { 'cli-usage': cliUsage },
-  'docs/reference/errors.md': { 'error-codes': errorCodes },
+  'docs/reference/errors.md': { 'error-codes': errorCodes, 'type-problem-codes': typeProblemCodes },
 };
 
 /** `text` with each generated part replaced; throws when a page lacks a part's markers. */

@@ -35,6 +35,7 @@ const EXPECTED_ROWS = [
   'pipeline.foreach.makespan',
   'scheduler.validate.yaml',
   'scheduler.validate.json',
+  'scheduler.validate.types',
   'scheduler.run.perStep',
   'scheduler.validate.cel',
   'scheduler.run.cel.perStep',

@@ -2,8 +2,15 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replaceResults } from '../bench/write-docs.js';
-import { ERROR_CODE_DOCS } from '../docs/error-codes.js';
-import { errorCodesInSource, fillGenerated, GENERATED, REPO_ROOT, stalePages } from '../docs/gen-docs.js';
+import { ERROR_CODE_DOCS, TYPE_PROBLEM_DOCS } from '../docs/error-codes.js';
+import {
+  errorCodesInSource,
+  fillGenerated,
+  GENERATED,
+  REPO_ROOT,
+  stalePages,
+  typeProblemCodesInSource,
+} from '../docs/gen-docs.js';
 import { anchors, brokenLink, docPages, fencedBlocks, links } from '../docs/markdown.js';
 
 /** The docs' structure: generated parts current, links that resolve, a front page that stays short. */
@@ -32,6 +39,15 @@ describe('generated reference pages', () => {
     expect(missing, 'describe these in test/docs/error-codes.ts, then run `npm run docs`').toEqual([]);
     const stray = Object.keys(ERROR_CODE_DOCS).filter((code) => !codes.includes(code));
     expect(stray, 'no longer in src/errors.ts: remove from test/docs/error-codes.ts').toEqual([]);
+  });
+
+  it('describe every type problem code of the data-flow check', () => {
+    const codes = typeProblemCodesInSource();
+    expect(codes).toContain('TYPE_MISMATCH');
+    const missing = codes.filter((code) => !TYPE_PROBLEM_DOCS[code]);
+    expect(missing, 'describe these in test/docs/error-codes.ts, then run `npm run docs`').toEqual([]);
+    const stray = Object.keys(TYPE_PROBLEM_DOCS).filter((code) => !codes.includes(code));
+    expect(stray, 'no longer a TypeProblemCode: remove from test/docs/error-codes.ts').toEqual([]);
   });
 });
 

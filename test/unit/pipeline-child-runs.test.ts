@@ -261,4 +261,73 @@ describe('pipeline steps: load-time checks', () => {
       'steps.again: pipeline call cycle: self -> self',
     ]);
   });
+
+  it('checks pipeline steps in on_failure too: unknown pipelines, inputs, cycles through compensation', async () => {
+    const dir = await tempDir({
+      'child.yaml': CHILD,
+      'parent.yaml': [
+        'name: parent',
+        'steps:',
+        '  a: { server: s, tool: t }',
+        'on_failure:',
+        '  undo:',
+        '    pipeline: child',
+        '    args: { m: 1 }',
+        '  loop:',
+        '    pipeline: back',
+        '',
+      ].join('\n'),
+      'back.yaml': 'name: back\nsteps:\n  again: { pipeline: parent }\n',
+    });
+    const catalog = await loadCatalog(dir);
+    expect(catalog.get('parent')!.issues.map((i) => `${i.line}:${i.column}: ${i.message}`)).toEqual([
+      "7:5: on_failure.undo: pipeline 'child' needs input 'n' in args",
+      "7:13: on_failure.undo: pipeline 'child' has no input 'm'; its inputs: n",
+      '9:5: on_failure.loop: pipeline call cycle: parent -> back -> parent',
+    ]);
+  });
+});
+
+describe('pipeline steps in on_failure', () => {
+  it('run the child pipeline after a failure, with $.failure in its args', async () => {
+    const cleanup = compile(`
+name: cleanup
+inputs:
+  reason: { type: string }
+steps:
+  note: { server: s, tool: note, args: { text: '\${{ $.inputs.reason }}' } }
+output: '\${{ $.steps.note.output }}'
+`);
+    const parent = compile(`
+name: parent
+steps:
+  write: { server: s, tool: write }
+  boom: { server: s, tool: boom, needs: [write] }
+on_failure:
+  undo:
+    pipeline: cleanup
+    args: { reason: '\${{ failure.step + ": " + failure.error }}' }
+`);
+    const invoker = new FakeInvoker({
+      's.write': () => text('written'),
+      's.boom': () => toolError('disk full'),
+      's.note': (call) => json({ noted: call.args.text }),
+    });
+    const events: StepEvent[] = [];
+    const run = await runPipeline(
+      parent,
+      {},
+      { invoker, pipelines: resolver(cleanup), onEvent: (e) => events.push(e) },
+    );
+    expect(run.status).toBe('failed');
+    expect(run.compensation).toMatchObject({ status: 'succeeded' });
+    expect(run.compensation!.steps.undo).toMatchObject({
+      status: 'succeeded',
+      child: { pipeline: 'cleanup', status: 'succeeded' },
+    });
+    expect(invoker.calls.map((c) => `${c.tool} ${JSON.stringify(c.args)}`)).toContain(
+      'note {"text":"boom: disk full"}',
+    );
+    expect(events.map((e) => `${e.type} ${e.step}`)).toContain('succeeded undo > note');
+  });
 });
