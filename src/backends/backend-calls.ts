@@ -8,6 +8,7 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { callError, cancelledError } from './call-errors.js';
 import type { CallRequesters } from './call-routing.js';
 import type { Connection } from './connection.js';
@@ -74,6 +75,7 @@ export class BackendCalls {
         this.host.log.info(
           `retrying ${tool} on the restarted process: it was in flight when the process died`,
         );
+        telemetry.backendRetry(this.host.name, tool, 2, 'the process died mid-call');
         return await this.runCall(tool, args, { ...options, timeoutMs: left });
       }
     } finally {
@@ -138,7 +140,11 @@ export class BackendCalls {
     this.inFlight.add(call);
     const progressToken = this.progress.add(options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
-    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
+    // The trace context goes to every backend in `_meta` (HTTP ones also get the header: http-call-transport.ts).
+    const trace = telemetry.traceMeta();
+    const meta =
+      progressToken || trace ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace } } : {};
+    const params = { name: tool, arguments: args, ...meta };
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
     const releaseRequester = this.requesters.begin(params, options.requester);
     try {

@@ -2,12 +2,15 @@ import { dirname } from 'node:path';
 import { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { type FrontNames, telemetry } from '../observability/index.js';
 import { isPipelineFile } from '../pipeline/index.js';
 import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
+import { frontNames } from './call-target.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
+import type { MetricsSource } from './metrics-http.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProtocolHub } from './protocol-hub.js';
@@ -111,8 +114,10 @@ export class Gateway {
    * policy (allow_commands, allow_url_hosts, limits.max_runtime_backends). An invalid file changes
    * nothing; its problems are logged and kept in `configStatus()`.
    */
-  reloadConfig(): Promise<ReloadResult | undefined> {
-    return this.reloader.reload();
+  async reloadConfig(): Promise<ReloadResult | undefined> {
+    const result = await this.reloader.reload();
+    if (result) telemetry.reloaded('config', result.ok);
+    return result;
   }
 
   /** The config file serving, when it was read, and the problems of its latest version if invalid. */
@@ -160,7 +165,9 @@ export class Gateway {
       folder,
       include: isPipelineFile,
       onChange: async (changes: FileChange[]) => {
-        await this.pipelines.reload(changes.map((c) => c.file));
+        const files = changes.map((c) => c.file);
+        const catalog = await this.pipelines.reload(files);
+        telemetry.reloaded('pipelines', !catalog.list().some((e) => !e.valid && files.includes(e.file)));
       },
     });
   }
@@ -221,10 +228,15 @@ export class Gateway {
     checkHttpSettings({ ...this.currentConfig.http, ...definedOnly(overrides) });
   }
 
-  async serveHttp(overrides: { host?: string; port?: number } = {}): Promise<HttpFront> {
+  /** `metrics`: what `/metrics` serves (see src/observability); without it, `/metrics` is 404. */
+  async serveHttp(
+    overrides: { host?: string; port?: number } = {},
+    metrics?: MetricsSource,
+  ): Promise<HttpFront> {
     const settings = { ...this.currentConfig.http, ...definedOnly(overrides) };
     const front = await startHttpFront({
       settings,
+      ...(metrics ? { metrics } : {}),
       createSession: () => this.createSession('http'),
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       logger: this.options.logger.child('http'),
@@ -265,8 +277,13 @@ export class Gateway {
     await this.registry.close();
   }
 
+  /** How the front names things, for the audit log and metric labels. */
+  frontNames(): FrontNames {
+    return frontNames(this.table);
+  }
+
   private createSession(transport: FrontTransport) {
-    return createFrontServer({
+    const server = createFrontServer({
       table: this.table,
       transport,
       version: this.options.version,
@@ -275,6 +292,13 @@ export class Gateway {
       ready: () => this.startup.wait(),
       gate: this.gate,
     });
+    const ended = telemetry.sessionOpened(transport);
+    const onclose = server.onclose;
+    server.onclose = () => {
+      ended();
+      onclose?.();
+    };
+    return server;
   }
 }
 

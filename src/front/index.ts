@@ -2,6 +2,12 @@ export type { ConfigStatus, ReloadResult, SettingsChange } from './config-reload
 export { Gateway, type GatewayOptions, type ShutdownResult, STOP_RESERVE_MS } from './gateway.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
+export {
+  METRICS_PATH,
+  type MetricsListener,
+  type MetricsSource,
+  startMetricsListener,
+} from './metrics-http.js';
 export { backendToolName, pipelineToolName } from './naming.js';
 export {
   compensationLine,

@@ -12,6 +12,7 @@ import type { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { CUSTOM_LABEL, telemetry } from '../observability/index.js';
 import {
   allSteps,
   type Catalog,
@@ -216,6 +217,8 @@ export class PipelineHost implements ToolSource {
       defaultTimeoutMs: this.options.config().defaultTimeoutMs,
       timeoutFor: (server) => timeouts.get(server),
       onEvent: progress ? progressReporter(pipeline.steps.size, progress) : undefined,
+      // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
+      observer: telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
     });
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     if (result.status === 'succeeded') logger.debug(line);

@@ -12,6 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
 import { clientRequester } from './client-bridge.js';
 import { NAMESPACE_SEPARATOR, PIPELINE_TOOL_PREFIX } from './naming.js';
@@ -67,7 +68,18 @@ export function createFrontServer(options: FrontServerOptions): Server {
   });
 
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra),
+    telemetry.toolCall(
+      {
+        tool: request.params.name,
+        args: request.params.arguments,
+        meta: request.params._meta,
+        headers: extra.requestInfo?.headers,
+        session: extra.sessionId,
+        transport,
+        client: server.getClientVersion(),
+      },
+      () => (gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra)),
+    ),
   );
 
   async function callTool(

@@ -14,9 +14,12 @@ import { prepareInputs } from './inputs.js';
 import { type CallOutcome, interpretResult } from './result.js';
 import { sq } from './suggest.js';
 import type {
+  CallHooks,
   ChildRunRecord,
   CompiledPipeline,
   CompiledStep,
+  RunHooks,
+  RunObserver,
   RunResult,
   RunStatus,
   StepEvent,
@@ -41,6 +44,8 @@ export interface RunOptions extends ChildRunOptions {
   now?: () => number;
   /** Convert string inputs to their declared types ("10" → 10), for command lines. */
   coerceInputs?: boolean;
+  /** Hears the run (and child runs) for tracing and metrics. */
+  observer?: RunObserver;
 }
 
 /** Codes where calling again cannot help. */
@@ -80,12 +85,15 @@ export async function runPipeline(
       errors: prepared.errors,
     });
   }
-  const run = new Run(pipeline, prepared.inputs, options);
+  const hooks = options.observer?.runStarted(pipeline);
+  const run = new Run(pipeline, prepared.inputs, options, undefined, hooks);
   const result = await run.start();
-  if (!pipeline.onFailure || result.status === 'succeeded') return result;
-  result.compensation = await compensate(pipeline.onFailure, result, run.results, (section, base) =>
-    new Run(section, prepared.inputs, { ...options, signal: undefined }, base).start(),
-  );
+  if (pipeline.onFailure && result.status !== 'succeeded') {
+    result.compensation = await compensate(pipeline.onFailure, result, run.results, (section, base) =>
+      new Run(section, prepared.inputs, { ...options, signal: undefined }, base).start(),
+    );
+  }
+  hooks?.ended(result);
   return result;
 }
 
@@ -140,6 +148,7 @@ class StepRun {
 interface Call {
   controller: AbortController;
   timer: ReturnType<typeof setTimeout> | undefined;
+  hooks: CallHooks | undefined;
 }
 
 /** A FIFO pool of slots; `request` runs its callback as soon as a slot is free. */
@@ -197,6 +206,7 @@ class Run {
     inputs: Record<string, unknown>,
     private readonly options: RunOptions,
     base?: SectionBase,
+    private readonly hooks?: RunHooks,
   ) {
     this.now = options.now ?? (() => performance.now());
     this.t0 = this.now();
@@ -251,9 +261,10 @@ class Run {
   }
 
   private emit(event: StepEvent): void {
-    if (!this.options.onEvent) return;
+    if (!this.options.onEvent && !this.hooks) return;
     try {
-      this.options.onEvent(event);
+      this.hooks?.event(event);
+      this.options.onEvent?.(event);
     } catch {
       // A listener's bug must not break the run.
     }
@@ -386,13 +397,14 @@ class Run {
               ),
             timeoutMs,
           );
-    const call: Call = { controller, timer };
+    const hooks = this.hooks?.call(step.id, r.items ? item : undefined, attempt);
+    const call: Call = { controller, timer, hooks };
     this.inflight.add(call);
     r.attempts++;
     const { signal } = controller;
     new Promise<CallOutcome>((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      try {
+      const invoke = () => {
         if (step.pipeline) {
           const at = this.at();
           callChild(
@@ -408,6 +420,11 @@ class Run {
             .callTool(step.server, step.tool, args, { signal, timeoutMs: timeoutMs ?? MAX_DURATION_MS })
             .then((result) => resolve(interpretResult(result, step.parse)), reject);
         }
+      };
+      try {
+        // Inside the observer's scope, so the backend's own span (tracing) is this call's child.
+        if (hooks) hooks.run(invoke);
+        else invoke();
       } catch (err) {
         reject(err);
       }
@@ -430,6 +447,7 @@ class Run {
   }
 
   private callDone(r: StepRun, item: number, attempt: number, call: Call, outcome: CallOutcome): void {
+    call.hooks?.end(outcome.ok ? undefined : outcome.message);
     clearTimeout(call.timer);
     this.inflight.delete(call);
     this.slots.release();

@@ -57,6 +57,7 @@ export {
 } from './recording.js';
 export { pipelineSchema } from './schema.js';
 export type {
+  CallHooks,
   ChildRunRecord,
   CompensationResult,
   CompiledPipeline,
@@ -66,6 +67,8 @@ export type {
   KnownTools,
   PipelineIssue,
   RetryPolicy,
+  RunHooks,
+  RunObserver,
   RunResult,
   RunStatus,
   StepEvent,

@@ -1,0 +1,74 @@
+/**
+ * Starts what the settings ask for and installs it in `telemetry`: the OpenTelemetry SDK when OTEL_*
+ * variables configure traces, prom-client when metrics are on, the audit sink when auditing. Each is
+ * imported here, dynamically, only when wanted: a gateway with all three off loads none of them.
+ */
+import { type Logger, setLogTraceIds } from '../log.js';
+import { type AuditSink, openAuditSink } from './audit.js';
+import type { BackendSnapshot, GatewayMetrics } from './metrics.js';
+import { type FrontNames, telemetry } from './telemetry.js';
+import { startTracing, type Tracing, tracingSettingsFromEnv } from './tracing.js';
+
+export interface ObservabilityOptions {
+  /** How clients reach this gateway; the audit log's default depends on it. */
+  transport: 'stdio' | 'http';
+  metrics: boolean;
+  /** `enabled` unset: on over HTTP, off over stdio. `file` unset: stderr. */
+  audit: { enabled?: boolean; file?: string };
+  token?: string;
+  version: string;
+  env: NodeJS.ProcessEnv;
+  names: FrontNames;
+  /** The backends as they are now, read on each scrape. */
+  backends: () => BackendSnapshot[];
+  logger: Logger;
+}
+
+export interface Observability {
+  /** Set when metrics are on: what `/metrics` serves. */
+  metrics?: GatewayMetrics;
+  tracing: boolean;
+  audit: boolean;
+  /** Flushes spans and the audit file; hooks are no-ops afterwards. */
+  close(): Promise<void>;
+}
+
+export async function startObservability(options: ObservabilityOptions): Promise<Observability> {
+  const { logger } = options;
+  let tracing: Tracing | undefined;
+  const traceSettings = tracingSettingsFromEnv(options.env, options.version);
+  if (typeof traceSettings === 'string') logger.warn(traceSettings);
+  else if (traceSettings) {
+    tracing = await startTracing(traceSettings);
+    logger.info(`tracing: spans go to ${traceSettings.endpoint} (${traceSettings.protocol})`);
+  }
+  let metrics: GatewayMetrics | undefined;
+  if (options.metrics) {
+    const [prom, { GatewayMetrics }] = await Promise.all([import('prom-client'), import('./metrics.js')]);
+    metrics = new GatewayMetrics(prom, options.backends);
+  }
+  let audit: AuditSink | undefined;
+  const auditOn = options.audit.enabled ?? options.transport === 'http';
+  if (auditOn) {
+    audit = openAuditSink(options.audit.file);
+    logger.info(`audit log: ${options.audit.file ?? 'stderr'}`);
+  }
+  telemetry.install({
+    ...(tracing ? { tracing } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(audit ? { audit } : {}),
+    ...(options.token ? { token: options.token } : {}),
+    names: options.names,
+  });
+  if (tracing) setLogTraceIds(() => telemetry.traceIds());
+  return {
+    ...(metrics ? { metrics } : {}),
+    tracing: tracing !== undefined,
+    audit: audit !== undefined,
+    async close() {
+      telemetry.uninstall();
+      setLogTraceIds(undefined);
+      await Promise.allSettled([tracing?.shutdown(), audit?.close()]);
+    },
+  };
+}

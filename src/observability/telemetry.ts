@@ -1,0 +1,279 @@
+/**
+ * The one object the call sites talk to. Each hook takes plain values, so the files that speak MCP
+ * call it with a line and know nothing of OpenTelemetry or Prometheus. Until `install` (see setup.ts)
+ * — and whenever tracing, metrics and the audit log are all off — every hook is a check of one field.
+ */
+import { createHash } from 'node:crypto';
+import type { CompiledPipeline, RunObserver } from '../pipeline/index.js';
+import type { AuditSink, CallTarget } from './audit.js';
+import { redactArguments } from './audit.js';
+import { errorCode, OTHER, type Outcome, outcomeOf, unknownTarget } from './labels.js';
+import type { GatewayMetrics } from './metrics.js';
+import { createRunObserver } from './run-observer.js';
+import type { TraceCarrier, TraceSpan, Tracing } from './tracing.js';
+
+/** What the front knows of one tools/call, as plain values. */
+export interface ToolCallInfo {
+  tool: string;
+  args: unknown;
+  /** The request's `_meta` (traceparent, tracestate). */
+  meta?: Record<string, unknown> | undefined;
+  /** HTTP request headers, for the `traceparent` header and the caller's identity; undefined over stdio. */
+  headers?: Record<string, string | string[] | undefined> | undefined;
+  session?: string | undefined;
+  transport: 'stdio' | 'http';
+  client?: { name?: string; version?: string } | undefined;
+}
+
+/** How the front names things, given at install (observability cannot import the front). */
+export interface FrontNames {
+  /** What a served tool name means: a backend's tool, a pipeline, a meta tool. */
+  describe(tool: string, args: unknown): CallTarget;
+  /** Whether the front serves `tool` now (metric labels are bounded to the served catalog). */
+  served(tool: string): boolean;
+}
+
+export interface TelemetryParts {
+  tracing?: Tracing;
+  metrics?: GatewayMetrics;
+  audit?: AuditSink;
+  names: FrontNames;
+  /** The HTTP bearer token, to name the caller by a short hash of it (never the token). */
+  token?: string;
+}
+
+export type ProtocolEra = 'legacy' | 'modern';
+
+class Telemetry {
+  private parts: TelemetryParts | undefined;
+  private tokenIdentity = 'anonymous';
+
+  get tracing(): Tracing | undefined {
+    return this.parts?.tracing;
+  }
+
+  get metrics(): GatewayMetrics | undefined {
+    return this.parts?.metrics;
+  }
+
+  install(parts: TelemetryParts): void {
+    this.parts = parts.tracing || parts.metrics || parts.audit ? parts : undefined;
+    this.tokenIdentity = parts.token ? `token:${sha256(parts.token).slice(0, 12)}` : 'anonymous';
+  }
+
+  /** Back to no-ops; returns what was installed, for shutting it down. */
+  uninstall(): TelemetryParts | undefined {
+    const parts = this.parts;
+    this.parts = undefined;
+    return parts;
+  }
+
+  /**
+   * The protocol era of a request or session: the one place it is decided. The front serves the
+   * legacy era (initialize, sessions) only, for now; the modern era will be told here from the request.
+   */
+  protocolEra(_meta?: Record<string, unknown>): ProtocolEra {
+    return 'legacy';
+  }
+
+  /** Runs one client tools/call: a span (continuing the client's trace), metrics, an audit line. */
+  toolCall<T>(info: ToolCallInfo, fn: () => Promise<T>): Promise<T> {
+    const parts = this.parts;
+    if (!parts) return fn();
+    const started = performance.now();
+    const startedAt = new Date();
+    const span = parts.tracing?.startIncoming(
+      `tools/call ${info.tool}`,
+      {
+        'mcp.method.name': 'tools/call',
+        'mcpgw.tool': info.tool,
+        'mcpgw.transport': info.transport,
+        'mcpgw.session': info.session,
+        'mcp.protocol.era': this.protocolEra(info.meta),
+        'mcpgw.client': info.client?.name,
+      },
+      carrierOf(info),
+    );
+    parts.metrics?.requestStarted(info.transport);
+    const settle = (result: unknown, err?: unknown) => {
+      const outcome = outcomeOf(result, err);
+      const seconds = (performance.now() - started) / 1000;
+      const code = err === undefined ? resultCode(result) : errorCode(err);
+      if (span) {
+        span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
+        span.end(outcome === 'ok' ? undefined : (code ?? outcome));
+      }
+      parts.metrics?.requestEnded(
+        info.transport,
+        parts.names.served(info.tool) ? info.tool : OTHER,
+        outcome,
+        seconds,
+      );
+      if (parts.audit) {
+        parts.audit.write({
+          time: startedAt.toISOString(),
+          event: 'tools/call',
+          identity: this.identity(info),
+          transport: info.transport,
+          ...(info.session !== undefined ? { session: info.session } : {}),
+          ...(info.client ? { client: { name: info.client.name, version: info.client.version } } : {}),
+          tool: info.tool,
+          target: parts.names.describe(info.tool, info.args),
+          arguments: redactArguments(info.args ?? {}),
+          outcome,
+          ...(code !== undefined ? { errorCode: code } : {}),
+          durationMs: seconds * 1000,
+          ...(span ? { traceId: span.traceId } : {}),
+        });
+      }
+    };
+    const run = span && parts.tracing ? () => parts.tracing!.within(span, fn) : fn;
+    return run().then(
+      (result) => {
+        settle(result);
+        return result;
+      },
+      (err: unknown) => {
+        settle(undefined, err);
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Runs one tools/call to a backend the registry holds (so `server` is a bounded label), a crash
+   * retry included: a client span and metrics.
+   */
+  backendCall<T>(server: string, tool: string, fn: () => Promise<T>): Promise<T> {
+    const parts = this.parts;
+    if (!parts || (!parts.tracing && !parts.metrics)) return fn();
+    const started = performance.now();
+    const span = parts.tracing?.start(
+      `backend ${server} ${tool}`,
+      { 'mcpgw.server': server, 'mcpgw.tool': tool },
+      undefined,
+      'client',
+    );
+    parts.metrics?.backendStarted(server);
+    const settle = (result: unknown, err?: unknown) => {
+      const outcome: Outcome = outcomeOf(result, err);
+      const unknownTool = unknownTarget(err).tool;
+      parts.metrics?.backendEnded(
+        server,
+        unknownTool ? OTHER : tool,
+        outcome,
+        (performance.now() - started) / 1000,
+      );
+      if (span) {
+        const code = err === undefined ? undefined : errorCode(err);
+        span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
+        span.end(outcome === 'ok' ? undefined : (code ?? outcome));
+      }
+    };
+    const run = span && parts.tracing ? () => parts.tracing!.within(span, fn) : fn;
+    return run().then(
+      (result) => {
+        settle(result);
+        return result;
+      },
+      (err: unknown) => {
+        settle(undefined, err);
+        throw err;
+      },
+    );
+  }
+
+  /** A backend call is sent again after its process died (inside `backendCall`). */
+  backendRetry(server: string, tool: string, attempt: number, reason: string): void {
+    const parts = this.parts;
+    if (!parts) return;
+    parts.metrics?.backendRetried(server, tool);
+    parts.tracing?.active()?.event('retry', { 'mcpgw.attempt': attempt, 'mcpgw.error': reason });
+  }
+
+  /** `_meta` entries for a request sent now: the trace context, when tracing is on. */
+  traceMeta(): TraceCarrier | undefined {
+    return this.parts?.tracing?.outgoing();
+  }
+
+  /** Fetch options with a `traceparent` header added when tracing is on and a span is active. */
+  traceHeaders<I extends { headers?: unknown } | undefined>(init: I): I {
+    const carrier = this.parts?.tracing?.outgoing();
+    if (!carrier?.traceparent) return init;
+    const headers = new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]);
+    headers.set('traceparent', carrier.traceparent);
+    if (carrier.tracestate) headers.set('tracestate', carrier.tracestate);
+    return { ...init, headers } as I;
+  }
+
+  /** The run observer for a pipeline run; undefined (nothing to observe) when off. */
+  runObserver(label: (pipeline: CompiledPipeline) => string): RunObserver | undefined {
+    const parts = this.parts;
+    if (!parts || (!parts.tracing && !parts.metrics)) return undefined;
+    return createRunObserver(parts.tracing, parts.metrics, label);
+  }
+
+  /** A client session opened; call what it returns when it closes. */
+  sessionOpened(transport: 'stdio' | 'http'): () => void {
+    const metrics = this.parts?.metrics;
+    if (!metrics) return () => {};
+    const era = this.protocolEra();
+    metrics.sessionOpened(transport, era);
+    let open = true;
+    return () => {
+      if (open) metrics.sessionClosed(transport, era);
+      open = false;
+    };
+  }
+
+  /** A hot reload of `kind` (config, pipelines) ended. */
+  reloaded(kind: 'config' | 'pipelines', ok: boolean): void {
+    this.parts?.metrics?.reloaded(kind, ok ? 'ok' : 'invalid');
+  }
+
+  /** The active trace and span ids (for log lines). */
+  traceIds(): { traceId: string; spanId: string } | undefined {
+    const span: TraceSpan | undefined = this.parts?.tracing?.active();
+    return span ? { traceId: span.traceId, spanId: span.spanId } : undefined;
+  }
+
+  private identity(info: ToolCallInfo): string {
+    // Over HTTP every request passed the token check before it got here; over stdio the caller is the
+    // local process that started the gateway.
+    return info.transport === 'stdio' ? 'stdio' : this.tokenIdentity;
+  }
+}
+
+/** The trace context a client sent: `_meta.traceparent`, else the HTTP `traceparent` header. */
+function carrierOf(info: ToolCallInfo): TraceCarrier {
+  const meta = info.meta;
+  if (typeof meta?.traceparent === 'string') {
+    return {
+      traceparent: meta.traceparent,
+      ...(typeof meta.tracestate === 'string' ? { tracestate: meta.tracestate } : {}),
+    };
+  }
+  const header = (name: string) => {
+    const value = info.headers?.[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const traceparent = header('traceparent');
+  if (!traceparent) return {};
+  const tracestate = header('tracestate');
+  return { traceparent, ...(tracestate ? { tracestate } : {}) };
+}
+
+/** The gateway's error code in a tool result (`structuredContent.code`), if it has one. */
+function resultCode(result: unknown): string | undefined {
+  const r = result as { isError?: unknown; structuredContent?: { code?: unknown } } | undefined;
+  if (r?.isError !== true) return undefined;
+  const code = r.structuredContent?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The process's telemetry: no-ops until setup installs its parts. */
+export const telemetry = new Telemetry();

@@ -1,0 +1,86 @@
+/**
+ * What the gateway asks of tracing. The OpenTelemetry SDK behind it (tracing-sdk.ts) is imported only
+ * when tracing is configured, so a gateway without OTEL_* settings never loads it.
+ */
+
+export type SpanAttributes = Record<string, string | number | boolean | undefined>;
+
+export interface TraceSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  setAttributes(attributes: SpanAttributes): void;
+  event(name: string, attributes?: SpanAttributes): void;
+  /** Ends the span; with `error`, its status is ERROR with that message. */
+  end(error?: string): void;
+}
+
+/** W3C trace context, as it travels in `_meta` or HTTP headers. */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+export interface Tracing {
+  /**
+   * A server span for a request that came in: a child of the caller's trace when `carrier` holds a
+   * valid `traceparent`, else the root of a new trace.
+   */
+  startIncoming(name: string, attributes: SpanAttributes, carrier: TraceCarrier): TraceSpan;
+  /** A span under `parent`, or under the span active now when `parent` is undefined. */
+  start(
+    name: string,
+    attributes: SpanAttributes,
+    parent?: TraceSpan,
+    kind?: 'internal' | 'client',
+  ): TraceSpan;
+  /** Runs `fn` with `span` active: spans started and requests sent inside it belong to it. */
+  within<T>(span: TraceSpan, fn: () => T): T;
+  /** The active span, if any. */
+  active(): TraceSpan | undefined;
+  /** The trace context to send with a request made now (the active span's); undefined outside any. */
+  outgoing(): TraceCarrier | undefined;
+  /** Sends what is buffered and stops. */
+  shutdown(): Promise<void>;
+}
+
+export interface TracingSettings {
+  /** The endpoint spans go to (for the log line); the exporter reads the OTEL_* variables itself. */
+  endpoint: string;
+  protocol: 'http/json' | 'http/protobuf';
+  serviceVersion: string;
+}
+
+/**
+ * Whether OTEL_* variables ask for traces, and how: undefined when they do not (or OTEL_SDK_DISABLED
+ * is true, or OTEL_TRACES_EXPORTER is none). A string is a problem to warn about (tracing stays off).
+ */
+export function tracingSettingsFromEnv(
+  env: NodeJS.ProcessEnv,
+  serviceVersion: string,
+): TracingSettings | string | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase());
+  if (exporters.includes('none')) return undefined;
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!specific && !base && !exporters.includes('otlp')) return undefined;
+  const endpoint =
+    specific || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : 'http://localhost:4318/v1/traces');
+  const protocol = (
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    'http/protobuf'
+  )
+    .trim()
+    .toLowerCase();
+  if (protocol !== 'http/json' && protocol !== 'http/protobuf') {
+    return `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (use http/protobuf or http/json): tracing is off`;
+  }
+  return { endpoint, protocol, serviceVersion };
+}
+
+/** Loads the OpenTelemetry SDK and starts exporting spans. */
+export async function startTracing(settings: TracingSettings): Promise<Tracing> {
+  const { createSdkTracing } = await import('./tracing-sdk.js');
+  return createSdkTracing(settings);
+}
