@@ -31,13 +31,14 @@ output:
 `;
 
 /** A folder with a gateway.yaml (one testbed backend `tb`, plus `extra` lines) and the fanout pipeline. */
-export function writeObservedSetup(dir: string, extra = ''): string {
+export function writeObservedSetup(dir: string, extra = '', env: Record<string, string> = {}): string {
   mkdirSync(path.join(dir, 'pipelines'), { recursive: true });
   writeFileSync(path.join(dir, 'pipelines', 'fanout.yaml'), FANOUT_PIPELINE);
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(
     file,
-    `${extra}servers:\n  tb:\n    command: ${JSON.stringify(NODE)}\n    args: ${JSON.stringify([TESTBED, '--name', 'tb'])}\n`,
+    `${extra}servers:\n  tb:\n    command: ${JSON.stringify(NODE)}\n    args: ${JSON.stringify([TESTBED, '--name', 'tb'])}\n` +
+      `    env: ${JSON.stringify(env)}\n`,
   );
   return file;
 }
