@@ -17,29 +17,22 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** Fields a logger adds to each JSON line (`server` for a backend's logger). */
 export type LogFields = Readonly<Record<string, string>>;
 
+/**
+ * `fields` of one line: a line about one request's work passes its `trace_id` and `span_id`
+ * (`telemetry.logFields(trace)`); JSON lines show them, text lines do not.
+ */
 export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
   child(scope: string, fields?: LogFields): Logger;
 }
 
-interface LogSettings {
-  format: LogFormat;
-  /** The trace and span of the code logging, when tracing is on (set by src/observability). */
-  traceIds: (() => { traceId: string; spanId: string } | undefined) | undefined;
-}
-
-const settings: LogSettings = { format: 'text', traceIds: undefined };
+const settings: { format: LogFormat } = { format: 'text' };
 
 export function setLogFormat(format: LogFormat): void {
   settings.format = format;
-}
-
-/** Lets JSON lines carry the active trace and span ids; undefined turns that off. */
-export function setLogTraceIds(source: LogSettings['traceIds']): void {
-  settings.traceIds = source;
 }
 
 export function createLogger(
@@ -49,36 +42,28 @@ export function createLogger(
   fields: LogFields = {},
 ): Logger {
   const threshold = order[level] ?? order.info;
-  const emit = (lvl: LogLevel, message: string) => {
+  const emit = (lvl: LogLevel, message: string, more: LogFields | undefined) => {
     if (order[lvl] < threshold) return;
     // Never a secret in a log line, whoever wrote it (see secrets.ts).
     const text = secrets.redact(message);
     write(
       settings.format === 'json'
-        ? jsonLine(lvl, scope, fields, text)
+        ? jsonLine(lvl, scope, more ? { ...fields, ...more } : fields, text)
         : `[mcp-gateway] ${lvl} ${scope}: ${text}\n`,
     );
   };
   return {
-    debug: (m) => emit('debug', m),
-    info: (m) => emit('info', m),
-    warn: (m) => emit('warn', m),
-    error: (m) => emit('error', m),
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
     child: (sub, more) =>
       createLogger(`${scope}/${sub}`, level, write, more ? { ...fields, ...more } : fields),
   };
 }
 
 function jsonLine(level: LogLevel, component: string, fields: LogFields, msg: string): string {
-  const ids = settings.traceIds?.();
-  return `${JSON.stringify({
-    time: new Date().toISOString(),
-    level,
-    component,
-    ...fields,
-    ...(ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {}),
-    msg,
-  })}\n`;
+  return `${JSON.stringify({ time: new Date().toISOString(), level, component, ...fields, msg })}\n`;
 }
 
 /** A logger that drops everything; for tests and library use. */

@@ -74,8 +74,9 @@ export class BackendCalls {
         if (!this.retryAfterCrash(tool, err, options.signal, left)) throw err;
         this.host.log.info(
           `retrying ${tool} on the restarted process: it was in flight when the process died`,
+          telemetry.logFields(options.trace),
         );
-        telemetry.backendRetry(this.host.name, tool, 2, 'the process died mid-call');
+        telemetry.backendRetry(this.host.name, tool, 2, 'the process died mid-call', options.trace);
         return await this.runCall(tool, args, { ...options, timeoutMs: left });
       }
     } finally {
@@ -141,7 +142,7 @@ export class BackendCalls {
     const progressToken = this.progress.add(options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
     // The trace context goes to every backend in `_meta` (HTTP ones also get the header: http-call-transport.ts).
-    const trace = telemetry.traceMeta();
+    const trace = telemetry.traceMeta(options.trace);
     const meta =
       progressToken || trace ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace } } : {};
     const params = { name: tool, arguments: args, ...meta };

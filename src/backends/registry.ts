@@ -317,7 +317,9 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   ): Promise<CallToolResult> {
     const backend = this.backends.get(server);
     if (!backend) return Promise.reject(this.unknown(server));
-    return telemetry.backendCall(server, tool, () => backend.callTool(tool, args, options));
+    return telemetry.backendCall(server, tool, options?.trace, (trace) =>
+      backend.callTool(tool, args, trace === undefined ? options : { ...options, trace }),
+    );
   }
 
   /**

@@ -163,6 +163,7 @@ function callBackend(deps: MetaToolDeps): ServedTool {
         timeoutMs: timeout,
         onProgress: ctx.progress,
         requester: ctx.requester,
+        trace: ctx.trace,
       });
     },
   };

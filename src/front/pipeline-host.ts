@@ -45,7 +45,7 @@ export interface PipelineHostOptions {
 }
 
 /** What a run needs from the request that started it. */
-export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress'>>;
+export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress' | 'trace'>>;
 
 /** The name issues in a pipeline sent inline carry: `pipeline:3:5: message`. */
 export const INLINE_PIPELINE_FILE = 'pipeline';
@@ -219,10 +219,12 @@ export class PipelineHost implements ToolSource {
       onEvent: progress ? progressReporter(pipeline.steps.size, progress) : undefined,
       // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
       observer: telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
+      trace: ctx.trace,
     });
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
-    if (result.status === 'succeeded') logger.debug(line);
-    else logger.info(`${line}: ${result.error ?? ''}`);
+    const ids = telemetry.logFields(ctx.trace);
+    if (result.status === 'succeeded') logger.debug(line, ids);
+    else logger.info(`${line}: ${result.error ?? ''}`, ids);
     return result;
   }
 

@@ -12,6 +12,8 @@ export interface CallContext {
   transport: FrontTransport;
   /** Forwards a backend's sampling, elicitation and roots requests to the client of this call. */
   requester?: ClientRequester;
+  /** Opaque: the tracing span of this request (src/observability), handed on to backend calls and runs. */
+  trace?: unknown;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

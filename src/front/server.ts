@@ -78,13 +78,17 @@ export function createFrontServer(options: FrontServerOptions): Server {
         transport,
         client: server.getClientVersion(),
       },
-      () => (gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra)),
+      (trace) =>
+        gate
+          ? gate.run('tools/call', () => callTool(request, extra, trace))
+          : callTool(request, extra, trace),
     ),
   );
 
   async function callTool(
     request: CallToolRequest,
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+    trace: unknown,
   ): Promise<CallToolResult> {
     const { name } = request.params;
     const tool = await table.resolve(name, extra.signal);
@@ -98,6 +102,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
     const ctx: CallContext = {
       signal: extra.signal,
       transport,
+      trace,
       ...(options.hub ? { requester: clientRequester(server, extra) } : {}),
       progress:
         progressToken === undefined
@@ -123,6 +128,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
       if (err instanceof McpError) throw err;
       logger.error(
         `tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        telemetry.logFields(trace),
       );
       return errorResult(
         secrets.redact(`${name} failed: ${err instanceof Error ? err.message : String(err)}`),

@@ -83,7 +83,8 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     const registry = this.options.registry;
     return {
       definition: { name, inputSchema: { type: 'object' } },
-      call: (args, ctx) => registry.callTool(backend.name, tool, args, { signal: ctx.signal }),
+      call: (args, ctx) =>
+        registry.callTool(backend.name, tool, args, { signal: ctx.signal, trace: ctx.trace }),
     };
   }
 
@@ -152,6 +153,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
           signal: ctx.signal,
           onProgress: ctx.progress,
           requester: ctx.requester,
+          trace: ctx.trace,
         }),
     }));
   }

@@ -1,6 +1,6 @@
 /**
  * Pipeline runs as spans and metrics. A run is a span (under the request that started it, or under
- * the parent step's call for a child pipeline); each step a span under the run; each call of a step —
+ * the parent step's call for a child pipeline: the engine hands that back as `runStarted`'s trace); each step a span under the run; each call of a step —
  * one per for_each item and per attempt — a span under the step, with the backend's span under it.
  * A retry is also an event on its step's span.
  */
@@ -9,7 +9,7 @@ import { CUSTOM } from './labels.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TraceSpan, Tracing } from './tracing.js';
 
-const NOOP_CALL: CallHooks = { run: (fn) => fn(), end() {} };
+const NOOP_CALL: CallHooks = { trace: undefined, end() {} };
 
 interface StepState {
   span: TraceSpan | undefined;
@@ -26,13 +26,14 @@ export function createRunObserver(
   label: (pipeline: CompiledPipeline) => string,
 ): RunObserver {
   return {
-    runStarted(pipeline) {
+    runStarted(pipeline, parent) {
       const name = label(pipeline);
       const stepLabel = (id: string) => (name === CUSTOM ? CUSTOM : id);
-      const runSpan = tracing?.start(`pipeline ${pipeline.name}`, {
-        'mcpgw.pipeline': pipeline.name,
-        'mcpgw.pipeline.steps': pipeline.steps.size,
-      });
+      const runSpan = tracing?.start(
+        `pipeline ${pipeline.name}`,
+        { 'mcpgw.pipeline': pipeline.name, 'mcpgw.pipeline.steps': pipeline.steps.size },
+        parent as TraceSpan | undefined,
+      );
       const steps = new Map<string, StepState>();
       const endStep = (e: StepEvent, status: string, error?: string) => {
         const state = steps.get(e.step);
@@ -100,10 +101,7 @@ export function createRunObserver(
             { 'mcpgw.step': step, 'mcpgw.item': item, 'mcpgw.attempt': attempt },
             steps.get(step)?.span ?? runSpan,
           );
-          return {
-            run: (fn) => tracing.within(span, fn),
-            end: (error) => span.end(error),
-          };
+          return { trace: span, end: (error) => span.end(error) };
         },
         ended(result) {
           metrics?.runEnded(name, result.status, result.durationMs / 1000);

@@ -3,7 +3,7 @@
  * variables configure traces, prom-client when metrics are on, the audit sink when auditing. Each is
  * imported here, dynamically, only when wanted: a gateway with all three off loads none of them.
  */
-import { type Logger, setLogTraceIds } from '../log.js';
+import type { Logger } from '../log.js';
 import { type AuditSink, openAuditSink } from './audit.js';
 import type { BackendSnapshot, GatewayMetrics } from './metrics.js';
 import { type FrontNames, telemetry } from './telemetry.js';
@@ -60,14 +60,12 @@ export async function startObservability(options: ObservabilityOptions): Promise
     ...(options.token ? { token: options.token } : {}),
     names: options.names,
   });
-  if (tracing) setLogTraceIds(() => telemetry.traceIds());
   return {
     ...(metrics ? { metrics } : {}),
     tracing: tracing !== undefined,
     audit: audit !== undefined,
     async close() {
       telemetry.uninstall();
-      setLogTraceIds(undefined);
       await Promise.allSettled([tracing?.shutdown(), audit?.close()]);
     },
   };

@@ -76,10 +76,13 @@ class Telemetry {
     return 'legacy';
   }
 
-  /** Runs one client tools/call: a span (continuing the client's trace), metrics, an audit line. */
-  toolCall<T>(info: ToolCallInfo, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one client tools/call: a span (continuing the client's trace), metrics, an audit line. `fn`
+   * gets the request's trace, to hand on (CallContext.trace); undefined when tracing is off.
+   */
+  toolCall<T>(info: ToolCallInfo, fn: (trace: unknown) => Promise<T>): Promise<T> {
     const parts = this.parts;
-    if (!parts) return fn();
+    if (!parts) return fn(undefined);
     const started = performance.now();
     const startedAt = new Date();
     const span = parts.tracing?.startIncoming(
@@ -127,8 +130,7 @@ class Telemetry {
         });
       }
     };
-    const run = span && parts.tracing ? () => parts.tracing!.within(span, fn) : fn;
-    return run().then(
+    return fn(span).then(
       (result) => {
         settle(result);
         return result;
@@ -144,14 +146,19 @@ class Telemetry {
    * Runs one tools/call to a backend the registry holds (so `server` is a bounded label), a crash
    * retry included: a client span and metrics.
    */
-  backendCall<T>(server: string, tool: string, fn: () => Promise<T>): Promise<T> {
+  backendCall<T>(
+    server: string,
+    tool: string,
+    parent: unknown,
+    fn: (trace: unknown) => Promise<T>,
+  ): Promise<T> {
     const parts = this.parts;
-    if (!parts || (!parts.tracing && !parts.metrics)) return fn();
+    if (!parts || (!parts.tracing && !parts.metrics)) return fn(undefined);
     const started = performance.now();
     const span = parts.tracing?.start(
       `backend ${server} ${tool}`,
       { 'mcpgw.server': server, 'mcpgw.tool': tool },
-      undefined,
+      parent as TraceSpan | undefined,
       'client',
     );
     parts.metrics?.backendStarted(server);
@@ -170,8 +177,7 @@ class Telemetry {
         span.end(outcome === 'ok' ? undefined : (code ?? outcome));
       }
     };
-    const run = span && parts.tracing ? () => parts.tracing!.within(span, fn) : fn;
-    return run().then(
+    return fn(span).then(
       (result) => {
         settle(result);
         return result;
@@ -183,27 +189,39 @@ class Telemetry {
     );
   }
 
-  /** A backend call is sent again after its process died (inside `backendCall`). */
-  backendRetry(server: string, tool: string, attempt: number, reason: string): void {
+  /** A backend call is sent again after its process died (inside `backendCall`, whose trace it gets). */
+  backendRetry(server: string, tool: string, attempt: number, reason: string, trace: unknown): void {
     const parts = this.parts;
     if (!parts) return;
     parts.metrics?.backendRetried(server, tool);
-    parts.tracing?.active()?.event('retry', { 'mcpgw.attempt': attempt, 'mcpgw.error': reason });
+    (trace as TraceSpan | undefined)?.event('retry', { 'mcpgw.attempt': attempt, 'mcpgw.error': reason });
   }
 
-  /** `_meta` entries for a request sent now: the trace context, when tracing is on. */
-  traceMeta(): TraceCarrier | undefined {
-    return this.parts?.tracing?.outgoing();
+  /** `_meta` entries for a request sent on behalf of `trace`: its trace context, when tracing is on. */
+  traceMeta(trace: unknown): TraceCarrier | undefined {
+    const tracing = this.parts?.tracing;
+    return tracing && trace ? tracing.outgoing(trace as TraceSpan) : undefined;
   }
 
-  /** Fetch options with a `traceparent` header added when tracing is on and a span is active. */
-  traceHeaders<I extends { headers?: unknown } | undefined>(init: I): I {
-    const carrier = this.parts?.tracing?.outgoing();
-    if (!carrier?.traceparent) return init;
-    const headers = new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]);
-    headers.set('traceparent', carrier.traceparent);
-    if (carrier.tracestate) headers.set('tracestate', carrier.tracestate);
+  /**
+   * Fetch options with the `traceparent` (and `tracestate`) header of the JSON-RPC request in the body,
+   * copied from its `_meta` (traceMeta put it there): HTTP backends and proxies read the header.
+   */
+  traceHeaders<I extends { headers?: unknown; body?: unknown } | undefined>(init: I): I {
+    if (!this.parts?.tracing || typeof init?.body !== 'string') return init;
+    const traceparent = TRACEPARENT_IN_BODY.exec(init.body)?.[1];
+    if (!traceparent) return init;
+    const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+    headers.set('traceparent', traceparent);
+    const tracestate = TRACESTATE_IN_BODY.exec(init.body)?.[1];
+    if (tracestate) headers.set('tracestate', tracestate);
     return { ...init, headers } as I;
+  }
+
+  /** Fields for a log line about `trace`'s work: JSON logs show its trace and span ids. */
+  logFields(trace: unknown): Record<string, string> | undefined {
+    const span = trace as TraceSpan | undefined;
+    return span ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
   }
 
   /** The run observer for a pipeline run; undefined (nothing to observe) when off. */
@@ -231,18 +249,16 @@ class Telemetry {
     this.parts?.metrics?.reloaded(kind, ok ? 'ok' : 'invalid');
   }
 
-  /** The active trace and span ids (for log lines). */
-  traceIds(): { traceId: string; spanId: string } | undefined {
-    const span: TraceSpan | undefined = this.parts?.tracing?.active();
-    return span ? { traceId: span.traceId, spanId: span.spanId } : undefined;
-  }
-
   private identity(info: ToolCallInfo): string {
     // Over HTTP every request passed the token check before it got here; over stdio the caller is the
     // local process that started the gateway.
     return info.transport === 'stdio' ? 'stdio' : this.tokenIdentity;
   }
 }
+
+/** A W3C traceparent in a JSON-RPC body's `_meta` (the gateway's own JSON.stringify: no spaces). */
+const TRACEPARENT_IN_BODY = /"traceparent":"([0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})"/;
+const TRACESTATE_IN_BODY = /"tracestate":"([^"\\]{1,512})"/;
 
 /** The trace context a client sent: `_meta.traceparent`, else the HTTP `traceparent` header. */
 function carrierOf(info: ToolCallInfo): TraceCarrier {

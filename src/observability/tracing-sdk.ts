@@ -7,8 +7,6 @@
 import {
   type Attributes,
   type Context,
-  context,
-  propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -51,7 +49,8 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
     resource,
     spanProcessors: [new BatchSpanProcessor(exporterFor(settings))],
   });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  // Not provider.register(): that installs the AsyncLocalStorage context manager (see tracing.ts).
+  const propagator = new W3CTraceContextPropagator();
   const tracer = provider.getTracer(TRACER_NAME, settings.serviceVersion);
   const contexts = new WeakMap<TraceSpan, Context>();
 
@@ -75,7 +74,7 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
   return {
     startIncoming(name, attributes, carrier) {
       const parent = carrier.traceparent
-        ? propagation.extract(ROOT_CONTEXT, carrier, {
+        ? propagator.extract(ROOT_CONTEXT, carrier, {
             get: (c, key) => (c as Record<string, string | undefined>)[key],
             keys: (c) => Object.keys(c),
           })
@@ -84,7 +83,7 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
       return wrap(span, parent);
     },
     start(name, attributes, parent, kind) {
-      const ctx = (parent && contexts.get(parent)) ?? context.active();
+      const ctx = (parent && contexts.get(parent)) ?? ROOT_CONTEXT;
       const span = tracer.startSpan(
         name,
         { kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: clean(attributes) },
@@ -92,23 +91,14 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
       );
       return wrap(span, ctx);
     },
-    within(span, fn) {
-      const ctx = contexts.get(span);
-      return ctx ? context.with(ctx, fn) : fn();
-    },
-    active() {
-      const span = trace.getActiveSpan();
-      if (!span) return undefined;
-      return wrap(span, context.active());
-    },
-    outgoing() {
+    outgoing(span) {
       const carrier: TraceCarrier = {};
-      propagation.inject(context.active(), carrier, {
+      propagator.inject(contexts.get(span) ?? ROOT_CONTEXT, carrier, {
         set: (c, key, value) => {
           (c as Record<string, string>)[key] = value;
         },
       });
-      return carrier.traceparent ? carrier : undefined;
+      return carrier;
     },
     shutdown: () => provider.shutdown(),
   };

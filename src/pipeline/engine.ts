@@ -46,6 +46,8 @@ export interface RunOptions extends ChildRunOptions {
   coerceInputs?: boolean;
   /** Hears the run (and child runs) for tracing and metrics. */
   observer?: RunObserver;
+  /** Opaque: the trace the run belongs to, handed to `observer` (see RunObserver). */
+  trace?: unknown;
 }
 
 /** Codes where calling again cannot help. */
@@ -85,7 +87,7 @@ export async function runPipeline(
       errors: prepared.errors,
     });
   }
-  const hooks = options.observer?.runStarted(pipeline);
+  const hooks = options.observer?.runStarted(pipeline, options.trace);
   const run = new Run(pipeline, prepared.inputs, options, undefined, hooks);
   const result = await run.start();
   if (pipeline.onFailure && result.status !== 'succeeded') {
@@ -404,12 +406,12 @@ class Run {
     const { signal } = controller;
     new Promise<CallOutcome>((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      const invoke = () => {
+      try {
         if (step.pipeline) {
           const at = this.at();
           callChild(
             { parent: this.pipeline, step, ...(r.items ? { item } : {}), inputs: args, signal, at },
-            this.options,
+            hooks ? { ...this.options, trace: hooks.trace } : this.options,
             runPipeline,
           ).then(({ outcome, record }) => {
             if (record) r.children[item] = record;
@@ -417,14 +419,13 @@ class Run {
           }, reject);
         } else {
           this.options.invoker
-            .callTool(step.server, step.tool, args, { signal, timeoutMs: timeoutMs ?? MAX_DURATION_MS })
+            .callTool(step.server, step.tool, args, {
+              signal,
+              timeoutMs: timeoutMs ?? MAX_DURATION_MS,
+              ...(hooks ? { trace: hooks.trace } : {}),
+            })
             .then((result) => resolve(interpretResult(result, step.parse)), reject);
         }
-      };
-      try {
-        // Inside the observer's scope, so the backend's own span (tracing) is this call's child.
-        if (hooks) hooks.run(invoke);
-        else invoke();
       } catch (err) {
         reject(err);
       }

@@ -210,12 +210,13 @@ export type StepEvent =
 
 /**
  * Hears runs as they go, for tracing and metrics: `runStarted` as each run begins (child pipeline
- * runs too, inside their parent step's call), then the run's step events, each call (one per step,
- * item and attempt) and the result. Methods must be cheap and must not throw; the engine knows
- * nothing of what they do.
+ * runs too), then the run's step events, each call (one per step, item and attempt) and the result.
+ * Methods must be cheap and must not throw; the engine knows nothing of what they do. `trace` values
+ * are opaque: the engine hands each on — a call's to the invoker (CallOptions.trace) and to a child
+ * run (RunOptions.trace), which gets it back in its own `runStarted`.
  */
 export interface RunObserver {
-  runStarted(pipeline: CompiledPipeline): RunHooks;
+  runStarted(pipeline: CompiledPipeline, trace: unknown): RunHooks;
 }
 
 export interface RunHooks {
@@ -226,7 +227,8 @@ export interface RunHooks {
 }
 
 export interface CallHooks {
-  run<T>(fn: () => T): T;
+  /** What the call (a tool call, or a child run) carries as its `trace`. */
+  trace: unknown;
   /** The call settled; `error` says why it failed. */
   end(error?: string): void;
 }

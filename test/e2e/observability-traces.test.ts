@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FlakyHttpBackend, startFlakyHttpBackend } from '../helpers/flaky-http-backend.js';
 import {
   connectHttp,
   type HttpGatewayProcess,
@@ -163,24 +165,37 @@ describe('traces of a pipeline run over stdio, continuing the client trace from 
   });
 });
 
-describe('traces over HTTP: the traceparent header', () => {
+describe('traces over HTTP: the traceparent header, in and out', () => {
   let receiver: OtlpReceiver;
+  let backend: FlakyHttpBackend;
   let gw: HttpGatewayProcess;
   let client: Client;
   const parent = clientTraceparent();
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
+    backend = await startFlakyHttpBackend();
     const config = writeObservedSetup(tempDir('mcp-gateway-traces-http-'));
+    // A Streamable HTTP backend beside the testbed.
+    appendFileSync(config, `  fl:\n    url: ${JSON.stringify(backend.url)}\n`);
     gw = await startHttpGateway(['--config', config], { env: otelEnv(receiver) });
     client = await connectHttp(gw.url, { headers: { traceparent: parent.header } });
-    await waitForTools(client, ['tb__echo']);
+    await waitForTools(client, ['tb__echo', 'fl__echo']);
   }, 60_000);
 
   afterAll(async () => {
     await client?.close();
     await gw?.close();
+    await backend?.close();
     await receiver?.close();
+  });
+
+  it('sends the traceparent header to an HTTP backend: the trace, and the backend call span', async () => {
+    await client.callTool({ name: 'fl__echo', arguments: { b: 2 } });
+    const span = await waitFor(() => receiver.spans.find((s) => s.name === 'backend fl echo'), {
+      timeoutMs: 15_000,
+    });
+    expect(backend.callTraceparents).toEqual([`00-${parent.traceId}-${span.spanId}-01`]);
   });
 
   it('continues the trace of the HTTP traceparent header when _meta has none', async () => {
@@ -197,4 +212,32 @@ describe('traces over HTTP: the traceparent header', () => {
       receiver.requests.every((r) => r.path === '/v1/traces' && r.contentType === 'application/json'),
     ).toBe(true);
   });
+});
+
+describe('traces in the default OTLP encoding', () => {
+  it('exports http/protobuf when OTEL_EXPORTER_OTLP_PROTOCOL is unset, and nothing when OTEL_SDK_DISABLED', async () => {
+    const receiver = await startOtlpReceiver();
+    const env = { ...otelEnv(receiver), OTEL_EXPORTER_OTLP_PROTOCOL: '' };
+    const config = writeObservedSetup(tempDir('mcp-gateway-traces-proto-'));
+    const gw = await startStdioGateway(['serve', '--config', config], { env });
+    const disabled = await startStdioGateway(['serve', '--config', config], {
+      env: { ...otelEnv(receiver), OTEL_SDK_DISABLED: 'true' },
+    });
+    try {
+      for (const g of [gw, disabled]) {
+        await waitForTools(g.client, ['tb__echo']);
+        await g.client.callTool({ name: 'tb__echo', arguments: {} });
+      }
+      await waitFor(() => receiver.requests.length > 0, { timeoutMs: 15_000 });
+      // Give the disabled one the same time to (not) export.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(receiver.requests).toEqual([{ path: '/v1/traces', contentType: 'application/x-protobuf' }]);
+      expect(gw.stderr()).toContain('(http/protobuf)');
+      expect(disabled.stderr()).not.toContain('tracing:');
+    } finally {
+      await gw.close();
+      await disabled.close();
+      await receiver.close();
+    }
+  }, 60_000);
 });
