@@ -67,14 +67,15 @@ export function tracingSettingsFromEnv(
   if (!specific && !base && !exporters.includes('otlp')) return undefined;
   const endpoint =
     specific || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : 'http://localhost:4318/v1/traces');
-  const protocol = (
+  const protocol =
     // An empty variable counts as unset, as the OpenTelemetry spec asks.
-    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ||
-    env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() ||
-    'http/protobuf'
-  )
-    .trim()
-    .toLowerCase();
+    (
+      env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ||
+      env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() ||
+      'http/protobuf'
+    )
+      .trim()
+      .toLowerCase();
   if (protocol !== 'http/json' && protocol !== 'http/protobuf') {
     return `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (use http/protobuf or http/json): tracing is off`;
   }
