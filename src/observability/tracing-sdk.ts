@@ -52,24 +52,6 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
   // Not provider.register(): that installs the AsyncLocalStorage context manager (see tracing.ts).
   const propagator = new W3CTraceContextPropagator();
   const tracer = provider.getTracer(TRACER_NAME, settings.serviceVersion);
-  const contexts = new WeakMap<TraceSpan, Context>();
-
-  const wrap = (span: Span, ctx: Context): TraceSpan => {
-    const { traceId, spanId } = span.spanContext();
-    const handle: TraceSpan = {
-      traceId,
-      spanId,
-      setAttributes: (a) => span.setAttributes(clean(a)),
-      event: (name, a) => span.addEvent(name, a ? clean(a) : undefined),
-      end(error) {
-        if (error !== undefined)
-          span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
-        span.end();
-      },
-    };
-    contexts.set(handle, trace.setSpan(ctx, span));
-    return handle;
-  };
 
   return {
     startIncoming(name, attributes, carrier) {
@@ -79,26 +61,30 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
             keys: (c) => Object.keys(c),
           })
         : ROOT_CONTEXT;
-      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: clean(attributes) }, parent);
-      return wrap(span, parent);
+      return new SdkSpan(
+        tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: attributes as Attributes }, parent),
+      );
     },
     start(name, attributes, parent, kind) {
-      const ctx = (parent && contexts.get(parent)) ?? ROOT_CONTEXT;
-      const span = tracer.startSpan(
-        name,
-        { kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: clean(attributes) },
-        ctx,
+      const ctx = parent instanceof SdkSpan ? parent.context() : ROOT_CONTEXT;
+      return new SdkSpan(
+        tracer.startSpan(
+          name,
+          {
+            kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL,
+            attributes: attributes as Attributes,
+          },
+          ctx,
+        ),
       );
-      return wrap(span, ctx);
     },
     outgoing(span) {
-      const carrier: TraceCarrier = {};
-      propagator.inject(contexts.get(span) ?? ROOT_CONTEXT, carrier, {
-        set: (c, key, value) => {
-          (c as Record<string, string>)[key] = value;
-        },
-      });
-      return carrier;
+      if (!(span instanceof SdkSpan)) return {};
+      // What the W3C propagator writes, without its generic carrier machinery: this runs per call.
+      const { traceId, spanId, traceFlags, traceState } = span.span.spanContext();
+      const traceparent = `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+      const tracestate = traceState?.serialize();
+      return tracestate ? { traceparent, tracestate } : { traceparent };
     },
     shutdown: () => provider.shutdown(),
   };
@@ -119,13 +105,44 @@ function exporterFor(settings: TracingSettings): SpanExporter {
 }
 
 /**
- * Attributes without the undefined ones (the SDK drops them with a warning), and without secrets: an
- * error message can quote a token a backend echoed (see secrets.ts).
+ * One span. Its context (to parent other spans) is made only when asked for. Attributes are names,
+ * ids and counts, set as given (the SDK drops undefined ones); free text — an error message, which can
+ * quote a token a backend echoed — is redacted (see secrets.ts).
  */
-function clean(attributes: SpanAttributes): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(attributes)) {
-    if (v !== undefined) out[k] = typeof v === 'string' ? secrets.redact(v) : v;
+class SdkSpan implements TraceSpan {
+  private ctx: Context | undefined;
+  readonly traceId: string;
+  readonly spanId: string;
+
+  constructor(readonly span: Span) {
+    const { traceId, spanId } = span.spanContext();
+    this.traceId = traceId;
+    this.spanId = spanId;
   }
-  return out;
+
+  context(): Context {
+    this.ctx ??= trace.setSpan(ROOT_CONTEXT, this.span);
+    return this.ctx;
+  }
+
+  setAttributes(attributes: SpanAttributes): void {
+    this.span.setAttributes(attributes as Attributes);
+  }
+
+  event(name: string, attributes?: SpanAttributes): void {
+    if (!attributes) {
+      this.span.addEvent(name);
+      return;
+    }
+    const redacted: Attributes = {};
+    for (const [k, v] of Object.entries(attributes))
+      if (v !== undefined) redacted[k] = typeof v === 'string' ? secrets.redact(v) : v;
+    this.span.addEvent(name, redacted);
+  }
+
+  end(error?: string): void {
+    if (error !== undefined)
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
+    this.span.end();
+  }
 }

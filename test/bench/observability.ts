@@ -1,9 +1,10 @@
 /**
- * What tracing and metrics cost on the namespaced call path: two gateways over stdio with the same
- * backend, one with nothing on, one exporting every call's spans (OTLP/HTTP to a receiver in this
- * process that discards them; the default sampler keeps every trace) and keeping Prometheus metrics
- * (`--metrics-port`). `tb__echo` is called on each in interleaved rounds, sequentially and with 32 in
- * flight; the per-round ratios show the spread.
+ * What tracing and metrics cost on the namespaced call path. Three gateways over stdio with the same
+ * backend: nothing on; Prometheus metrics (`--metrics-port`) and every call traced (OTLP http/protobuf
+ * to a collector in this process that reads and drops the exports; the default sampler keeps every
+ * trace); and metrics with one trace in ten sampled (`parentbased_traceidratio`, 0.1), a production
+ * setting. `tb__echo` is called on each in interleaved rounds (the order alternates), sequentially and
+ * with 32 in flight; the per-round ratios show the spread.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,7 @@ import {
   Samples,
   type Target,
 } from './harness.js';
-import { callTool, type Endpoint, gatewayConfig, startGateway, waitForTools } from './processes.js';
+import { callTool, type GatewayEndpoint, gatewayConfig, startGateway, waitForTools } from './processes.js';
 
 export interface ObservabilitySizes {
   rounds: number;
@@ -30,8 +31,27 @@ const ARGS = { text: 'hello', n: 1 };
 const P50_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
 const RATE_TARGET: Target = { kind: 'ratio', op: '>=', bound: 0.95 };
 
+type Kind = 'off' | 'on' | 'sampled';
+const KINDS: readonly Kind[] = ['off', 'on', 'sampled'];
+const LABEL: Record<Exclude<Kind, 'off'>, string> = {
+  on: 'tracing (every call) + metrics',
+  sampled: 'tracing (10 % sampled) + metrics',
+};
+
+/** Starts a gateway with `env` added to the environment it inherits. */
+async function startWith(env: Record<string, string>, args: string[]): Promise<GatewayEndpoint> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await startGateway('stdio', gatewayConfig(1), args);
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
 export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[]> {
-  // The collector: reads each export and answers 200, like a real one that keeps up.
   let exports = 0;
   const sink = createServer((req, res) => {
     req.resume();
@@ -41,97 +61,93 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
     });
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  const gateways: Endpoint[] = [];
-  const saved = { ...process.env };
+  const otel = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_SERVICE_NAME: 'mcp-gateway-bench',
+  };
+  const gateways = new Map<Kind, GatewayEndpoint>();
   try {
-    progress('observability: starting a gateway with tracing and metrics off, and one with both on');
-    const off = await startGateway('stdio', gatewayConfig(1));
-    gateways.push(off);
-    // The child inherits these: the spawned gateway reads them at start.
-    const mode = process.env.BENCH_OBS_MODE ?? 'both';
-    if (mode !== 'metrics')
-      Object.assign(process.env, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_SERVICE_NAME: 'mcp-gateway-bench',
-      });
-    const on = await startGateway(
-      'stdio',
-      gatewayConfig(1),
-      mode === 'tracing' ? [] : ['--metrics-port', '0'],
+    progress('observability: starting gateways with nothing on, everything traced, and 10 % traced');
+    gateways.set('off', await startWith({}, []));
+    gateways.set('on', await startWith(otel, ['--metrics-port', '0']));
+    gateways.set(
+      'sampled',
+      await startWith(
+        { ...otel, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+        ['--metrics-port', '0'],
+      ),
     );
-    gateways.push(on);
-    await Promise.all([waitForTools(off.client, ['tb__echo']), waitForTools(on.client, ['tb__echo'])]);
-    const contenders = [
-      { kind: 'off', call: () => callTool(off.client, 'tb__echo', ARGS) },
-      { kind: 'on', call: () => callTool(on.client, 'tb__echo', ARGS) },
-    ] as const;
-    for (const c of contenders) {
-      await drive(c.call, sizes.warmup, 1);
-      await drive(c.call, sizes.warmup * 2, IN_FLIGHT);
+    await Promise.all([...gateways.values()].map((g) => waitForTools(g.client, ['tb__echo'])));
+    const call = (kind: Kind) => () => callTool(gateways.get(kind)!.client, 'tb__echo', ARGS);
+    for (const kind of KINDS) {
+      await drive(call(kind), sizes.warmup, 1);
+      await drive(call(kind), sizes.warmup * 2, IN_FLIGHT);
     }
-    const seq = { off: new Samples(), on: new Samples() };
-    const conc = { off: new Samples(), on: new Samples() };
-    const seqRatios: number[] = [];
-    const concRatios: number[] = [];
+    const seq = new Map(KINDS.map((k) => [k, new Samples()]));
+    const conc = new Map(KINDS.map((k) => [k, new Samples()]));
+    const seqRatios = { on: [] as number[], sampled: [] as number[] };
+    const concRatios = { on: [] as number[], sampled: [] as number[] };
     for (let round = 0; round < sizes.rounds; round++) {
       progress(`observability: round ${round + 1}/${sizes.rounds}`);
-      const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-      const roundSeq: Record<string, LatencyStats> = {};
-      const roundConc: Record<string, LatencyStats> = {};
-      for (const c of order) {
-        const r = await drive(c.call, Math.ceil(sizes.sequential / sizes.rounds), 1);
-        seq[c.kind].add(r.latencies, r.wallMs);
-        roundSeq[c.kind] = latencyStats(r.latencies, r.wallMs);
+      const k = round % KINDS.length;
+      const rotated = [...KINDS.slice(k), ...KINDS.slice(0, k)];
+      const order = round % 2 === 0 ? rotated : rotated.reverse();
+      const roundSeq = new Map<Kind, LatencyStats>();
+      const roundConc = new Map<Kind, LatencyStats>();
+      for (const kind of order) {
+        const r = await drive(call(kind), Math.ceil(sizes.sequential / sizes.rounds), 1);
+        seq.get(kind)!.add(r.latencies, r.wallMs);
+        roundSeq.set(kind, latencyStats(r.latencies, r.wallMs));
       }
-      for (const c of order) {
-        const r = await drive(c.call, Math.ceil(sizes.concurrent / sizes.rounds), IN_FLIGHT);
-        conc[c.kind].add(r.latencies, r.wallMs);
-        roundConc[c.kind] = latencyStats(r.latencies, r.wallMs);
+      for (const kind of order) {
+        const r = await drive(call(kind), Math.ceil(sizes.concurrent / sizes.rounds), IN_FLIGHT);
+        conc.get(kind)!.add(r.latencies, r.wallMs);
+        roundConc.set(kind, latencyStats(r.latencies, r.wallMs));
       }
-      seqRatios.push(roundSeq.on!.p50 / roundSeq.off!.p50);
-      concRatios.push(roundConc.on!.rate / roundConc.off!.rate);
+      for (const kind of ['on', 'sampled'] as const) {
+        seqRatios[kind].push(roundSeq.get(kind)!.p50 / roundSeq.get('off')!.p50);
+        concRatios[kind].push(roundConc.get(kind)!.rate / roundConc.get('off')!.rate);
+      }
     }
-    if (exports === 0 && mode === 'both')
-      throw new Error('the traced gateway exported no spans: tracing was not on');
+    if (exports === 0) throw new Error('no gateway exported a span: tracing was not on');
     const spread = (ratios: number[]) =>
-      `per-round ratio ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)} over ${ratios.length} rounds`;
-    const label = 'tracing and metrics off';
-    const s = { off: seq.off.stats(), on: seq.on.stats() };
-    const c = { off: conc.off.stats(), on: conc.on.stats() };
-    return [
-      {
-        id: 'observability.seq.p50',
-        name: 'stdio, sequential: tb__echo p50, tracing + metrics on',
-        unit: 'ms',
-        figure: s.on.p50,
-        reference: { label, value: s.off.p50 },
-        target: P50_TARGET,
-        note: spread(seqRatios),
-      },
-      {
-        id: 'observability.seq.p99',
-        name: 'stdio, sequential: tb__echo p99, tracing + metrics on',
-        unit: 'ms',
-        figure: s.on.p99,
-        reference: { label, value: s.off.p99 },
-      },
-      {
-        id: 'observability.c32.rate',
-        name: `stdio, ${IN_FLIGHT} in flight: tb__echo calls/s, tracing + metrics on`,
-        unit: 'calls/s',
-        figure: c.on.rate,
-        reference: { label, value: c.off.rate },
-        target: RATE_TARGET,
-        note: spread(concRatios),
-      },
-    ];
+      `per-round ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} over ${ratios.length} rounds`;
+    const reference = 'tracing and metrics off';
+    const off = { seq: seq.get('off')!.stats(), conc: conc.get('off')!.stats() };
+    return (['on', 'sampled'] as const).flatMap((kind): Row[] => {
+      const s = seq.get(kind)!.stats();
+      const c = conc.get(kind)!.stats();
+      return [
+        {
+          id: `observability.${kind}.seq.p50`,
+          name: `stdio, sequential: tb__echo p50, ${LABEL[kind]}`,
+          unit: 'ms',
+          figure: s.p50,
+          reference: { label: reference, value: off.seq.p50 },
+          target: P50_TARGET,
+          note: spread(seqRatios[kind]),
+        },
+        {
+          id: `observability.${kind}.seq.p99`,
+          name: `stdio, sequential: tb__echo p99, ${LABEL[kind]}`,
+          unit: 'ms',
+          figure: s.p99,
+          reference: { label: reference, value: off.seq.p99 },
+        },
+        {
+          id: `observability.${kind}.c32.rate`,
+          name: `stdio, ${IN_FLIGHT} in flight: tb__echo calls/s, ${LABEL[kind]}`,
+          unit: 'calls/s',
+          figure: c.rate,
+          reference: { label: reference, value: off.conc.rate },
+          target: RATE_TARGET,
+          note: spread(concRatios[kind]),
+        },
+      ];
+    });
   } finally {
-    for (const key of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME'])
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    await Promise.allSettled(gateways.map((g) => g.close()));
+    await Promise.allSettled([...gateways.values()].map((g) => g.close()));
     await new Promise<void>((resolve) => sink.close(() => resolve()));
   }
 }

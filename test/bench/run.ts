@@ -42,7 +42,7 @@ const FULL: Sizes = {
   forEachItems: 1000,
   reloadEdits: 20,
   footprintStarts: 3,
-  observability: { rounds: 8, sequential: 3200, concurrent: 16_000, warmup: 300 },
+  observability: { rounds: 9, sequential: 3600, concurrent: 18_000, warmup: 300 },
 };
 
 const QUICK: Sizes = {
@@ -56,7 +56,7 @@ const QUICK: Sizes = {
   forEachItems: 1000,
   reloadEdits: 5,
   footprintStarts: 1,
-  observability: { rounds: 4, sequential: 400, concurrent: 2000, warmup: 100 },
+  observability: { rounds: 3, sequential: 300, concurrent: 1500, warmup: 100 },
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
