@@ -98,13 +98,13 @@ class Telemetry {
       carrierOf(info),
     );
     parts.metrics?.requestStarted(info.transport);
-    const settle = (result: unknown, err?: unknown) => {
+    const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome = outcomeOf(result, err);
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (ended - started) / 1000;
       const code = err === undefined ? resultCode(result) : errorCode(err);
       if (span) {
         span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
-        span.end(outcome === 'ok' ? undefined : (code ?? outcome));
+        span.end(outcome === 'ok' ? undefined : (code ?? outcome), ended);
       }
       parts.metrics?.requestEnded(
         info.transport,
@@ -132,11 +132,11 @@ class Telemetry {
     };
     return fn(span).then(
       (result) => {
-        settle(result);
+        later(settle, result, undefined);
         return result;
       },
       (err: unknown) => {
-        settle(undefined, err);
+        later(settle, undefined, err);
         throw err;
       },
     );
@@ -162,28 +162,23 @@ class Telemetry {
       'client',
     );
     parts.metrics?.backendStarted(server);
-    const settle = (result: unknown, err?: unknown) => {
+    const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome: Outcome = outcomeOf(result, err);
       const unknownTool = unknownTarget(err).tool;
-      parts.metrics?.backendEnded(
-        server,
-        unknownTool ? OTHER : tool,
-        outcome,
-        (performance.now() - started) / 1000,
-      );
+      parts.metrics?.backendEnded(server, unknownTool ? OTHER : tool, outcome, (ended - started) / 1000);
       if (span) {
         const code = err === undefined ? undefined : errorCode(err);
         span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
-        span.end(outcome === 'ok' ? undefined : (code ?? outcome));
+        span.end(outcome === 'ok' ? undefined : (code ?? outcome), ended);
       }
     };
     return fn(span).then(
       (result) => {
-        settle(result);
+        later(settle, result, undefined);
         return result;
       },
       (err: unknown) => {
-        settle(undefined, err);
+        later(settle, undefined, err);
         throw err;
       },
     );
@@ -253,6 +248,29 @@ class Telemetry {
     // Over HTTP every request passed the token check before it got here; over stdio the caller is the
     // local process that started the gateway.
     return info.transport === 'stdio' ? 'stdio' : this.tokenIdentity;
+  }
+}
+
+type Settle = (result: unknown, err: unknown, ended: number) => void;
+const pending: [Settle, unknown, unknown, number][] = [];
+
+/**
+ * Runs `settle` (span end, metrics, the audit line) once the answer is on its way: the caller's
+ * result goes back first, and the bookkeeping of every call ended in this turn runs in one
+ * setImmediate. `ended` is taken now, so durations do not include the wait.
+ */
+function later(settle: Settle, result: unknown, err: unknown): void {
+  pending.push([settle, result, err, performance.now()]);
+  if (pending.length === 1) setImmediate(flush);
+}
+
+function flush(): void {
+  for (const [settle, result, err, ended] of pending.splice(0)) {
+    try {
+      settle(result, err, ended);
+    } catch {
+      // Bookkeeping must never break a call that already answered.
+    }
   }
 }
 

@@ -140,9 +140,10 @@ class SdkSpan implements TraceSpan {
     this.span.addEvent(name, redacted);
   }
 
-  end(error?: string): void {
+  end(error?: string, at?: number): void {
     if (error !== undefined)
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
-    this.span.end();
+    // performance.now() milliseconds; the SDK reads a plain number as milliseconds since the epoch.
+    this.span.end(at === undefined ? undefined : performance.timeOrigin + at);
   }
 }

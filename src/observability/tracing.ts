@@ -15,8 +15,11 @@ export interface TraceSpan {
   readonly spanId: string;
   setAttributes(attributes: SpanAttributes): void;
   event(name: string, attributes?: SpanAttributes): void;
-  /** Ends the span; with `error`, its status is ERROR with that message. */
-  end(error?: string): void;
+  /**
+   * Ends the span; with `error`, its status is ERROR with that message. `at` is when it ended, in
+   * `performance.now()` milliseconds (default: now).
+   */
+  end(error?: string, at?: number): void;
 }
 
 /** W3C trace context, as it travels in `_meta` or HTTP headers. */
