@@ -51,6 +51,22 @@ export class GatewayMetrics {
    */
   private readonly requestSeries = new Map<string, Series>();
   private readonly backendSeries = new Map<string, Series>();
+  private readonly gauges = new Map<string, { inc(): void; dec(): void }>();
+
+  /** The in-flight gauge's series for one label value, cached like the series above. */
+  private gauge<L extends string>(
+    gauge: Prom.Gauge<L>,
+    label: L,
+    value: string,
+  ): { inc(): void; dec(): void } {
+    const key = `${label}\0${value}`;
+    let series = this.gauges.get(key);
+    if (!series) {
+      series = gauge.labels({ [label]: value } as Partial<Record<L, string>>);
+      this.gauges.set(key, series);
+    }
+    return series;
+  }
 
   constructor(prom: typeof Prom, backends: () => BackendSnapshot[]) {
     const registry = new prom.Registry();
@@ -150,11 +166,11 @@ export class GatewayMetrics {
   }
 
   requestStarted(transport: string): void {
-    this.requestsInFlight.inc({ transport });
+    this.gauge(this.requestsInFlight, 'transport', transport).inc();
   }
 
   requestEnded(transport: string, tool: string, outcome: Outcome, seconds: number): void {
-    this.requestsInFlight.dec({ transport });
+    this.gauge(this.requestsInFlight, 'transport', transport).dec();
     const key = `${transport}\0${tool}\0${outcome}`;
     let series = this.requestSeries.get(key);
     if (!series) {
@@ -167,11 +183,11 @@ export class GatewayMetrics {
   }
 
   backendStarted(server: string): void {
-    this.backendInFlight.inc({ server });
+    this.gauge(this.backendInFlight, 'server', server).inc();
   }
 
   backendEnded(server: string, tool: string, outcome: Outcome, seconds: number): void {
-    this.backendInFlight.dec({ server });
+    this.gauge(this.backendInFlight, 'server', server).dec();
     const key = `${server}\0${tool}\0${outcome}`;
     let series = this.backendSeries.get(key);
     if (!series) {
