@@ -34,7 +34,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { secrets } from '../secrets.js';
-import type { SpanAttributes, TraceCarrier, TraceSpan, Tracing, TracingSettings } from './tracing.js';
+import type { SpanAttributes, TraceSpan, Tracing, TracingSettings } from './tracing.js';
 
 const TRACER_NAME = 'mcp-gateway';
 
