@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import { type AuditSink, openAuditSink } from './audit.js';
 import type { BackendSnapshot, GatewayMetrics } from './metrics.js';
+import { metricsExportFromEnv } from './metrics-settings.js';
 import { type FrontNames, telemetry } from './telemetry.js';
 import { startTracing, type Tracing, tracingSettingsFromEnv } from './tracing.js';
 
@@ -25,7 +26,7 @@ export interface ObservabilityOptions {
 }
 
 export interface Observability {
-  /** Set when metrics are on: what `/metrics` serves. */
+  /** Set when metrics are served (`metrics: true`, --metrics-port): what `/metrics` serves. */
   metrics?: GatewayMetrics;
   tracing: boolean;
   audit: boolean;
@@ -43,9 +44,20 @@ export async function startObservability(options: ObservabilityOptions): Promise
     logger.info(`tracing: spans go to ${traceSettings.endpoint} (${traceSettings.protocol})`);
   }
   let metrics: GatewayMetrics | undefined;
-  if (options.metrics) {
+  const exportSettings = metricsExportFromEnv(options.env, options.version);
+  if (typeof exportSettings === 'string') logger.warn(exportSettings);
+  const otlpSettings = typeof exportSettings === 'string' ? undefined : exportSettings;
+  let otlpMetrics: { shutdown(): Promise<void> } | undefined;
+  if (options.metrics || otlpSettings) {
     const [prom, { GatewayMetrics }] = await Promise.all([import('prom-client'), import('./metrics.js')]);
     metrics = new GatewayMetrics(prom, options.backends);
+  }
+  if (metrics && otlpSettings) {
+    const { startOtlpMetrics } = await import('./metrics-otlp.js');
+    otlpMetrics = startOtlpMetrics(metrics.registry, otlpSettings);
+    logger.info(
+      `metrics: exported to ${otlpSettings.endpoint} every ${otlpSettings.intervalMs} ms (${otlpSettings.protocol})`,
+    );
   }
   let audit: AuditSink | undefined;
   const auditOn = options.audit.enabled ?? options.transport === 'http';
@@ -61,12 +73,13 @@ export async function startObservability(options: ObservabilityOptions): Promise
     names: options.names,
   });
   return {
-    ...(metrics ? { metrics } : {}),
+    // Served on /metrics only when asked for; OTLP export alone keeps them off HTTP.
+    ...(metrics && options.metrics ? { metrics } : {}),
     tracing: tracing !== undefined,
     audit: audit !== undefined,
     async close() {
       telemetry.uninstall();
-      await Promise.allSettled([tracing?.shutdown(), audit?.close()]);
+      await Promise.allSettled([tracing?.shutdown(), otlpMetrics?.shutdown(), audit?.close()]);
     },
   };
 }

@@ -47,8 +47,12 @@ describe('observability off', () => {
     const metered = loadedPackages(start(true, {}));
     expect(metered).toContain('prom-client');
     expect(metered.filter((p) => p.startsWith('@opentelemetry/sdk'))).toEqual([]);
-    const traced = loadedPackages(start(false, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }));
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' };
+    const traced = loadedPackages(start(false, { ...endpoint, OTEL_METRICS_EXPORTER: 'none' }));
     expect(traced).toContain('@opentelemetry/sdk-trace-node');
     expect(traced).not.toContain('prom-client');
+    // An OTLP endpoint exports the metrics too (OTEL_METRICS_EXPORTER defaults to otlp).
+    const both = loadedPackages(start(false, endpoint));
+    expect(both).toEqual(expect.arrayContaining(['prom-client', '@opentelemetry/sdk-metrics']));
   });
 });

@@ -15,7 +15,12 @@ import {
   waitForTools,
 } from '../helpers/gateway.js';
 import { writeObservedSetup } from '../helpers/observability.js';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
+import {
+  metricPoints,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../helpers/otlp-receiver.js';
 import { readTestbedLog } from '../helpers/testbed-log.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -237,6 +242,55 @@ describe('traces in the default OTLP encoding', () => {
     } finally {
       await gw.close();
       await disabled.close();
+      await receiver.close();
+    }
+  }, 60_000);
+});
+
+describe('metrics over OTLP', () => {
+  it('exports the same instruments as /metrics when an OTLP endpoint is set', async () => {
+    const receiver = await startOtlpReceiver();
+    const env = {
+      ...otelEnv(receiver),
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+    };
+    const gw = await startStdioGateway(
+      ['serve', '--config', writeObservedSetup(tempDir('mcp-gateway-otlp-metrics-'))],
+      {
+        env,
+      },
+    );
+    try {
+      await waitForTools(gw.client, ['tb__echo']);
+      await gw.client.callTool({ name: 'tb__echo', arguments: { a: 1 } });
+      await gw.client.callTool({ name: 'tb__echo', arguments: { a: 2 } });
+      const calls = await waitFor(
+        () =>
+          receiver.metrics
+            .flatMap((e) => metricPoints(e, 'mcpgw_requests_total'))
+            .find((p) => p.attributes.tool === 'tb__echo' && p.point.asDouble === 2),
+        { timeoutMs: 15_000, message: 'an OTLP export counts both calls' },
+      );
+      expect(calls).toMatchObject({ kind: 'sum', attributes: { transport: 'stdio', outcome: 'ok' } });
+      const last = receiver.metrics.at(-1)!;
+      const latency = metricPoints(last, 'mcpgw_request_duration_seconds').find(
+        (p) => p.attributes.tool === 'tb__echo',
+      );
+      expect(latency?.kind).toBe('histogram');
+      expect(Number(latency?.point.count)).toBe(2);
+      const buckets = (latency?.point.bucketCounts as (string | number)[]).map(Number);
+      expect(buckets.reduce((a, b) => a + b, 0)).toBe(2);
+      expect(
+        metricPoints(last, 'mcpgw_backend_status').find((p) => p.attributes.status === 'ready'),
+      ).toMatchObject({
+        kind: 'gauge',
+        attributes: { server: 'tb' },
+      });
+      expect(receiver.spans).toEqual([]);
+      expect(gw.stderr()).toContain('metrics: exported to');
+    } finally {
+      await gw.close();
       await receiver.close();
     }
   }, 60_000);
