@@ -279,7 +279,7 @@ describe('metrics over OTLP', () => {
       );
       expect(latency?.kind).toBe('histogram');
       expect(Number(latency?.point.count)).toBe(2);
-      const buckets = (latency?.point.bucketCounts as (string | number)[]).map(Number);
+      const buckets = ((latency?.point.bucketCounts ?? []) as (string | number)[]).map(Number);
       expect(buckets.reduce((a, b) => a + b, 0)).toBe(2);
       expect(
         metricPoints(last, 'mcpgw_backend_status').find((p) => p.attributes.status === 'ready'),
