@@ -3,6 +3,7 @@ import { CallToolResultSchema } from '@modelcontextprotocol/core';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { callError, cancelledError } from './call-errors.js';
 import type { CallRequesters } from './call-routing.js';
 import type { Connection } from './connection.js';
@@ -69,7 +70,9 @@ export class BackendCalls {
         if (!this.retryAfterCrash(tool, err, options.signal, left)) throw err;
         this.host.log.info(
           `retrying ${tool} on the restarted process: it was in flight when the process died`,
+          telemetry.logFields(options.trace),
         );
+        telemetry.backendRetry(this.host.name, tool, 2, 'the process died mid-call', options.trace);
         return await this.runCall(tool, args, { ...options, timeoutMs: left });
       }
     } finally {
@@ -134,7 +137,11 @@ export class BackendCalls {
     this.inFlight.add(call);
     const progressToken = this.progress.add(options.onProgress);
     const timeout = Math.max(limit - (Date.now() - started), 1);
-    const params = { name: tool, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) };
+    // The trace context goes to every backend in `_meta` (HTTP ones also get the header: http-call-transport.ts).
+    const trace = telemetry.traceMeta(options.trace);
+    const meta =
+      progressToken || trace ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace } } : {};
+    const params = { name: tool, arguments: args, ...meta };
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
     const releaseRequester = this.requesters.begin(params, options.requester);
     try {

@@ -87,7 +87,7 @@ export class Backend {
   ) {
     this.name = config.name;
     this.config = config;
-    this.log = context.logger.child(config.name);
+    this.log = context.logger.child(config.name, { server: config.name });
     this.restarts = new RestartTracker(context.backoff);
     this.toolListHost = {
       timeoutMs: () => this.timeoutMs,

@@ -5,6 +5,7 @@ import {
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/client';
+import { telemetry } from '../observability/index.js';
 import { type CallRequesters, RELATED_REQUEST_META_KEY } from './call-routing.js';
 
 /**
@@ -41,7 +42,7 @@ export class CallTaggingHttpTransport extends StreamableHTTPClientTransport {
 /** A fetch whose SSE responses pass through {@link markRequests}. */
 function markingFetch(base: FetchLike): FetchLike {
   return async (url, init) => {
-    const response = await base(url, init);
+    const response = await base(url, telemetry.traceHeaders(init));
     const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
     if (!response.ok || !response.body || type !== 'text/event-stream') return response;
     const related = init?.method === 'POST' ? requestIdOf(init.body) : undefined;

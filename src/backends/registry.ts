@@ -3,6 +3,7 @@ import type { CallToolResult, Implementation } from '@modelcontextprotocol/clien
 import { DEFAULT_MAX_MESSAGE_BYTES, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { SHUTDOWN_STOP_STEP_MS, STOP_STEP_MS } from '../transport/index.js';
 import { Backend } from './backend.js';
 import { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
@@ -316,7 +317,9 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
   ): Promise<CallToolResult> {
     const backend = this.backends.get(server);
     if (!backend) return Promise.reject(this.unknown(server));
-    return backend.callTool(tool, args, options);
+    return telemetry.backendCall(server, tool, options?.trace, (trace) =>
+      backend.callTool(tool, args, trace === undefined ? options : { ...options, trace }),
+    );
   }
 
   /**

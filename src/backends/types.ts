@@ -57,6 +57,11 @@ export interface CallOptions {
    * roots) go: the session that made the call. Without it they are refused.
    */
   requester?: ClientRequester;
+  /**
+   * Opaque: the tracing span this call belongs to (src/observability sets it and reads it; everything
+   * between hands it on untouched).
+   */
+  trace?: unknown;
 }
 
 /** A request from a backend to the client, as the gateway forwards it. */

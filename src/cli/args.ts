@@ -14,10 +14,10 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-export function parsePort(value: string | undefined): number | undefined {
+export function parsePort(value: string | undefined, flag = '--port'): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0-65535, got '${value}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || value.trim() === '')
+    throw new UsageError(`${flag} must be 0-65535, got '${value}'`);
   return port;
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { parseDuration } from '../config/index.js';
 import { errorMessage } from '../errors.js';
-import { Gateway } from '../front/index.js';
-import { createLogger } from '../log.js';
+import { Gateway, type MetricsListener, startMetricsListener } from '../front/index.js';
+import { createLogger, LOG_FORMATS, type LogFormat, setLogFormat } from '../log.js';
+import { startObservability } from '../observability/index.js';
 import { parseOptions, parsePort, UsageError } from './args.js';
 import { resolveAutoRegister, resolveConfig } from './config.js';
 import { writeExitReport } from './exit-report.js';
@@ -17,6 +18,9 @@ const options = {
   pipelines: { type: 'string' },
   'no-watch': { type: 'boolean', default: false },
   'shutdown-timeout': { type: 'string' },
+  'log-format': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
 } as const;
 
 /** Exit codes of `serve` besides 0 (a clean stop) and 2 (bad usage). */
@@ -42,6 +46,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = parsePort(values.port);
   const shutdownOverride = parseShutdownTimeout(values['shutdown-timeout']);
   const listen = { host: values.host, port };
+  const logFormat = values['log-format'] ?? 'text';
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat))
+    throw new UsageError(`--log-format must be text or json, got '${logFormat}'`);
+  setLogFormat(logFormat as LogFormat);
+  const metricsPort = parsePort(values['metrics-port'], '--metrics-port');
+  if (values['metrics-host'] !== undefined && metricsPort === undefined)
+    throw new UsageError('--metrics-host needs --metrics-port');
 
   const logger = createLogger('gateway');
   const config = await resolveConfig(values.config);
@@ -52,6 +63,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (transport !== 'stdio') gateway.checkHttp(listen);
   // Read when stopping begins, so a config reload's new value applies.
   const deadline = () => shutdownOverride ?? gateway.config.shutdownTimeoutMs;
+  const observability = await startObservability({
+    transport: transport === 'stdio' ? 'stdio' : 'http',
+    metrics: config.metrics || metricsPort !== undefined,
+    audit: config.audit,
+    ...(config.http.token ? { token: config.http.token } : {}),
+    version: VERSION,
+    env: process.env,
+    names: gateway.frontNames(),
+    backends: () => gateway.registry.list(),
+    logger: logger.child('observability'),
+  });
+  let metricsListener: MetricsListener | undefined;
 
   /**
    * Stops within the deadline and exits: 0 when clean, 1 when calls were cut off or `failure` is set.
@@ -66,6 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const ms = deadline();
     logger.info(`shutting down (${reason}); deadline ${ms} ms`);
     const result = await gateway.shutdown(ms, { drain: !how.clientGone });
+    await Promise.allSettled([metricsListener?.close(), observability.close()]);
     await writeExitReport(gateway);
     if (how.clientGone) process.exit(how.failure === undefined ? 0 : EXIT.failed);
     if (!result.clean) {
@@ -109,7 +133,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.stdin.on('close', onEnd);
       logger.info(`serving on stdio (${config.servers.length + extraServers.length} backends configured)`);
     } else {
-      await gateway.serveHttp(listen);
+      // `metrics: true` serves /metrics on the front; --metrics-port serves it on a listener of its own.
+      const onFront = config.metrics && metricsPort === undefined ? observability.metrics : undefined;
+      await gateway.serveHttp(listen, onFront);
+    }
+    if (metricsPort !== undefined && observability.metrics) {
+      metricsListener = await startMetricsListener({
+        host: values['metrics-host'] ?? '127.0.0.1',
+        port: metricsPort,
+        ...(config.http.token ? { token: config.http.token } : {}),
+        allowedHosts: config.http.allowedHosts,
+        source: observability.metrics,
+        logger: logger.child('metrics'),
+      });
+    } else if (config.metrics && transport === 'stdio') {
+      logger.warn('metrics: true serves /metrics on the HTTP front; over stdio, use --metrics-port N');
     }
     if (watch) gateway.watchConfig();
   } catch (err) {

@@ -31,6 +31,11 @@ Options for serve:
   --no-watch                 do not reload the config file or the pipelines on change (hot reload is on by default)
   --shutdown-timeout D       how long stopping may take from the first stop signal (default:
                              shutdown_timeout in the config, else 10s); a second signal exits at once
+  --log-format text|json     log lines as text (default) or one JSON object a line (time, level,
+                             component, server, trace_id, span_id, msg); always on stderr
+  --metrics-port N           serve Prometheus metrics at http://127.0.0.1:N/metrics (a listener of
+                             its own; the token is required when one is set)
+  --metrics-host H           bind the metrics listener to H (off loopback a token is required)
 
 Options for list:
   --json                     print the backends and their tools as JSON
@@ -59,4 +64,7 @@ off), 2 bad usage, 130/143/129 serve stopped by a second SIGINT/SIGTERM/SIGHUP.
 Environment:
   MCP_GATEWAY_TOKEN          bearer token for HTTP clients (when the config sets none)
   MCP_GATEWAY_LOG_LEVEL      debug | info | warn | error (logs go to stderr)
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
+  (http/protobuf | http/json), OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER(_ARG), OTEL_SDK_DISABLED
+                             OpenTelemetry tracing: on when an OTLP endpoint is set
 `;

@@ -14,6 +14,7 @@ import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import { parseSize } from './size.js';
 import {
+  type AuditSettings,
   type BackendProtocol,
   DEFAULT_HTTP_PORT,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -121,7 +122,7 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits'];
+const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits', 'audit'];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -341,6 +342,16 @@ export function normalizeGateway(
     } satisfies ToolGroups,
     pipelinesDir: isAbsolute(pipelines) ? pipelines : resolve(ctx.baseDir, pipelines),
     servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
+    metrics: root.metrics === true,
+    audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
+  };
+}
+
+function auditSettings(audit: Data, baseDir: string): AuditSettings {
+  const file = nonEmpty(audit.file);
+  return {
+    ...(typeof audit.enabled === 'boolean' ? { enabled: audit.enabled } : {}),
+    ...(file !== undefined ? { file: isAbsolute(file) ? file : resolve(baseDir, file) } : {}),
   };
 }
 

@@ -135,6 +135,17 @@ export interface GatewayConfig {
   /** Absolute path of the pipelines folder. */
   pipelinesDir: string;
   servers: ServerConfig[];
+  /** `metrics: true`: /metrics on the HTTP front. */
+  metrics: boolean;
+  audit: AuditSettings;
+}
+
+/** The audit log (see src/observability/audit.ts). */
+export interface AuditSettings {
+  /** Unset: on over HTTP, off over stdio. */
+  enabled?: boolean;
+  /** Absolute; unset: stderr. */
+  file?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;

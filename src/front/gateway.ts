@@ -3,12 +3,15 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { type FrontNames, telemetry } from '../observability/index.js';
 import { isPipelineFile } from '../pipeline/index.js';
 import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
+import { frontNames } from './call-target.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { backendMetaTools } from './meta-tools.js';
+import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
@@ -147,8 +150,10 @@ export class Gateway {
    * policy (allow_commands, allow_url_hosts, limits.max_runtime_backends). An invalid file changes
    * nothing; its problems are logged and kept in `configStatus()`.
    */
-  reloadConfig(): Promise<ReloadResult | undefined> {
-    return this.reloader.reload();
+  async reloadConfig(): Promise<ReloadResult | undefined> {
+    const result = await this.reloader.reload();
+    if (result) telemetry.reloaded('config', result.ok);
+    return result;
   }
 
   /** The config file serving, when it was read, and the problems of its latest version if invalid. */
@@ -196,7 +201,9 @@ export class Gateway {
       folder,
       include: isPipelineFile,
       onChange: async (changes: FileChange[]) => {
-        await this.pipelines.reload(changes.map((c) => c.file));
+        const files = changes.map((c) => c.file);
+        const catalog = await this.pipelines.reload(files);
+        telemetry.reloaded('pipelines', !catalog.list().some((e) => !e.valid && files.includes(e.file)));
       },
     });
   }
@@ -264,10 +271,15 @@ export class Gateway {
     checkHttpSettings({ ...this.currentConfig.http, ...definedOnly(overrides) });
   }
 
-  async serveHttp(overrides: { host?: string; port?: number } = {}): Promise<HttpFront> {
+  /** `metrics`: what `/metrics` serves (see src/observability); without it, `/metrics` is 404. */
+  async serveHttp(
+    overrides: { host?: string; port?: number } = {},
+    metrics?: MetricsSource,
+  ): Promise<HttpFront> {
     const settings = { ...this.currentConfig.http, ...definedOnly(overrides) };
     const front = await startHttpFront({
       settings,
+      ...(metrics ? { metrics } : {}),
       createSession: () => this.createSession('http'),
       createModernServer: () => this.createSession('http', { era: 'modern', perRequest: true }),
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
@@ -324,11 +336,16 @@ export class Gateway {
     await this.registry.close();
   }
 
+  /** How the front names things, for the audit log and metric labels. */
+  frontNames(): FrontNames {
+    return frontNames(this.table);
+  }
+
   private createSession(
     transport: FrontTransport,
     { era = 'legacy', perRequest = false }: { era?: ProtocolEra; perRequest?: boolean } = {},
   ) {
-    return createFrontServer({
+    const server = createFrontServer({
       table: this.table,
       transport,
       version: this.options.version,
@@ -340,6 +357,15 @@ export class Gateway {
       perRequest,
       listHints: () => this.listHints(),
     });
+    // A modern HTTP request's server lives for that request: it is not a session.
+    if (perRequest) return server;
+    const ended = telemetry.sessionOpened(transport, era);
+    const onclose = server.onclose;
+    server.onclose = () => {
+      ended();
+      onclose?.();
+    };
+    return server;
   }
 
   /**

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
+import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 
 export const MCP_PATH = '/mcp';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -46,6 +47,8 @@ export interface HttpFrontOptions {
   maxSessions?: number;
   /** Largest request body, in bytes (`limits.max_message_size`); read per request. Default {@link MAX_BODY_BYTES}. */
   maxBodyBytes?: () => number;
+  /** Serves `/metrics` (behind the same Host and token checks) when set. */
+  metrics?: MetricsSource;
 }
 
 export interface HttpFront {
@@ -99,6 +102,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       });
     }
     const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname === METRICS_PATH && options.metrics)
+      return serveMetrics(req, res, options.metrics, allowed, settings.token);
     if (url.pathname !== MCP_PATH)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
     const verdict = checkRequest(req, allowed, settings.token);

@@ -3,6 +3,12 @@ export { INLINE_PIPELINE_FILE } from './custom-pipeline.js';
 export { Gateway, type GatewayOptions, type ShutdownResult, STOP_RESERVE_MS } from './gateway.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
+export {
+  METRICS_PATH,
+  type MetricsListener,
+  type MetricsSource,
+  startMetricsListener,
+} from './metrics-http.js';
 export { backendToolName, pipelineToolName } from './naming.js';
 export {
   compensationLine,

@@ -197,6 +197,7 @@ function callBackend(deps: MetaToolDeps): ServedTool {
         timeoutMs: timeout,
         onProgress: ctx.progress,
         requester: ctx.requester,
+        trace: ctx.trace,
       });
     },
   };

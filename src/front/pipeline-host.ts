@@ -13,6 +13,7 @@ import type { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { CUSTOM_LABEL, telemetry } from '../observability/index.js';
 import {
   allSteps,
   type Catalog,
@@ -45,7 +46,7 @@ export interface PipelineHostOptions {
 }
 
 /** What a run needs from the request that started it. */
-export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress'>>;
+export type RunContext = Partial<Pick<CallContext, 'signal' | 'progress' | 'trace'>>;
 
 export class PipelineHost implements ToolSource {
   private catalog: Catalog;
@@ -199,10 +200,14 @@ export class PipelineHost implements ToolSource {
       defaultTimeoutMs: this.options.config().defaultTimeoutMs,
       timeoutFor: (server) => timeouts.get(server),
       onEvent: progress ? progressReporter(pipeline.steps.size, progress) : undefined,
+      // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
+      observer: telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
+      trace: ctx.trace,
     });
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
-    if (result.status === 'succeeded') logger.debug(line);
-    else logger.info(`${line}: ${result.error ?? ''}`);
+    const ids = telemetry.logFields(ctx.trace);
+    if (result.status === 'succeeded') logger.debug(line, ids);
+    else logger.info(`${line}: ${result.error ?? ''}`, ids);
     return result;
   }
 

@@ -19,6 +19,8 @@ export interface CallContext {
   era: ProtocolEra;
   /** Forwards a backend's sampling, elicitation and roots requests to the client of this call. */
   requester?: ClientRequester;
+  /** Opaque: the tracing span of this request (src/observability), handed on to backend calls and runs. */
+  trace?: unknown;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

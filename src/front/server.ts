@@ -1,6 +1,7 @@
 import {
   type CallToolRequest,
   type CallToolResult,
+  type Implementation,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -9,6 +10,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
 import { clientRequester } from './client-bridge.js';
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
@@ -81,10 +83,28 @@ export function createFrontServer(options: FrontServerOptions): Server {
   });
 
   server.setRequestHandler('tools/call', (request, extra) =>
-    gate ? gate.run('tools/call', () => callTool(request, extra)) : callTool(request, extra),
+    telemetry.toolCall(
+      {
+        tool: request.params.name,
+        args: request.params.arguments,
+        meta: request.params._meta,
+        headers: headerRecord(extra.http?.req?.headers),
+        session: extra.sessionId,
+        transport,
+        client: server.getClientVersion() ?? envelopeClientInfo(extra),
+      },
+      (trace) =>
+        gate
+          ? gate.run('tools/call', () => callTool(request, extra, trace))
+          : callTool(request, extra, trace),
+    ),
   );
 
-  async function callTool(request: CallToolRequest, extra: ServerContext): Promise<CallToolResult> {
+  async function callTool(
+    request: CallToolRequest,
+    extra: ServerContext,
+    trace: unknown,
+  ): Promise<CallToolResult> {
     const { name } = request.params;
     const tool = await table.resolve(name, extra.mcpReq.signal);
     if (!tool) {
@@ -98,6 +118,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
       signal: extra.mcpReq.signal,
       transport,
       era,
+      trace,
       // A 2026-07-28 server cannot send requests to its client: what a backend asks during the call is
       // refused for now (no requester); bridging it as input_required is the next step.
       ...(options.hub && era === 'legacy' ? { requester: clientRequester(server, extra) } : {}),
@@ -125,6 +146,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
       if (err instanceof ProtocolError) throw err;
       logger.error(
         `tool ${name} failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        telemetry.logFields(trace),
       );
       return errorResult(
         secrets.redact(`${name} failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -166,4 +188,15 @@ function safeData(data: Record<string, unknown>): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Request headers as a plain record (modern HTTP requests carry a web `Headers`). */
+function headerRecord(headers: Headers | undefined): Record<string, string> | undefined {
+  return headers ? Object.fromEntries(headers) : undefined;
+}
+
+/** The client info a 2026-07-28 request carries in its `_meta` envelope (no handshake gives it). */
+function envelopeClientInfo(extra: ServerContext): Implementation | undefined {
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  return envelope?.['io.modelcontextprotocol/clientInfo'] as Implementation | undefined;
 }

@@ -92,7 +92,8 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     return {
       definition: { name, inputSchema: { type: 'object' } },
       backend: backend.name,
-      call: (args, ctx) => registry.callTool(backend.name, tool, args, { signal: ctx.signal }),
+      call: (args, ctx) =>
+        registry.callTool(backend.name, tool, args, { signal: ctx.signal, trace: ctx.trace }),
     };
   }
 
@@ -180,6 +181,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
           signal: ctx.signal,
           onProgress: ctx.progress,
           requester: ctx.requester,
+          trace: ctx.trace,
         }),
     }));
   }

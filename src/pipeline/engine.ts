@@ -14,9 +14,12 @@ import { prepareInputs } from './inputs.js';
 import { type CallOutcome, interpretResult } from './result.js';
 import { sq } from './suggest.js';
 import type {
+  CallHooks,
   ChildRunRecord,
   CompiledPipeline,
   CompiledStep,
+  RunHooks,
+  RunObserver,
   RunResult,
   RunStatus,
   StepEvent,
@@ -41,6 +44,10 @@ export interface RunOptions extends ChildRunOptions {
   now?: () => number;
   /** Convert string inputs to their declared types ("10" → 10), for command lines. */
   coerceInputs?: boolean;
+  /** Hears the run (and child runs) for tracing and metrics. */
+  observer?: RunObserver;
+  /** Opaque: the trace the run belongs to, handed to `observer` (see RunObserver). */
+  trace?: unknown;
 }
 
 /** Codes where calling again cannot help. */
@@ -80,12 +87,15 @@ export async function runPipeline(
       errors: prepared.errors,
     });
   }
-  const run = new Run(pipeline, prepared.inputs, options);
+  const hooks = options.observer?.runStarted(pipeline, options.trace);
+  const run = new Run(pipeline, prepared.inputs, options, undefined, hooks);
   const result = await run.start();
-  if (!pipeline.onFailure || result.status === 'succeeded') return result;
-  result.compensation = await compensate(pipeline.onFailure, result, run.results, (section, base) =>
-    new Run(section, prepared.inputs, { ...options, signal: undefined }, base).start(),
-  );
+  if (pipeline.onFailure && result.status !== 'succeeded') {
+    result.compensation = await compensate(pipeline.onFailure, result, run.results, (section, base) =>
+      new Run(section, prepared.inputs, { ...options, signal: undefined }, base).start(),
+    );
+  }
+  hooks?.ended(result);
   return result;
 }
 
@@ -140,6 +150,7 @@ class StepRun {
 interface Call {
   controller: AbortController;
   timer: ReturnType<typeof setTimeout> | undefined;
+  hooks: CallHooks | undefined;
 }
 
 /** A FIFO pool of slots; `request` runs its callback as soon as a slot is free. */
@@ -197,6 +208,7 @@ class Run {
     inputs: Record<string, unknown>,
     private readonly options: RunOptions,
     base?: SectionBase,
+    private readonly hooks?: RunHooks,
   ) {
     this.now = options.now ?? (() => performance.now());
     this.t0 = this.now();
@@ -251,9 +263,10 @@ class Run {
   }
 
   private emit(event: StepEvent): void {
-    if (!this.options.onEvent) return;
+    if (!this.options.onEvent && !this.hooks) return;
     try {
-      this.options.onEvent(event);
+      this.hooks?.event(event);
+      this.options.onEvent?.(event);
     } catch {
       // A listener's bug must not break the run.
     }
@@ -386,7 +399,8 @@ class Run {
               ),
             timeoutMs,
           );
-    const call: Call = { controller, timer };
+    const hooks = this.hooks?.call(step.id, r.items ? item : undefined, attempt);
+    const call: Call = { controller, timer, hooks };
     this.inflight.add(call);
     r.attempts++;
     const { signal } = controller;
@@ -397,7 +411,7 @@ class Run {
           const at = this.at();
           callChild(
             { parent: this.pipeline, step, ...(r.items ? { item } : {}), inputs: args, signal, at },
-            this.options,
+            hooks ? { ...this.options, trace: hooks.trace } : this.options,
             runPipeline,
           ).then(({ outcome, record }) => {
             if (record) r.children[item] = record;
@@ -405,7 +419,11 @@ class Run {
           }, reject);
         } else {
           this.options.invoker
-            .callTool(step.server, step.tool, args, { signal, timeoutMs: timeoutMs ?? MAX_DURATION_MS })
+            .callTool(step.server, step.tool, args, {
+              signal,
+              timeoutMs: timeoutMs ?? MAX_DURATION_MS,
+              ...(hooks ? { trace: hooks.trace } : {}),
+            })
             .then((result) => resolve(interpretResult(result, step.parse)), reject);
         }
       } catch (err) {
@@ -430,6 +448,7 @@ class Run {
   }
 
   private callDone(r: StepRun, item: number, attempt: number, call: Call, outcome: CallOutcome): void {
+    call.hooks?.end(outcome.ok ? undefined : outcome.message);
     clearTimeout(call.timer);
     this.inflight.delete(call);
     this.slots.release();

@@ -68,6 +68,7 @@ export {
   type TypeProblemCode,
 } from './type-check/index.js';
 export type {
+  CallHooks,
   ChildRunRecord,
   CompensationResult,
   CompiledPipeline,
@@ -77,6 +78,8 @@ export type {
   KnownTools,
   PipelineIssue,
   RetryPolicy,
+  RunHooks,
+  RunObserver,
   RunResult,
   RunStatus,
   StepEvent,

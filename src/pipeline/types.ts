@@ -209,3 +209,28 @@ export type StepEvent =
   | (EventBase & { type: 'retrying'; attempt: number; delayMs: number; error: string; item?: number })
   | (EventBase & { type: 'skipped'; reason: string })
   | (EventBase & { type: 'cancelled'; reason: string });
+
+/**
+ * Hears runs as they go, for tracing and metrics: `runStarted` as each run begins (child pipeline
+ * runs too), then the run's step events, each call (one per step, item and attempt) and the result.
+ * Methods must be cheap and must not throw; the engine knows nothing of what they do. `trace` values
+ * are opaque: the engine hands each on — a call's to the invoker (CallOptions.trace) and to a child
+ * run (RunOptions.trace), which gets it back in its own `runStarted`.
+ */
+export interface RunObserver {
+  runStarted(pipeline: CompiledPipeline, trace: unknown): RunHooks;
+}
+
+export interface RunHooks {
+  event(event: StepEvent): void;
+  /** One call of `step` (`item` for a for_each step), attempt 1, 2…; the call runs inside `run`. */
+  call(step: string, item: number | undefined, attempt: number): CallHooks;
+  ended(result: RunResult): void;
+}
+
+export interface CallHooks {
+  /** What the call (a tool call, or a child run) carries as its `trace`. */
+  trace: unknown;
+  /** The call settled; `error` says why it failed. */
+  end(error?: string): void;
+}

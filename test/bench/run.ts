@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { type CallSizes, callRows } from './calls.js';
 import { footprintRows } from './footprint.js';
 import { jsonReport, judge, markdownTable, progress, type Row, runInfo } from './harness.js';
+import { type ObservabilitySizes, observabilityRows } from './observability.js';
 import { gatewayPipelineRows } from './pipelines.js';
 import { reloadRows } from './reload.js';
 import { schedulerRows } from './scheduler.js';
@@ -27,6 +28,7 @@ export interface Sizes {
   forEachItems: number;
   reloadEdits: number;
   footprintStarts: number;
+  observability: ObservabilitySizes;
 }
 
 const FULL: Sizes = {
@@ -40,6 +42,7 @@ const FULL: Sizes = {
   forEachItems: 1000,
   reloadEdits: 20,
   footprintStarts: 3,
+  observability: { rounds: 9, sequential: 3600, concurrent: 18_000, warmup: 300 },
 };
 
 const QUICK: Sizes = {
@@ -53,6 +56,7 @@ const QUICK: Sizes = {
   forEachItems: 1000,
   reloadEdits: 5,
   footprintStarts: 1,
+  observability: { rounds: 3, sequential: 300, concurrent: 1500, warmup: 100 },
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
@@ -62,6 +66,7 @@ const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
   scheduler: (s) => schedulerRows(s),
   reload: (s) => reloadRows(s),
   footprint: (s) => footprintRows(s),
+  observability: (s) => observabilityRows(s.observability),
 };
 
 /**

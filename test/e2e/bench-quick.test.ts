@@ -46,6 +46,9 @@ const EXPECTED_ROWS = [
   'footprint.startup.idle',
   'footprint.startup.backends',
   'footprint.ready.backends',
+  ...['on', 'sampled'].flatMap((kind) =>
+    ['seq.p50', 'seq.p99', 'c32.rate'].map((m) => `observability.${kind}.${m}`),
+  ),
 ];
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -21,6 +21,8 @@ export interface FlakyHttpBackend {
   setMode(mode: FlakyMode): Promise<void>;
   /** Requests seen, by mode they were met with. */
   seen: Record<FlakyMode, number>;
+  /** The `traceparent` header of each tools/call received (undefined when it had none). */
+  callTraceparents: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startFlakyHttpBackend(options: { slowMs?: number } = {}): 
   let mode: FlakyMode = 'ok';
   const slowMs = options.slowMs ?? 5_000;
   const seen: Record<FlakyMode, number> = { ok: 0, reset: 0, '5xx': 0, slow: 0, refuse: 0 };
+  const callTraceparents: (string | undefined)[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -40,6 +43,7 @@ export async function startFlakyHttpBackend(options: { slowMs?: number } = {}): 
       ],
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      callTraceparents.push(req.headers.traceparent as string | undefined);
       const args = request.params.arguments ?? {};
       if (request.params.name === 'sleep') await new Promise((r) => setTimeout(r, Number(args.ms ?? 0)));
       return { content: [{ type: 'text', text: 'flaky' }], structuredContent: { via: 'flaky', args } };
@@ -94,6 +98,7 @@ export async function startFlakyHttpBackend(options: { slowMs?: number } = {}): 
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     seen,
+    callTraceparents,
     async setMode(next) {
       mode = next;
       if (next === 'refuse') await stopListening();

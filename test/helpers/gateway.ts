@@ -94,7 +94,7 @@ export async function startHttpGateway(
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${stderr}`)), 15_000);
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(stderr);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -6,6 +6,8 @@ export interface TestbedEvent {
   tool?: string;
   args?: Record<string, unknown>;
   requestId?: number;
+  /** The `_meta.traceparent` a call carried. */
+  traceparent?: string;
   reason?: string;
   pid?: number;
   time?: number;

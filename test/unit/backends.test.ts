@@ -99,9 +99,15 @@ describe('describeExit and describeError', () => {
 });
 
 describe('src/backends layering', () => {
-  it('imports only node builtins, the SDK, its own files, config/types, errors, log and the transports', () => {
+  it('imports only node builtins, the SDK, its own files, config/types, errors, log, the transports and the telemetry hooks', () => {
     const dir = path.resolve(import.meta.dirname, '../../src/backends');
-    const allowed = new Set(['../config/types.js', '../errors.js', '../log.js', '../transport/index.js']);
+    const allowed = new Set([
+      '../config/types.js',
+      '../errors.js',
+      '../log.js',
+      '../transport/index.js',
+      '../observability/index.js',
+    ]);
     const offenders: string[] = [];
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
       const source = readFileSync(path.join(dir, file), 'utf8');

@@ -75,6 +75,8 @@ describe('a valid config', () => {
         limits: { maxMessageBytes: 4 * 1024 * 1024, maxRuntimeBackends: 5 },
         tools: { meta: true, backends: false, pipelines: true },
         pipelinesDir: join(fixtures, 'my-pipelines'),
+        metrics: true,
+        audit: { enabled: true, file: join(fixtures, 'logs/audit.jsonl') },
         servers: [
           {
             name: 'weather',
@@ -144,6 +146,9 @@ describe('a valid config', () => {
       tools: { meta: true, backends: true, pipelines: true },
       pipelinesDir: '/srv/gw/pipelines',
       servers: [],
+      // Observability: metrics off; the audit log follows the transport (on over HTTP).
+      metrics: false,
+      audit: {},
     });
   });
 

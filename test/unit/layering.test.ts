@@ -9,11 +9,13 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 const ALLOWED: Record<string, string[]> = {
-  cli: ['front', 'pipeline', 'backends', 'config', 'watch', 'transport'],
-  front: ['pipeline', 'backends', 'config', 'watch', 'transport'],
+  cli: ['front', 'pipeline', 'backends', 'config', 'watch', 'transport', 'observability'],
+  front: ['pipeline', 'backends', 'config', 'watch', 'transport', 'observability'],
   watch: ['config'],
   pipeline: ['backends', 'config'],
-  backends: ['config', 'transport'],
+  backends: ['config', 'transport', 'observability'],
+  // Hooks the front and the backends call; it sees the pipeline's observer types, nothing else above.
+  observability: ['pipeline', 'config'],
   transport: ['config'],
   config: [],
   servers: [],

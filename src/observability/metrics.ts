@@ -1,0 +1,288 @@
+/**
+ * The gateway's Prometheus instruments (prom-client), in a registry of their own. Loaded only when
+ * metrics are on (see setup.ts): with them off, prom-client is never imported.
+ *
+ * Counters and histograms move as calls end; what describes the backends now (status, restarts, last
+ * error, tools) is read from the registry when scraped, so it costs nothing between scrapes.
+ */
+import type * as Prom from 'prom-client';
+import { lastErrorKind, type Outcome } from './labels.js';
+
+/** What the backend gauges are read from at scrape time. */
+export interface BackendSnapshot {
+  name: string;
+  status: string;
+  restarts: number;
+  toolCount: number;
+  lastError?: string;
+}
+
+interface Series {
+  count: { inc(): void };
+  seconds: { observe(value: number): void };
+}
+
+export const BACKEND_STATUSES = ['connecting', 'ready', 'failed', 'closed'] as const;
+
+/** Latency buckets, in seconds: a gateway hop is sub-millisecond, a pipeline can take minutes. */
+const CALL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export class GatewayMetrics {
+  readonly registry: Prom.Registry;
+  readonly contentType: string;
+  private readonly requests: Prom.Counter<'transport' | 'tool' | 'outcome'>;
+  private readonly requestSeconds: Prom.Histogram<'transport' | 'tool' | 'outcome'>;
+  private readonly requestsInFlight: Prom.Gauge<'transport'>;
+  private readonly backendCalls: Prom.Counter<'server' | 'tool' | 'outcome'>;
+  private readonly backendSeconds: Prom.Histogram<'server' | 'tool' | 'outcome'>;
+  private readonly backendInFlight: Prom.Gauge<'server'>;
+  private readonly backendRetries: Prom.Counter<'server' | 'tool'>;
+  private readonly runs: Prom.Counter<'pipeline' | 'status'>;
+  private readonly runSeconds: Prom.Histogram<'pipeline' | 'status'>;
+  private readonly stepSeconds: Prom.Histogram<'pipeline' | 'step' | 'status'>;
+  private readonly stepRetries: Prom.Counter<'pipeline' | 'step'>;
+  private readonly sessions: Prom.Gauge<'transport' | 'era'>;
+  private readonly sessionsOpened: Prom.Counter<'transport' | 'era'>;
+  private readonly reloads: Prom.Counter<'kind' | 'outcome'>;
+  /**
+   * The labelled series of the per-call instruments, by their label values: prom-client hashes a
+   * label object on every inc/observe, which showed in the bench. Bounded as the labels are.
+   */
+  private readonly requestSeries = new Map<string, Series>();
+  private readonly backendSeries = new Map<string, Series>();
+  private readonly gauges = new Map<string, { inc(): void; dec(): void }>();
+
+  /** The in-flight gauge's series for one label value, cached like the series above. */
+  private gauge<L extends string>(
+    gauge: Prom.Gauge<L>,
+    label: L,
+    value: string,
+  ): { inc(): void; dec(): void } {
+    const key = `${label}\0${value}`;
+    let series = this.gauges.get(key);
+    if (!series) {
+      series = gauge.labels({ [label]: value } as Partial<Record<L, string>>);
+      this.gauges.set(key, series);
+    }
+    return series;
+  }
+
+  constructor(prom: typeof Prom, backends: () => BackendSnapshot[]) {
+    const registry = new prom.Registry();
+    this.registry = registry;
+    this.contentType = registry.contentType;
+    prom.collectDefaultMetrics({ register: registry });
+    const registers = [registry];
+    this.requests = new prom.Counter({
+      name: 'mcpgw_requests_total',
+      help: 'tools/call requests from clients, by served tool (other: not served) and outcome',
+      labelNames: ['transport', 'tool', 'outcome'],
+      registers,
+    });
+    this.requestSeconds = new prom.Histogram({
+      name: 'mcpgw_request_duration_seconds',
+      help: 'Time to answer a client tools/call, in seconds',
+      labelNames: ['transport', 'tool', 'outcome'],
+      buckets: CALL_BUCKETS,
+      registers,
+    });
+    this.requestsInFlight = new prom.Gauge({
+      name: 'mcpgw_requests_in_flight',
+      help: 'Client tools/call requests being answered',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.backendCalls = new prom.Counter({
+      name: 'mcpgw_backend_calls_total',
+      help: 'tools/call requests sent to backends, by server, tool and outcome',
+      labelNames: ['server', 'tool', 'outcome'],
+      registers,
+    });
+    this.backendSeconds = new prom.Histogram({
+      name: 'mcpgw_backend_call_duration_seconds',
+      help: 'Time a backend took to answer tools/call (waiting for it to connect included), in seconds',
+      labelNames: ['server', 'tool', 'outcome'],
+      buckets: CALL_BUCKETS,
+      registers,
+    });
+    this.backendInFlight = new prom.Gauge({
+      name: 'mcpgw_backend_calls_in_flight',
+      help: 'tools/call requests in flight on each backend',
+      labelNames: ['server'],
+      registers,
+    });
+    this.backendRetries = new prom.Counter({
+      name: 'mcpgw_backend_call_retries_total',
+      help: 'Calls sent again to a restarted backend after its process died mid-call',
+      labelNames: ['server', 'tool'],
+      registers,
+    });
+    this.runs = new prom.Counter({
+      name: 'mcpgw_pipeline_runs_total',
+      help: 'Pipeline runs (child runs included), by pipeline (custom: sent inline) and status',
+      labelNames: ['pipeline', 'status'],
+      registers,
+    });
+    this.runSeconds = new prom.Histogram({
+      name: 'mcpgw_pipeline_run_duration_seconds',
+      help: 'Pipeline run duration, in seconds',
+      labelNames: ['pipeline', 'status'],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
+    this.stepSeconds = new prom.Histogram({
+      name: 'mcpgw_pipeline_step_duration_seconds',
+      help: 'Pipeline step duration (every item and retry included), in seconds, by pipeline, step and status',
+      labelNames: ['pipeline', 'step', 'status'],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
+    this.stepRetries = new prom.Counter({
+      name: 'mcpgw_pipeline_step_retries_total',
+      help: 'Pipeline step calls retried after a failure (step retry)',
+      labelNames: ['pipeline', 'step'],
+      registers,
+    });
+    this.sessions = new prom.Gauge({
+      name: 'mcpgw_sessions',
+      help: 'Client sessions open, by transport and protocol era',
+      labelNames: ['transport', 'era'],
+      registers,
+    });
+    this.sessionsOpened = new prom.Counter({
+      name: 'mcpgw_sessions_opened_total',
+      help: 'Client sessions opened, by transport and protocol era',
+      labelNames: ['transport', 'era'],
+      registers,
+    });
+    this.reloads = new prom.Counter({
+      name: 'mcpgw_reloads_total',
+      help: 'Hot reloads of the config file and the pipelines folder, by outcome (ok, invalid)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    backendGauges(prom, registers, backends);
+  }
+
+  requestStarted(transport: string): void {
+    this.gauge(this.requestsInFlight, 'transport', transport).inc();
+  }
+
+  requestEnded(transport: string, tool: string, outcome: Outcome, seconds: number): void {
+    this.gauge(this.requestsInFlight, 'transport', transport).dec();
+    const key = `${transport}\0${tool}\0${outcome}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { transport, tool, outcome };
+      series = { count: this.requests.labels(labels), seconds: this.requestSeconds.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.seconds.observe(seconds);
+  }
+
+  backendStarted(server: string): void {
+    this.gauge(this.backendInFlight, 'server', server).inc();
+  }
+
+  backendEnded(server: string, tool: string, outcome: Outcome, seconds: number): void {
+    this.gauge(this.backendInFlight, 'server', server).dec();
+    const key = `${server}\0${tool}\0${outcome}`;
+    let series = this.backendSeries.get(key);
+    if (!series) {
+      const labels = { server, tool, outcome };
+      series = { count: this.backendCalls.labels(labels), seconds: this.backendSeconds.labels(labels) };
+      this.backendSeries.set(key, series);
+    }
+    series.count.inc();
+    series.seconds.observe(seconds);
+  }
+
+  backendRetried(server: string, tool: string): void {
+    this.backendRetries.inc({ server, tool });
+  }
+
+  runEnded(pipeline: string, status: string, seconds: number): void {
+    this.runs.inc({ pipeline, status });
+    this.runSeconds.observe({ pipeline, status }, seconds);
+  }
+
+  stepEnded(pipeline: string, step: string, status: string, seconds: number): void {
+    this.stepSeconds.observe({ pipeline, step, status }, seconds);
+  }
+
+  stepRetried(pipeline: string, step: string): void {
+    this.stepRetries.inc({ pipeline, step });
+  }
+
+  sessionOpened(transport: string, era: string): void {
+    this.sessions.inc({ transport, era });
+    this.sessionsOpened.inc({ transport, era });
+  }
+
+  sessionClosed(transport: string, era: string): void {
+    this.sessions.dec({ transport, era });
+  }
+
+  reloaded(kind: string, outcome: string): void {
+    this.reloads.inc({ kind, outcome });
+  }
+
+  /** The text exposition format, for a scrape. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Gauges read from the backend registry on each scrape. */
+function backendGauges(
+  prom: typeof Prom,
+  registers: Prom.Registry[],
+  backends: () => BackendSnapshot[],
+): void {
+  new prom.Gauge({
+    name: 'mcpgw_backend_status',
+    help: 'Each backend status: 1 for the one it is in, 0 for the others',
+    labelNames: ['server', 'status'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends())
+        for (const s of BACKEND_STATUSES) this.set({ server: b.name, status: s }, b.status === s ? 1 : 0);
+    },
+  });
+  new prom.Gauge({
+    name: 'mcpgw_backend_restarts',
+    help: 'Restarts of each backend since it was added (or last replaced by a reload)',
+    labelNames: ['server'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends()) this.set({ server: b.name }, b.restarts);
+    },
+  });
+  new prom.Gauge({
+    name: 'mcpgw_backend_tools',
+    help: 'Tools each backend lists',
+    labelNames: ['server'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends()) this.set({ server: b.name }, b.toolCount);
+    },
+  });
+  new prom.Gauge({
+    name: 'mcpgw_backend_last_error',
+    help: '1 when a backend has a last error, labelled with its kind (timeout, not_found, unreachable, exited, other); list_servers has the text',
+    labelNames: ['server', 'kind'],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends()) {
+        const kind = lastErrorKind(b.lastError);
+        if (kind !== undefined) this.set({ server: b.name, kind }, 1);
+      }
+    },
+  });
+}

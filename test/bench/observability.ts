@@ -1,0 +1,153 @@
+/**
+ * What tracing and metrics cost on the namespaced call path. Three gateways over stdio with the same
+ * backend: nothing on; Prometheus metrics (`--metrics-port`) and every call traced (OTLP http/protobuf
+ * to a collector in this process that reads and drops the exports; the default sampler keeps every
+ * trace); and metrics with one trace in ten sampled (`parentbased_traceidratio`, 0.1), a production
+ * setting. `tb__echo` is called on each in interleaved rounds (the order alternates), sequentially and
+ * with 32 in flight; the per-round ratios show the spread.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  drive,
+  type LatencyStats,
+  latencyStats,
+  progress,
+  type Row,
+  Samples,
+  type Target,
+} from './harness.js';
+import { callTool, type GatewayEndpoint, gatewayConfig, startGateway, waitForTools } from './processes.js';
+
+export interface ObservabilitySizes {
+  rounds: number;
+  sequential: number;
+  concurrent: number;
+  warmup: number;
+}
+
+const IN_FLIGHT = 32;
+const ARGS = { text: 'hello', n: 1 };
+const P50_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
+const RATE_TARGET: Target = { kind: 'ratio', op: '>=', bound: 0.95 };
+
+type Kind = 'off' | 'on' | 'sampled';
+const KINDS: readonly Kind[] = ['off', 'on', 'sampled'];
+const LABEL: Record<Exclude<Kind, 'off'>, string> = {
+  on: 'tracing (every call) + metrics',
+  sampled: 'tracing (10 % sampled) + metrics',
+};
+
+/** Starts a gateway with `env` added to the environment it inherits. */
+async function startWith(env: Record<string, string>, args: string[]): Promise<GatewayEndpoint> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await startGateway('stdio', gatewayConfig(1), args);
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[]> {
+  let exports = 0;
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exports++;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  const otel = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_SERVICE_NAME: 'mcp-gateway-bench',
+  };
+  const gateways = new Map<Kind, GatewayEndpoint>();
+  try {
+    progress('observability: starting gateways with nothing on, everything traced, and 10 % traced');
+    gateways.set('off', await startWith({}, []));
+    gateways.set('on', await startWith(otel, ['--metrics-port', '0']));
+    gateways.set(
+      'sampled',
+      await startWith(
+        { ...otel, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+        ['--metrics-port', '0'],
+      ),
+    );
+    await Promise.all([...gateways.values()].map((g) => waitForTools(g.client, ['tb__echo'])));
+    const call = (kind: Kind) => () => callTool(gateways.get(kind)!.client, 'tb__echo', ARGS);
+    for (const kind of KINDS) {
+      await drive(call(kind), sizes.warmup, 1);
+      await drive(call(kind), sizes.warmup * 2, IN_FLIGHT);
+    }
+    const seq = new Map(KINDS.map((k) => [k, new Samples()]));
+    const conc = new Map(KINDS.map((k) => [k, new Samples()]));
+    const seqRatios = { on: [] as number[], sampled: [] as number[] };
+    const concRatios = { on: [] as number[], sampled: [] as number[] };
+    for (let round = 0; round < sizes.rounds; round++) {
+      progress(`observability: round ${round + 1}/${sizes.rounds}`);
+      const k = round % KINDS.length;
+      const rotated = [...KINDS.slice(k), ...KINDS.slice(0, k)];
+      const order = round % 2 === 0 ? rotated : rotated.reverse();
+      const roundSeq = new Map<Kind, LatencyStats>();
+      const roundConc = new Map<Kind, LatencyStats>();
+      for (const kind of order) {
+        const r = await drive(call(kind), Math.ceil(sizes.sequential / sizes.rounds), 1);
+        seq.get(kind)!.add(r.latencies, r.wallMs);
+        roundSeq.set(kind, latencyStats(r.latencies, r.wallMs));
+      }
+      for (const kind of order) {
+        const r = await drive(call(kind), Math.ceil(sizes.concurrent / sizes.rounds), IN_FLIGHT);
+        conc.get(kind)!.add(r.latencies, r.wallMs);
+        roundConc.set(kind, latencyStats(r.latencies, r.wallMs));
+      }
+      for (const kind of ['on', 'sampled'] as const) {
+        seqRatios[kind].push(roundSeq.get(kind)!.p50 / roundSeq.get('off')!.p50);
+        concRatios[kind].push(roundConc.get(kind)!.rate / roundConc.get('off')!.rate);
+      }
+    }
+    if (exports === 0) throw new Error('no gateway exported a span: tracing was not on');
+    const spread = (ratios: number[]) =>
+      `per-round ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} over ${ratios.length} rounds`;
+    const reference = 'tracing and metrics off';
+    const off = { seq: seq.get('off')!.stats(), conc: conc.get('off')!.stats() };
+    return (['on', 'sampled'] as const).flatMap((kind): Row[] => {
+      const s = seq.get(kind)!.stats();
+      const c = conc.get(kind)!.stats();
+      return [
+        {
+          id: `observability.${kind}.seq.p50`,
+          name: `stdio, sequential: tb__echo p50, ${LABEL[kind]}`,
+          unit: 'ms',
+          figure: s.p50,
+          reference: { label: reference, value: off.seq.p50 },
+          target: P50_TARGET,
+          note: spread(seqRatios[kind]),
+        },
+        {
+          id: `observability.${kind}.seq.p99`,
+          name: `stdio, sequential: tb__echo p99, ${LABEL[kind]}`,
+          unit: 'ms',
+          figure: s.p99,
+          reference: { label: reference, value: off.seq.p99 },
+        },
+        {
+          id: `observability.${kind}.c32.rate`,
+          name: `stdio, ${IN_FLIGHT} in flight: tb__echo calls/s, ${LABEL[kind]}`,
+          unit: 'calls/s',
+          figure: c.rate,
+          reference: { label: reference, value: off.conc.rate },
+          target: RATE_TARGET,
+          note: spread(concRatios[kind]),
+        },
+      ];
+    });
+  } finally {
+    await Promise.allSettled([...gateways.values()].map((g) => g.close()));
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  }
+}
