@@ -39,10 +39,12 @@ const SERVER = join(HERE, 'everything-server', 'everything-server.ts');
 /** The reference server adds tools and resources on timers after it starts; give them time. */
 const SETTLE_MS = 2_500;
 /**
- * The era the gateway speaks to the reference server. `legacy` until the era bridging lands: a
- * 2025-11-25 client's elicitation, sampling and resource subscriptions are not yet carried to a
- * 2026-07-28 backend (see docs/reference/protocol.md#protocol-eras). MCP_CONFORMANCE_BACKEND_PROTOCOL
- * overrides it (auto, modern) to see where bridging stands.
+ * The era the gateway speaks to the reference server. `legacy`, for two reasons: a 2025-11-25
+ * client's elicitation, sampling and resource subscriptions are not yet carried to a 2026-07-28
+ * backend (see docs/reference/protocol.md#protocol-eras); and the reference's own hand-written modern
+ * `tools/call` results lack `resultType`, which the SDK 2.x client rejects (INVALID_RESULT,
+ * missing-resultType) — the suite fails the reference's tools-call-* scenarios on that wire too.
+ * MCP_CONFORMANCE_BACKEND_PROTOCOL overrides it (auto, modern) to see where bridging stands.
  */
 const BACKEND_PROTOCOL = process.env.MCP_CONFORMANCE_BACKEND_PROTOCOL ?? 'legacy';
 const SUITE_TIMEOUT_MS = 300_000;

@@ -309,12 +309,14 @@ describe.each([
   it('forwards roots/list to the calling client and its answer back', async () => {
     // server-everything also asks for roots 350 ms after it connects, outside any call. Over stdio the
     // gateway forwards that to the one session with calls in flight at that moment, if there is one
-    // (else it is refused), and server-everything caches the answer: so the roots reach this client
-    // exactly once, either then or during this call, depending on timing.
+    // (else it is refused), and server-everything usually caches the answer. So the roots reach this
+    // client during this call or, when a call was in flight then, also at start-up: once or twice
+    // depending on timing (seen twice in CI), never more, and never another client.
     const result = await gw.client.callTool({ name: 'everything__get-roots-list', arguments: {} });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('file:///tmp/protocol-test-project');
-    expect(gw.seen.roots).toBe(1);
+    expect(gw.seen.roots).toBeGreaterThanOrEqual(1);
+    expect(gw.seen.roots).toBeLessThanOrEqual(2);
   });
 
   it('sends list_changed when a backend with resources and prompts comes and goes', async () => {
