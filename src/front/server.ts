@@ -88,7 +88,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
         tool: request.params.name,
         args: request.params.arguments,
         meta: request.params._meta,
-        headers: headerRecord(extra.http?.req?.headers),
+        headers: extra.http?.req?.headers,
         session: extra.sessionId,
         transport,
         client: server.getClientVersion() ?? envelopeClientInfo(extra),
@@ -188,11 +188,6 @@ function safeData(data: Record<string, unknown>): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-/** Request headers as a plain record (modern HTTP requests carry a web `Headers`). */
-function headerRecord(headers: Headers | undefined): Record<string, string> | undefined {
-  return headers ? Object.fromEntries(headers) : undefined;
 }
 
 /** The client info a 2026-07-28 request carries in its `_meta` envelope (no handshake gives it). */

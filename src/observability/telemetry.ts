@@ -18,8 +18,11 @@ export interface ToolCallInfo {
   args: unknown;
   /** The request's `_meta` (traceparent, tracestate). */
   meta?: Record<string, unknown> | undefined;
-  /** HTTP request headers, for the `traceparent` header and the caller's identity; undefined over stdio. */
-  headers?: Record<string, string | string[] | undefined> | undefined;
+  /**
+   * HTTP request headers, for the `traceparent` header; undefined over stdio. A web `Headers` (what
+   * the SDK hands a request handler) is read only when tracing needs it, not copied per call.
+   */
+  headers?: Headers | Record<string, string | string[] | undefined> | undefined;
   session?: string | undefined;
   transport: 'stdio' | 'http';
   client?: { name?: string; version?: string } | undefined;
@@ -131,16 +134,7 @@ class Telemetry {
         });
       }
     };
-    return fn(span).then(
-      (result) => {
-        later(settle, result, undefined);
-        return result;
-      },
-      (err: unknown) => {
-        later(settle, undefined, err);
-        throw err;
-      },
-    );
+    return settledLater(fn(span), settle);
   }
 
   /**
@@ -173,16 +167,7 @@ class Telemetry {
         span.end(outcome === 'ok' ? undefined : (code ?? outcome), ended);
       }
     };
-    return fn(span).then(
-      (result) => {
-        later(settle, result, undefined);
-        return result;
-      },
-      (err: unknown) => {
-        later(settle, undefined, err);
-        throw err;
-      },
-    );
+    return settledLater(fn(span), settle);
   }
 
   /** A backend call is sent again after its process died (inside `backendCall`, whose trace it gets). */
@@ -288,7 +273,9 @@ function carrierOf(info: ToolCallInfo): TraceCarrier {
     };
   }
   const header = (name: string) => {
-    const value = info.headers?.[name];
+    const headers = info.headers;
+    if (headers instanceof Headers) return headers.get(name) ?? undefined;
+    const value = headers?.[name];
     return Array.isArray(value) ? value[0] : value;
   };
   const traceparent = header('traceparent');
@@ -311,3 +298,17 @@ function sha256(text: string): string {
 
 /** The process's telemetry: no-ops until setup installs its parts. */
 export const telemetry = new Telemetry();
+
+/** `promise`, with `settle` run after its outcome is handed on (see `later`), success or failure. */
+function settledLater<T>(promise: Promise<T>, settle: Settle): Promise<T> {
+  return promise.then(
+    (result) => {
+      later(settle, result, undefined);
+      return result;
+    },
+    (err: unknown) => {
+      later(settle, undefined, err);
+      throw err;
+    },
+  );
+}
