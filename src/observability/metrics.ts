@@ -6,6 +6,7 @@
  * error, tools) is read from the registry when scraped, so it costs nothing between scrapes.
  */
 import type * as Prom from 'prom-client';
+import { CallInstruments, InFlightGauge, type RegistryMetric } from './call-series.js';
 import { lastErrorKind, type Outcome } from './labels.js';
 
 /** What the backend gauges are read from at scrape time. */
@@ -17,11 +18,6 @@ export interface BackendSnapshot {
   lastError?: string;
 }
 
-interface Series {
-  count: { inc(): void };
-  seconds: { observe(value: number): void };
-}
-
 export const BACKEND_STATUSES = ['connecting', 'ready', 'failed', 'closed'] as const;
 
 /** Latency buckets, in seconds: a gateway hop is sub-millisecond, a pipeline can take minutes. */
@@ -31,12 +27,11 @@ const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 export class GatewayMetrics {
   readonly registry: Prom.Registry;
   readonly contentType: string;
-  private readonly requests: Prom.Counter<'transport' | 'tool' | 'outcome'>;
-  private readonly requestSeconds: Prom.Histogram<'transport' | 'tool' | 'outcome'>;
-  private readonly requestsInFlight: Prom.Gauge<'transport'>;
-  private readonly backendCalls: Prom.Counter<'server' | 'tool' | 'outcome'>;
-  private readonly backendSeconds: Prom.Histogram<'server' | 'tool' | 'outcome'>;
-  private readonly backendInFlight: Prom.Gauge<'server'>;
+  /** Per-call instruments: plain numbers, read when scraped (see call-series.ts). */
+  private readonly requests: CallInstruments;
+  private readonly requestsInFlight: InFlightGauge;
+  private readonly backendCalls: CallInstruments;
+  private readonly backendInFlight: InFlightGauge;
   private readonly backendRetries: Prom.Counter<'server' | 'tool'>;
   private readonly runs: Prom.Counter<'pipeline' | 'status'>;
   private readonly runSeconds: Prom.Histogram<'pipeline' | 'status'>;
@@ -45,28 +40,6 @@ export class GatewayMetrics {
   private readonly sessions: Prom.Gauge<'transport' | 'era'>;
   private readonly sessionsOpened: Prom.Counter<'transport' | 'era'>;
   private readonly reloads: Prom.Counter<'kind' | 'outcome'>;
-  /**
-   * The labelled series of the per-call instruments, by their label values: prom-client hashes a
-   * label object on every inc/observe, which showed in the bench. Bounded as the labels are.
-   */
-  private readonly requestSeries = new Map<string, Series>();
-  private readonly backendSeries = new Map<string, Series>();
-  private readonly gauges = new Map<string, { inc(): void; dec(): void }>();
-
-  /** The in-flight gauge's series for one label value, cached like the series above. */
-  private gauge<L extends string>(
-    gauge: Prom.Gauge<L>,
-    label: L,
-    value: string,
-  ): { inc(): void; dec(): void } {
-    const key = `${label}\0${value}`;
-    let series = this.gauges.get(key);
-    if (!series) {
-      series = gauge.labels({ [label]: value } as Partial<Record<L, string>>);
-      this.gauges.set(key, series);
-    }
-    return series;
-  }
 
   constructor(prom: typeof Prom, backends: () => BackendSnapshot[]) {
     const registry = new prom.Registry();
@@ -74,44 +47,47 @@ export class GatewayMetrics {
     this.contentType = registry.contentType;
     prom.collectDefaultMetrics({ register: registry });
     const registers = [registry];
-    this.requests = new prom.Counter({
-      name: 'mcpgw_requests_total',
-      help: 'tools/call requests from clients, by served tool (other: not served) and outcome',
+    this.requests = new CallInstruments({
+      counter: {
+        name: 'mcpgw_requests_total',
+        help: 'tools/call requests from clients, by served tool (other: not served) and outcome',
+      },
+      histogram: {
+        name: 'mcpgw_request_duration_seconds',
+        help: 'Time to answer a client tools/call, in seconds',
+        buckets: CALL_BUCKETS,
+      },
       labelNames: ['transport', 'tool', 'outcome'],
-      registers,
     });
-    this.requestSeconds = new prom.Histogram({
-      name: 'mcpgw_request_duration_seconds',
-      help: 'Time to answer a client tools/call, in seconds',
-      labelNames: ['transport', 'tool', 'outcome'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.requestsInFlight = new prom.Gauge({
-      name: 'mcpgw_requests_in_flight',
-      help: 'Client tools/call requests being answered',
-      labelNames: ['transport'],
-      registers,
-    });
-    this.backendCalls = new prom.Counter({
-      name: 'mcpgw_backend_calls_total',
-      help: 'tools/call requests sent to backends, by server, tool and outcome',
+    this.requestsInFlight = new InFlightGauge(
+      'mcpgw_requests_in_flight',
+      'Client tools/call requests being answered',
+      'transport',
+    );
+    this.backendCalls = new CallInstruments({
+      counter: {
+        name: 'mcpgw_backend_calls_total',
+        help: 'tools/call requests sent to backends, by server, tool and outcome',
+      },
+      histogram: {
+        name: 'mcpgw_backend_call_duration_seconds',
+        help: 'Time a backend took to answer tools/call (waiting for it to connect included), in seconds',
+        buckets: CALL_BUCKETS,
+      },
       labelNames: ['server', 'tool', 'outcome'],
-      registers,
     });
-    this.backendSeconds = new prom.Histogram({
-      name: 'mcpgw_backend_call_duration_seconds',
-      help: 'Time a backend took to answer tools/call (waiting for it to connect included), in seconds',
-      labelNames: ['server', 'tool', 'outcome'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.backendInFlight = new prom.Gauge({
-      name: 'mcpgw_backend_calls_in_flight',
-      help: 'tools/call requests in flight on each backend',
-      labelNames: ['server'],
-      registers,
-    });
+    this.backendInFlight = new InFlightGauge(
+      'mcpgw_backend_calls_in_flight',
+      'tools/call requests in flight on each backend',
+      'server',
+    );
+    const perCall: RegistryMetric[] = [
+      ...this.requests.metrics(),
+      this.requestsInFlight.metric(),
+      ...this.backendCalls.metrics(),
+      this.backendInFlight.metric(),
+    ];
+    for (const metric of perCall) registry.registerMetric(metric as unknown as Prom.Metric);
     this.backendRetries = new prom.Counter({
       name: 'mcpgw_backend_call_retries_total',
       help: 'Calls sent again to a restarted backend after its process died mid-call',
@@ -166,37 +142,21 @@ export class GatewayMetrics {
   }
 
   requestStarted(transport: string): void {
-    this.gauge(this.requestsInFlight, 'transport', transport).inc();
+    this.requestsInFlight.add(transport, 1);
   }
 
   requestEnded(transport: string, tool: string, outcome: Outcome, seconds: number): void {
-    this.gauge(this.requestsInFlight, 'transport', transport).dec();
-    const key = `${transport}\0${tool}\0${outcome}`;
-    let series = this.requestSeries.get(key);
-    if (!series) {
-      const labels = { transport, tool, outcome };
-      series = { count: this.requests.labels(labels), seconds: this.requestSeconds.labels(labels) };
-      this.requestSeries.set(key, series);
-    }
-    series.count.inc();
-    series.seconds.observe(seconds);
+    this.requestsInFlight.add(transport, -1);
+    this.requests.record([transport, tool, outcome], seconds);
   }
 
   backendStarted(server: string): void {
-    this.gauge(this.backendInFlight, 'server', server).inc();
+    this.backendInFlight.add(server, 1);
   }
 
   backendEnded(server: string, tool: string, outcome: Outcome, seconds: number): void {
-    this.gauge(this.backendInFlight, 'server', server).dec();
-    const key = `${server}\0${tool}\0${outcome}`;
-    let series = this.backendSeries.get(key);
-    if (!series) {
-      const labels = { server, tool, outcome };
-      series = { count: this.backendCalls.labels(labels), seconds: this.backendSeconds.labels(labels) };
-      this.backendSeries.set(key, series);
-    }
-    series.count.inc();
-    series.seconds.observe(seconds);
+    this.backendInFlight.add(server, -1);
+    this.backendCalls.record([server, tool, outcome], seconds);
   }
 
   backendRetried(server: string, tool: string): void {

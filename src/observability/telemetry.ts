@@ -88,7 +88,7 @@ class Telemetry {
     const parts = this.parts;
     if (!parts) return fn(undefined);
     const started = performance.now();
-    const startedAt = new Date();
+    const startedAt = parts.audit ? Date.now() : 0;
     const span = parts.tracing?.startIncoming(
       `tools/call ${info.tool}`,
       {
@@ -101,6 +101,7 @@ class Telemetry {
       },
       carrierOf(info),
     );
+    if (span && parts.names.describe(info.tool, info.args).kind === 'backend') directCalls.add(span);
     parts.metrics?.requestStarted(info.transport);
     const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome = outcomeOf(result, err);
@@ -118,7 +119,7 @@ class Telemetry {
       );
       if (parts.audit) {
         parts.audit.write({
-          time: startedAt.toISOString(),
+          time: new Date(startedAt).toISOString(),
           event: 'tools/call',
           identity: this.identity(info),
           transport: info.transport,
@@ -150,24 +151,37 @@ class Telemetry {
     const parts = this.parts;
     if (!parts || (!parts.tracing && !parts.metrics)) return fn(undefined);
     const started = performance.now();
-    const span = parts.tracing?.start(
-      `backend ${server} ${tool}`,
-      { 'mcpgw.server': server, 'mcpgw.tool': tool },
-      parent as TraceSpan | undefined,
-      'client',
-    );
+    const request = parent as TraceSpan | undefined;
+    // A client's call of a backend's tool is one span, not two: the request span takes the backend's
+    // attributes and its trace context goes to the backend. A span costs about as much as the
+    // gateway's own work on such a call; pipelines keep a span per backend call (steps fan out).
+    const merged = request !== undefined && directCalls.delete(request);
+    const span = merged
+      ? undefined
+      : parts.tracing?.start(
+          `backend ${server} ${tool}`,
+          { 'mcpgw.server': server, 'mcpgw.tool': tool },
+          request,
+          'client',
+        );
     parts.metrics?.backendStarted(server);
     const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome: Outcome = outcomeOf(result, err);
       const unknownTool = unknownTarget(err).tool;
       parts.metrics?.backendEnded(server, unknownTool ? OTHER : tool, outcome, (ended - started) / 1000);
-      if (span) {
+      if (merged) {
+        request.setAttributes({
+          'mcpgw.server': server,
+          'mcpgw.backend.tool': tool,
+          'mcpgw.backend.duration_ms': ended - started,
+        });
+      } else if (span) {
         const code = err === undefined ? undefined : errorCode(err);
         span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
         span.end(outcome === 'ok' ? undefined : (code ?? outcome), ended);
       }
     };
-    return settledLater(fn(span), settle);
+    return settledLater(fn(merged ? request : span), settle);
   }
 
   /** A backend call is sent again after its process died (inside `backendCall`, whose trace it gets). */
@@ -235,6 +249,12 @@ class Telemetry {
     return info.transport === 'stdio' ? 'stdio' : this.tokenIdentity;
   }
 }
+
+/**
+ * Request spans of client calls that name one backend tool, until their backend call claims them
+ * (see backendCall). Weak: a call that never reaches a backend (unknown tool, refused) leaves none.
+ */
+const directCalls = new WeakSet<TraceSpan>();
 
 type Settle = (result: unknown, err: unknown, ended: number) => void;
 const pending: [Settle, unknown, unknown, number][] = [];

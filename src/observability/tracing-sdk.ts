@@ -4,6 +4,8 @@
  * variables (endpoint, headers, timeout); the provider reads the sampler (OTEL_TRACES_SAMPLER,
  * OTEL_TRACES_SAMPLER_ARG) and the batch settings (OTEL_BSP_*). Imported only when tracing is on.
  */
+
+import { randomFillSync } from 'node:crypto';
 import {
   type Attributes,
   type Context,
@@ -29,6 +31,7 @@ import {
 } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   NodeTracerProvider,
   type ReadableSpan,
   type SpanExporter,
@@ -47,6 +50,7 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({
     resource,
+    idGenerator: new PooledIdGenerator(),
     spanProcessors: [new BatchSpanProcessor(exporterFor(settings))],
   });
   // Not provider.register(): that installs the AsyncLocalStorage context manager (see tracing.ts).
@@ -61,22 +65,12 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
             keys: (c) => Object.keys(c),
           })
         : ROOT_CONTEXT;
-      return new SdkSpan(
-        tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: attributes as Attributes }, parent),
-      );
+      return new SdkSpan(tracer.startSpan(name, { kind: SpanKind.SERVER }, parent), attributes);
     },
     start(name, attributes, parent, kind) {
       const ctx = parent instanceof SdkSpan ? parent.context() : ROOT_CONTEXT;
-      return new SdkSpan(
-        tracer.startSpan(
-          name,
-          {
-            kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL,
-            attributes: attributes as Attributes,
-          },
-          ctx,
-        ),
-      );
+      const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
+      return new SdkSpan(tracer.startSpan(name, { kind: spanKind }, ctx), attributes);
     },
     outgoing(span) {
       if (!(span instanceof SdkSpan)) return {};
@@ -105,6 +99,34 @@ function exporterFor(settings: TracingSettings): SpanExporter {
 }
 
 /**
+ * Span and trace ids from a pool of crypto-random bytes, refilled 4 KiB at a time: the SDK's default
+ * draws them one Math.random() per byte, which showed in the bench on every span (sampled or not).
+ */
+class PooledIdGenerator implements IdGenerator {
+  private readonly pool = Buffer.allocUnsafe(4096);
+  private at = this.pool.length;
+
+  generateTraceId(): string {
+    return this.take(16);
+  }
+
+  generateSpanId(): string {
+    return this.take(8);
+  }
+
+  private take(bytes: number): string {
+    if (this.at + bytes > this.pool.length) {
+      randomFillSync(this.pool);
+      this.at = 0;
+    }
+    const id = this.pool.toString('hex', this.at, this.at + bytes);
+    this.at += bytes;
+    // An all-zero id is invalid (W3C trace context); 2^-64 at worst, but never hand one out.
+    return /[^0]/.test(id) ? id : this.take(bytes);
+  }
+}
+
+/**
  * One span. Its context (to parent other spans) is made only when asked for. Attributes are names,
  * ids and counts, set as given (the SDK drops undefined ones); free text — an error message, which can
  * quote a token a backend echoed — is redacted (see secrets.ts).
@@ -114,10 +136,21 @@ class SdkSpan implements TraceSpan {
   readonly traceId: string;
   readonly spanId: string;
 
-  constructor(readonly span: Span) {
+  private readonly recording: boolean;
+
+  /**
+   * `attributes` are set only on a span the sampler records: the SDK would sanitize them for an
+   * unsampled span too, and twice for a sampled one when given at start (no sampler we use reads them).
+   */
+  constructor(
+    readonly span: Span,
+    attributes: SpanAttributes,
+  ) {
     const { traceId, spanId } = span.spanContext();
     this.traceId = traceId;
     this.spanId = spanId;
+    this.recording = span.isRecording();
+    if (this.recording) this.span.setAttributes(attributes as Attributes);
   }
 
   context(): Context {
@@ -126,10 +159,11 @@ class SdkSpan implements TraceSpan {
   }
 
   setAttributes(attributes: SpanAttributes): void {
-    this.span.setAttributes(attributes as Attributes);
+    if (this.recording) this.span.setAttributes(attributes as Attributes);
   }
 
   event(name: string, attributes?: SpanAttributes): void {
+    if (!this.recording) return;
     if (!attributes) {
       this.span.addEvent(name);
       return;
@@ -141,6 +175,7 @@ class SdkSpan implements TraceSpan {
   }
 
   end(error?: string, at?: number): void {
+    if (!this.recording) return;
     if (error !== undefined)
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
     // performance.now() milliseconds; the SDK reads a plain number as milliseconds since the epoch.

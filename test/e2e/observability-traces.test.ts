@@ -195,12 +195,18 @@ describe('traces over HTTP: the traceparent header, in and out', () => {
     await receiver?.close();
   });
 
-  it('sends the traceparent header to an HTTP backend: the trace, and the backend call span', async () => {
+  it('sends the traceparent header to an HTTP backend: the trace, and the one span of a direct call', async () => {
     await client.callTool({ name: 'fl__echo', arguments: { b: 2 } });
-    const span = await waitFor(() => receiver.spans.find((s) => s.name === 'backend fl echo'), {
+    const span = await waitFor(() => receiver.spans.find((s) => s.name === 'tools/call fl__echo'), {
       timeoutMs: 15_000,
     });
     expect(backend.callTraceparents).toEqual([`00-${parent.traceId}-${span.spanId}-01`]);
+    // A client's call of one backend tool is one span carrying the backend's side.
+    expect(span.attributes).toMatchObject({ 'mcpgw.server': 'fl', 'mcpgw.backend.tool': 'echo' });
+    expect(span.attributes['mcpgw.backend.duration_ms']).toEqual(expect.any(Number));
+    expect(
+      receiver.spans.filter((s) => s.traceId === parent.traceId && s.name.startsWith('backend ')),
+    ).toEqual([]);
   });
 
   it('continues the trace of the HTTP traceparent header when _meta has none', async () => {
