@@ -47,7 +47,7 @@ process.once('exit', () => {
 });
 process.once('SIGINT', () => process.exit(130));
 
-function track(child: ChildProcess): ChildProcess {
+export function track(child: ChildProcess): ChildProcess {
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
   return child;

@@ -13,6 +13,7 @@ import { type CallSizes, callRows } from './calls.js';
 import { footprintRows } from './footprint.js';
 import { jsonReport, judge, markdownTable, progress, type Row, runInfo } from './harness.js';
 import { type ObservabilitySizes, observabilityRows } from './observability.js';
+import { type PeerSizes, peerRows } from './peers.js';
 import { gatewayPipelineRows } from './pipelines.js';
 import { reloadRows } from './reload.js';
 import { schedulerRows } from './scheduler.js';
@@ -29,6 +30,7 @@ export interface Sizes {
   reloadEdits: number;
   footprintStarts: number;
   observability: ObservabilitySizes;
+  peers: PeerSizes;
 }
 
 const FULL: Sizes = {
@@ -43,6 +45,7 @@ const FULL: Sizes = {
   reloadEdits: 20,
   footprintStarts: 3,
   observability: { rounds: 9, sequential: 3600, concurrent: 18_000, warmup: 300 },
+  peers: { rounds: 6, sequential: 1800, concurrent: 9000, warmup: 300 },
 };
 
 const QUICK: Sizes = {
@@ -57,6 +60,7 @@ const QUICK: Sizes = {
   reloadEdits: 5,
   footprintStarts: 1,
   observability: { rounds: 3, sequential: 300, concurrent: 1500, warmup: 100 },
+  peers: { rounds: 2, sequential: 200, concurrent: 1000, warmup: 100 },
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
@@ -67,6 +71,7 @@ const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
   reload: (s) => reloadRows(s),
   footprint: (s) => footprintRows(s),
   observability: (s) => observabilityRows(s.observability),
+  peers: (s) => peerRows(s.peers),
 };
 
 /**
