@@ -51,6 +51,9 @@ export function createModernLeg(createServer: () => Server, logger: Logger): Mod
       // The cheap, common answers first: the handshake and anything without a modern marker is legacy.
       if (isInitializeRequest(body)) return false;
       if (!mayBeModern(req, body)) return false;
+      // The common modern request — one JSON-RPC request naming its revision in the envelope — is the
+      // modern leg's whatever else it holds (the SDK answers a bad envelope there): no web Request needed.
+      if (claimsEnvelope(body)) return true;
       const web = await toWebRequest(req, body);
       return !(await isLegacyRequest(web, body, { maxRequestBodySize: maxBodyBytes }));
     },
@@ -78,4 +81,21 @@ function mayBeModern(req: IncomingMessage, body: unknown): boolean {
     const meta = (m as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
     return meta !== undefined && meta !== null && ENVELOPE_VERSION_KEY in meta;
   });
+}
+
+/**
+ * One JSON-RPC request (not a batch, not a response) with the envelope's protocol version in `_meta`:
+ * {@link isLegacyRequest} answers false for every such request ("a request carrying the envelope
+ * claim"), so the answer is known without building a web Request for it.
+ */
+export function claimsEnvelope(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const message = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
+  const meta = message.params?._meta;
+  return (
+    typeof message.method === 'string' &&
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta[ENVELOPE_VERSION_KEY] === 'string'
+  );
 }
