@@ -18,8 +18,13 @@ import {
   openConnection,
   priorOf,
 } from './connection.js';
-import { describeTarget } from './describe.js';
-import { checkHttp } from './http-health.js';
+import { describeHttpFailure, describeTarget } from './describe.js';
+import { checkHttp, endSseSession, type HealthCheckHost } from './http-health.js';
+import {
+  HttpTransportChoice,
+  type HttpTransportKind,
+  type HttpTransportUsed,
+} from './http-transport-choice.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
@@ -64,6 +69,9 @@ export class Backend {
   private prior: PriorDiscovery | undefined;
   /** The era and revision the last established connection speaks. */
   private spoken: Pick<BackendInfo, 'era' | 'protocolVersion'> = {};
+  /** For a `url` backend: which HTTP transport to speak, and the one the live connection speaks. */
+  private readonly httpChoice: HttpTransportChoice | undefined;
+  private httpUsed: HttpTransportUsed | undefined;
   private attempts = 0;
   /** Failed starts and early deaths in a row: drives the backoff and the crash-loop verdict. */
   private readonly restarts: RestartTracker;
@@ -89,6 +97,7 @@ export class Backend {
     this.config = config;
     this.log = context.logger.child(config.name, { server: config.name });
     this.restarts = new RestartTracker(context.backoff);
+    if (config.transport === 'http') this.httpChoice = new HttpTransportChoice(config.httpTransport);
     this.toolListHost = {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
@@ -174,6 +183,7 @@ export class Backend {
       timeoutMs: this.timeoutMs,
       protocol: c.protocol ?? 'auto',
       ...this.spoken,
+      ...(this.httpUsed ? { httpTransport: this.httpUsed } : {}),
     };
   }
 
@@ -245,12 +255,26 @@ export class Backend {
     if (this.attempts++ > 0) this.restartCount++;
     let conn: Connection | undefined;
     let phase = 'start';
+    let kind = this.httpChoice?.first();
     try {
-      const opened = this.open();
-      conn = opened.conn;
-      this.conn = conn;
-      phase = 'initialize';
-      await connectedOrEnded(conn, opened.connected, this.timeoutMs);
+      for (;;) {
+        const opened = this.open(kind);
+        conn = opened.conn;
+        this.conn = conn;
+        phase = 'initialize';
+        try {
+          await connectedOrEnded(conn, opened.connected, this.timeoutMs);
+          break;
+        } catch (err) {
+          const next = kind && this.httpChoice?.fallbackAfter(kind, err);
+          if (!next || this.closedBy || this.conn !== conn) throw err;
+          this.log.info(
+            `Streamable HTTP answered ${describeHttpFailure(err)}; trying the HTTP+SSE transport`,
+          );
+          await conn.close(this.log);
+          kind = next;
+        }
+      }
       phase = 'tools/list';
       const tools = await listInitialTools(conn, this.timeoutMs);
       if (this.closedBy || this.conn !== conn) return;
@@ -259,6 +283,7 @@ export class Backend {
       const era = conn.client.getProtocolEra();
       const version = conn.client.getNegotiatedProtocolVersion();
       this.spoken = { ...(era ? { era } : {}), ...(version ? { protocolVersion: version } : {}) };
+      this.httpUsed = kind && this.httpChoice?.connected(kind);
       listenForChanges(conn, this.log);
       this.toolCache = tools;
       this.restarts.ready();
@@ -272,6 +297,7 @@ export class Backend {
         timeoutMs: this.timeoutMs,
       });
       if (this.closedBy) return;
+      if (kind) this.httpChoice?.failed(kind);
       this.lastErrorValue = reason;
       const decision = this.restarts.startFailed(this.timeoutMs);
       if (decision.failFast) this.fail();
@@ -301,7 +327,16 @@ export class Backend {
   }
 
   /** Opens a connection whose events come back to this backend while it is the live one. */
-  private open(): { conn: Connection; connected: Promise<void> } {
+  private open(httpTransport: HttpTransportKind | undefined): { conn: Connection; connected: Promise<void> } {
+    const health: HealthCheckHost = {
+      config: this.config,
+      timeoutMs: this.timeoutMs,
+      log: this.log,
+      isCurrent: (c) => c === this.conn,
+      setLastError: (text) => {
+        this.lastErrorValue = text;
+      },
+    };
     return openConnection(
       {
         config: this.config,
@@ -313,19 +348,12 @@ export class Backend {
         stderr: this.stderr,
         requesters: this.requesters,
         prior: this.prior,
+        httpTransport,
       },
       {
         closed: (conn) => this.onClosed(conn),
-        httpFailed: (conn, failure) =>
-          void checkHttp(conn, failure, {
-            config: this.config,
-            timeoutMs: this.timeoutMs,
-            log: this.log,
-            isCurrent: (c) => c === this.conn,
-            setLastError: (text) => {
-              this.lastErrorValue = text;
-            },
-          }),
+        httpFailed: (conn, failure) => void checkHttp(conn, failure, health),
+        sseStreamLost: (conn, why) => endSseSession(conn, why, health),
         toolListChanged: (conn) => refreshTools(conn, this.toolListHost),
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);
