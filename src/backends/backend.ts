@@ -11,14 +11,9 @@ import type { Logger } from '../log.js';
 import { BackendCalls, type BackendRequest } from './backend-calls.js';
 import { unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
-import {
-  type Connection,
-  connectedOrEnded,
-  listenForChanges,
-  openConnection,
-  priorOf,
-} from './connection.js';
-import { describeHttpFailure, describeTarget } from './describe.js';
+import { type AttemptState, connectAttempt } from './connect-attempt.js';
+import { type Connection, listenForChanges, openConnection, priorOf } from './connection.js';
+import { describeTarget } from './describe.js';
 import { checkHttp, endSseSession, type HealthCheckHost } from './http-health.js';
 import {
   HttpTransportChoice,
@@ -253,29 +248,19 @@ export class Backend {
   private async attempt(): Promise<void> {
     if (this.closedBy) return;
     if (this.attempts++ > 0) this.restartCount++;
-    let conn: Connection | undefined;
-    let phase = 'start';
-    let kind = this.httpChoice?.first();
+    const at: AttemptState = { phase: 'start' };
     try {
-      for (;;) {
-        const opened = this.open(kind);
-        conn = opened.conn;
-        this.conn = conn;
-        phase = 'initialize';
-        try {
-          await connectedOrEnded(conn, opened.connected, this.timeoutMs);
-          break;
-        } catch (err) {
-          const next = kind && this.httpChoice?.fallbackAfter(kind, err);
-          if (!next || this.closedBy || this.conn !== conn) throw err;
-          this.log.info(
-            `Streamable HTTP answered ${describeHttpFailure(err)}; trying the HTTP+SSE transport`,
-          );
-          await conn.close(this.log);
-          kind = next;
-        }
-      }
-      phase = 'tools/list';
+      const conn = await connectAttempt(at, {
+        choice: this.httpChoice,
+        open: (kind) => this.open(kind),
+        adopt: (c) => {
+          this.conn = c;
+        },
+        current: (c) => this.conn === c && !this.closedBy,
+        timeoutMs: this.timeoutMs,
+        log: this.log,
+      });
+      at.phase = 'tools/list';
       const tools = await listInitialTools(conn, this.timeoutMs);
       if (this.closedBy || this.conn !== conn) return;
       conn.established = true;
@@ -283,7 +268,7 @@ export class Backend {
       const era = conn.client.getProtocolEra();
       const version = conn.client.getNegotiatedProtocolVersion();
       this.spoken = { ...(era ? { era } : {}), ...(version ? { protocolVersion: version } : {}) };
-      this.httpUsed = kind && this.httpChoice?.connected(kind);
+      this.httpUsed = at.kind && this.httpChoice?.connected(at.kind);
       listenForChanges(conn, this.log);
       this.toolCache = tools;
       this.restarts.ready();
@@ -291,13 +276,14 @@ export class Backend {
       this.log.info(`ready with ${tools.length} tools${conn.pid ? ` (pid ${conn.pid})` : ''}`);
       this.context.onToolsChanged(this);
     } catch (err) {
+      const conn = at.conn;
       if (this.closedBy || (conn && this.conn !== conn)) return;
-      const reason = await describeStartFailure(err, phase, conn, {
+      const reason = await describeStartFailure(err, at.phase, conn, {
         config: this.config,
         timeoutMs: this.timeoutMs,
       });
       if (this.closedBy) return;
-      if (kind) this.httpChoice?.failed(kind);
+      if (at.kind) this.httpChoice?.failed(at.kind);
       this.lastErrorValue = reason;
       const decision = this.restarts.startFailed(this.timeoutMs);
       if (decision.failFast) this.fail();

@@ -1,5 +1,6 @@
-import { SdkHttpError } from '@modelcontextprotocol/client';
+import { SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import type { HttpTransportSetting } from '../config/types.js';
+import { describeError, describeHttpFailure } from './describe.js';
 
 /** The two HTTP transports a `url` backend may speak. */
 export type HttpTransportKind = 'streamable-http' | 'sse';
@@ -45,10 +46,9 @@ export class HttpTransportChoice {
     return this.setting ?? (this.onSse ? 'sse' : 'streamable-http');
   }
 
-  /** The transport to try next within the same attempt after connecting over `kind` failed with `err`. */
-  fallbackAfter(kind: HttpTransportKind, err: unknown): HttpTransportKind | undefined {
-    if (this.setting || kind !== 'streamable-http' || !isSseFallbackSignal(err)) return undefined;
-    return 'sse';
+  /** Whether to try HTTP+SSE within the same attempt after connecting over `kind` failed with `err`. */
+  fallsBack(kind: HttpTransportKind, err: unknown): err is SdkHttpError {
+    return !this.setting && kind === 'streamable-http' && isSseFallbackSignal(err);
   }
 
   /** Connected over `kind`: what list_servers shows. */
@@ -62,4 +62,18 @@ export class HttpTransportChoice {
   failed(kind: HttpTransportKind): void {
     if (kind === 'sse') this.onSse = false;
   }
+}
+
+/**
+ * Why connecting failed when Streamable HTTP answered `signal` and the HTTP+SSE attempt then failed with
+ * `err`: both, since a 404 is as often a wrong URL as an SSE-only server, and the SSE error alone
+ * (`Non-200 status code (404)`) would hide what Streamable HTTP said. A timeout stays itself, so it
+ * is reported as one.
+ */
+export function fallbackFailure(signal: SdkHttpError, err: unknown): unknown {
+  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) return err;
+  return new Error(
+    `Streamable HTTP answered ${describeHttpFailure(signal)}, and HTTP+SSE failed too: ${describeError(err)}`,
+    { cause: err },
+  );
 }

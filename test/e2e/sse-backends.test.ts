@@ -94,6 +94,9 @@ describe('backends on the HTTP+SSE transport', () => {
         `    url: ${sse.url}`,
         '    transport: streamable-http',
         '    timeout: 3s',
+        '  wrongpath:',
+        `    url: ${sse.url.replace(/\/sse$/, '/nope')}`,
+        '    timeout: 3s',
         'pipelines: ./pipelines',
         '',
       ].join('\n'),
@@ -137,6 +140,11 @@ describe('backends on the HTTP+SSE transport', () => {
     expect(s.strict?.httpTransport).toBeUndefined();
     expect(s.strict?.lastError).toMatch(
       /answered HTTP 405, .*"transport: streamable-http" does not fall back to it \(remove the setting, or set transport: sse\)/,
+    );
+    // A 404 is as often a wrong URL as an SSE-only server: both answers are named.
+    expect(s.wrongpath?.status).toBe('failed');
+    expect(s.wrongpath?.lastError).toMatch(
+      /^could not connect to http:\/\/127\.0\.0\.1:\d+\/nope: Streamable HTTP answered HTTP 404 Not Found, and HTTP\+SSE failed too: SSE error: Non-200 status code \(404\)/,
     );
     const listed = await gw.client.callTool({ name: 'list_servers', arguments: { format: 'text' } });
     expect(text(listed)).toMatch(/fallback \[sse \(fallback\)\] ready/);
@@ -207,7 +215,7 @@ describe('HTTP+SSE in the config and the CLI', () => {
   it('validate reports bad transport settings with file:line:col', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'pipelines'));
-    const config = writeConfig(
+    writeConfig(
       [
         'servers:',
         '  local:',
