@@ -146,6 +146,12 @@ describe('backends on the HTTP+SSE transport', () => {
     expect(s.wrongpath?.lastError).toMatch(
       /^could not connect to http:\/\/127\.0\.0\.1:\d+\/nope: Streamable HTTP answered HTTP 404 Not Found, and HTTP\+SSE failed too: SSE error: Non-200 status code \(404\)/,
     );
+    const registered = await gw.client.callTool({
+      name: 'register_server',
+      arguments: { name: 'runtime_sse', url: sse.url, transport: 'sse' },
+    });
+    expect(registered.isError).toBeFalsy();
+    expect((await servers(gw)).runtime_sse).toMatchObject({ status: 'ready', httpTransport: 'sse' });
     const listed = await gw.client.callTool({ name: 'list_servers', arguments: { format: 'text' } });
     expect(text(listed)).toMatch(/fallback \[sse \(fallback\)\] ready/);
   });
