@@ -15,6 +15,7 @@
  * `npm ci` when missing. The gateway itself runs on the Node that runs this script.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -43,6 +44,8 @@ const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
 /** The gateway's own tools that tools/list must show besides the backend's. */
 const GATEWAY_TOOLS = ['list_servers', 'call_backend'];
 const BACKEND_TOOL = 'bed__echo';
+/** The HTTP gateway's bearer token for this run. */
+const TOKEN = randomBytes(16).toString('hex');
 
 type Era = 'legacy' | 'auto' | 'modern';
 type Front = 'stdio' | 'http';
@@ -127,8 +130,8 @@ async function startHttpGateway(config: string, cwd: string): Promise<{ url: str
   const child = spawn(
     process.execPath,
     [CLI, 'serve', '--transport', 'streamable-http', '--port', '0', '--config', config, '--no-watch'],
-    // No token: a loopback bind without one is allowed, and this run shows the plain path.
-    { cwd, env: { ...process.env, MCP_GATEWAY_TOKEN: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    // With a bearer token, as a gateway reachable over HTTP is run; the Inspector sends it as a header.
+    { cwd, env: { ...process.env, MCP_GATEWAY_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
   const url = await new Promise<string>((res, rej) => {
@@ -292,7 +295,9 @@ async function main(): Promise<number> {
       if (front === 'http') http = await startHttpGateway(config, dir);
       for (const era of eras) {
         const target =
-          front === 'http' && http ? ['--server-url', http.url, '--transport', 'http'] : stdioTarget;
+          front === 'http' && http
+            ? ['--server-url', http.url, '--transport', 'http', '--header', `Authorization: Bearer ${TOKEN}`]
+            : stdioTarget;
         rows.push(await check(era, front, target, env, dir));
       }
     }
