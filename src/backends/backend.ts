@@ -11,15 +11,15 @@ import type { Logger } from '../log.js';
 import { BackendCalls, type BackendRequest } from './backend-calls.js';
 import { unavailableError } from './call-errors.js';
 import { CallRequesters } from './call-routing.js';
-import {
-  type Connection,
-  connectedOrEnded,
-  listenForChanges,
-  openConnection,
-  priorOf,
-} from './connection.js';
+import { type AttemptState, connectAttempt } from './connect-attempt.js';
+import { type Connection, listenForChanges, openConnection, priorOf } from './connection.js';
 import { describeTarget } from './describe.js';
-import { checkHttp } from './http-health.js';
+import { checkHttp, endSseSession, type HealthCheckHost } from './http-health.js';
+import {
+  HttpTransportChoice,
+  type HttpTransportKind,
+  type HttpTransportUsed,
+} from './http-transport-choice.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
@@ -64,6 +64,9 @@ export class Backend {
   private prior: PriorDiscovery | undefined;
   /** The era and revision the last established connection speaks. */
   private spoken: Pick<BackendInfo, 'era' | 'protocolVersion'> = {};
+  /** For a `url` backend: which HTTP transport to speak, and the one the live connection speaks. */
+  private readonly httpChoice: HttpTransportChoice | undefined;
+  private httpUsed: HttpTransportUsed | undefined;
   private attempts = 0;
   /** Failed starts and early deaths in a row: drives the backoff and the crash-loop verdict. */
   private readonly restarts: RestartTracker;
@@ -89,6 +92,7 @@ export class Backend {
     this.config = config;
     this.log = context.logger.child(config.name, { server: config.name });
     this.restarts = new RestartTracker(context.backoff);
+    if (config.transport === 'http') this.httpChoice = new HttpTransportChoice(config.httpTransport);
     this.toolListHost = {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
@@ -174,6 +178,7 @@ export class Backend {
       timeoutMs: this.timeoutMs,
       protocol: c.protocol ?? 'auto',
       ...this.spoken,
+      ...(this.httpUsed ? { httpTransport: this.httpUsed } : {}),
     };
   }
 
@@ -243,15 +248,19 @@ export class Backend {
   private async attempt(): Promise<void> {
     if (this.closedBy) return;
     if (this.attempts++ > 0) this.restartCount++;
-    let conn: Connection | undefined;
-    let phase = 'start';
+    const at: AttemptState = { phase: 'start' };
     try {
-      const opened = this.open();
-      conn = opened.conn;
-      this.conn = conn;
-      phase = 'initialize';
-      await connectedOrEnded(conn, opened.connected, this.timeoutMs);
-      phase = 'tools/list';
+      const conn = await connectAttempt(at, {
+        choice: this.httpChoice,
+        open: (kind) => this.open(kind),
+        adopt: (c) => {
+          this.conn = c;
+        },
+        current: (c) => this.conn === c && !this.closedBy,
+        timeoutMs: this.timeoutMs,
+        log: this.log,
+      });
+      at.phase = 'tools/list';
       const tools = await listInitialTools(conn, this.timeoutMs);
       if (this.closedBy || this.conn !== conn) return;
       conn.established = true;
@@ -259,6 +268,7 @@ export class Backend {
       const era = conn.client.getProtocolEra();
       const version = conn.client.getNegotiatedProtocolVersion();
       this.spoken = { ...(era ? { era } : {}), ...(version ? { protocolVersion: version } : {}) };
+      this.httpUsed = at.kind && this.httpChoice?.connected(at.kind);
       listenForChanges(conn, this.log);
       this.toolCache = tools;
       this.restarts.ready();
@@ -266,12 +276,14 @@ export class Backend {
       this.log.info(`ready with ${tools.length} tools${conn.pid ? ` (pid ${conn.pid})` : ''}`);
       this.context.onToolsChanged(this);
     } catch (err) {
+      const conn = at.conn;
       if (this.closedBy || (conn && this.conn !== conn)) return;
-      const reason = await describeStartFailure(err, phase, conn, {
+      const reason = await describeStartFailure(err, at.phase, conn, {
         config: this.config,
         timeoutMs: this.timeoutMs,
       });
       if (this.closedBy) return;
+      if (at.kind) this.httpChoice?.failed(at.kind);
       this.lastErrorValue = reason;
       const decision = this.restarts.startFailed(this.timeoutMs);
       if (decision.failFast) this.fail();
@@ -301,7 +313,16 @@ export class Backend {
   }
 
   /** Opens a connection whose events come back to this backend while it is the live one. */
-  private open(): { conn: Connection; connected: Promise<void> } {
+  private open(httpTransport: HttpTransportKind | undefined): { conn: Connection; connected: Promise<void> } {
+    const health: HealthCheckHost = {
+      config: this.config,
+      timeoutMs: this.timeoutMs,
+      log: this.log,
+      isCurrent: (c) => c === this.conn,
+      setLastError: (text) => {
+        this.lastErrorValue = text;
+      },
+    };
     return openConnection(
       {
         config: this.config,
@@ -313,19 +334,12 @@ export class Backend {
         stderr: this.stderr,
         requesters: this.requesters,
         prior: this.prior,
+        httpTransport,
       },
       {
         closed: (conn) => this.onClosed(conn),
-        httpFailed: (conn, failure) =>
-          void checkHttp(conn, failure, {
-            config: this.config,
-            timeoutMs: this.timeoutMs,
-            log: this.log,
-            isCurrent: (c) => c === this.conn,
-            setLastError: (text) => {
-              this.lastErrorValue = text;
-            },
-          }),
+        httpFailed: (conn, failure) => void checkHttp(conn, failure, health),
+        sseStreamLost: (conn, why) => endSseSession(conn, why, health),
         toolListChanged: (conn) => refreshTools(conn, this.toolListHost),
         notification: (conn, notification) => {
           if (this.conn === conn && !this.closedBy) this.context.onNotification?.(this, notification);

@@ -8,17 +8,21 @@ import {
   ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
+  SSEClientTransport,
+  SseError,
   type Transport,
   type VersionNegotiationOptions,
 } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { telemetry } from '../observability/index.js';
 import { killGroup, StdioChildTransport } from '../transport/index.js';
 import { BackendClient } from './backend-client.js';
 import type { CallRequesters } from './call-routing.js';
 import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
+import type { HttpTransportKind } from './http-transport-choice.js';
 import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
 import type { StderrTail } from './stderr-tail.js';
 import type { BackendNotification } from './types.js';
@@ -55,6 +59,8 @@ export interface ConnectionSpec {
    * on a reconnect (a probe costs a round trip, and over stdio may start the process twice).
    */
   prior?: PriorDiscovery | undefined;
+  /** For a `url` backend: the HTTP transport this connection speaks (see http-transport-choice.ts). */
+  httpTransport?: HttpTransportKind | undefined;
 }
 
 /** How a connection tells its backend what happened on it. */
@@ -63,6 +69,8 @@ export interface ConnectionEvents {
   closed(conn: Connection): void;
   /** A request to an HTTP backend failed below MCP (refused, reset, HTTP 5xx); `failure` says how. */
   httpFailed(conn: Connection, failure: string): void;
+  /** The event stream of an HTTP+SSE backend broke: its session is gone (see http-health.ts). */
+  sseStreamLost(conn: Connection, why: string): void;
   /** notifications/tools/list_changed. */
   toolListChanged(conn: Connection): void;
   /** Resource, prompt and log notifications. */
@@ -187,21 +195,34 @@ export function openConnection(
     // Attached before start so output written before initialize (why it is about to exit) is kept.
     spec.stderr.attach(stdio.stderr as Readable, (line) => log.debug(`stderr: ${line}`));
     transport = stdio;
+  } else if (spec.httpTransport === 'sse') {
+    const { url, headers } = httpEndpoint(config.url, config.headers);
+    // The configured headers go on the GET that opens the event stream and on every POST. Over
+    // HTTP+SSE every message of the server comes on that one stream, so a backend's request cannot be
+    // tied to a call: it is routed as over stdio (CallRequesters.unrelated).
+    transport = new SSEClientTransport(url, {
+      requestInit: { headers },
+      fetch: (input, init) => fetch(input, telemetry.traceHeaders(init)),
+    });
   } else {
     const { url, headers } = httpEndpoint(config.url, config.headers);
     // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
     transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, spec.requesters);
   }
 
+  const sse = transport instanceof SSEClientTransport;
+  // HTTP+SSE is a 2025-era transport: skip the server/discover probe, which such a server cannot answer.
+  const protocol = sse ? 'legacy' : config.protocol;
   const client = new BackendClient(
     spec.clientInfo,
-    { capabilities: BACKEND_CLIENT_CAPABILITIES, versionNegotiation: negotiation(config.protocol) },
+    { capabilities: BACKEND_CLIENT_CAPABILITIES, versionNegotiation: negotiation(protocol) },
     spec.requesters,
   );
   const conn = new Connection(client, transport, config.transport, spec.stderr);
   client.onclose = () => events.closed(conn);
   client.onerror = (error) => {
     log.debug(`client error: ${describeError(error)}`);
+    if (sse && error instanceof SseError) return events.sseStreamLost(conn, describeError(error));
     const failure = config.transport === 'http' ? describeHttpFailure(error) : undefined;
     if (failure) events.httpFailed(conn, failure);
   };
@@ -221,7 +242,7 @@ export function openConnection(
 
   // connect() spawns the process synchronously before its first await, so the child exists here and
   // its exit cannot have been missed.
-  const prior = config.protocol === 'legacy' ? undefined : spec.prior;
+  const prior = protocol === 'legacy' ? undefined : spec.prior;
   const connected = client.connect(transport, { timeout: spec.timeoutMs, ...(prior ? { prior } : {}) });
   if (transport instanceof StdioChildTransport) {
     const child = transport.child;

@@ -48,9 +48,18 @@ export function describeHttpFailure(err: unknown): string | undefined {
   if (err instanceof SdkHttpError) {
     const status = err.status ?? -1;
     if (status < 100) return describeError(err);
-    return `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
+    return describeStatus(status);
   }
   // fetch rejects with a TypeError when the connection is refused, reset or cut short.
   if (err instanceof TypeError) return describeError(err);
+  // The HTTP+SSE transport's POST fails with a plain Error that has the status only in its text.
+  const sse = err instanceof Error ? SSE_POST_FAILURE.exec(err.message) : null;
+  if (sse) return describeStatus(Number(sse[1]));
   return undefined;
+}
+
+const SSE_POST_FAILURE = /^Error POSTing to endpoint \(HTTP (\d{3})\)/;
+
+function describeStatus(status: number): string {
+  return `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
 }

@@ -48,3 +48,15 @@ export async function checkHttp(conn: Connection, failure: string, host: HealthC
     conn.checking = false;
   }
 }
+
+/**
+ * The event stream of a ready HTTP+SSE backend broke (the server went away, restarted, or closed it).
+ * That stream is the session: the server forgets it, and the SSE client's own reconnect would open a
+ * new, uninitialized one under the old connection. So the connection ends here, and the reconnect
+ * with backoff makes a new one, as for a stdio backend whose process exited.
+ */
+export function endSseSession(conn: Connection, why: string, host: HealthCheckHost): void {
+  if (!host.isCurrent(conn) || !conn.established || conn.ended || conn.closing) return;
+  conn.fault = `the SSE stream from ${describeTarget(host.config)} ended (${why})`;
+  void conn.client.close().catch((e: unknown) => host.log.debug(`close: ${describeError(e)}`));
+}

@@ -68,7 +68,8 @@ function settings(server: ServerConfig): Record<string, unknown> {
     const { command, args, env, cwd } = server;
     return { ...common, transport: 'stdio', command, args, env, cwd };
   }
-  return { ...common, transport: 'http', url: server.url, headers: server.headers };
+  const { url, headers, httpTransport } = server;
+  return { ...common, transport: 'http', url, headers, httpTransport };
 }
 
 function fromFile(server: ServerConfig, file: string): boolean {

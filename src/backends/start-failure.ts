@@ -3,6 +3,7 @@ import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@model
 import type { ServerConfig } from '../config/types.js';
 import { type Connection, delay } from './connection.js';
 import { describeError, describeTarget } from './describe.js';
+import { isSseFallbackSignal } from './http-transport-choice.js';
 
 /**
  * Why a connection attempt failed in `phase` (start, initialize, tools/list), for lastError and the
@@ -39,7 +40,12 @@ export async function describeStartFailure(
     return conn.describeEnd(` during ${phase}`);
   }
   if (config.transport === 'http' && phase === 'initialize') {
-    return `could not connect to ${describeTarget(config)}: ${describeError(err)}`;
+    const text = `could not connect to ${describeTarget(config)}: ${describeError(err)}`;
+    // Unset, the transport would have fallen back to HTTP+SSE on this answer (http-transport-choice.ts).
+    if (config.httpTransport === 'streamable-http' && isSseFallbackSignal(err)) {
+      return `${text}; it answered HTTP ${err.status}, which is how a server that speaks only the deprecated HTTP+SSE transport answers, and "transport: streamable-http" does not fall back to it (remove the setting, or set transport: sse)`;
+    }
+    return text;
   }
   return `${phase} failed: ${describeError(err)}`;
 }

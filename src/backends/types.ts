@@ -1,5 +1,6 @@
 import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig, ServerSource } from '../config/types.js';
+import type { HttpTransportUsed } from './http-transport-choice.js';
 
 export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
 
@@ -25,6 +26,11 @@ export interface BackendInfo {
   /** The era and revision the backend speaks, once a connection has been made. */
   era?: 'legacy' | 'modern';
   protocolVersion?: string;
+  /**
+   * For a `url` backend, the HTTP transport its connection speaks: `streamable-http`, `sse`
+   * (`transport: sse`), or `sse (fallback)` when the default fell back to it. Set once connected.
+   */
+  httpTransport?: HttpTransportUsed;
   /**
    * A config reload changed this server's settings and the instance with the new ones is not ready
    * yet: this one keeps serving meanwhile. `error` says why the new one failed to start; it keeps

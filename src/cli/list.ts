@@ -32,7 +32,7 @@ export async function listCommand(argv: string[]): Promise<number> {
         const info = backend.info();
         const error = info.lastError ? ` — ${info.lastError}` : '';
         const spoken = info.protocolVersion ? `, MCP ${info.protocolVersion} (${info.era})` : '';
-        print(`${info.name} (${info.transport}, ${info.status}${spoken})${error}\n`);
+        print(`${info.name} (${info.httpTransport ?? info.transport}, ${info.status}${spoken})${error}\n`);
         for (const tool of backend.toolDefinitions()) {
           print(`  ${tool.name}${tool.description ? ` — ${firstLine(tool.description)}` : ''}\n`);
         }

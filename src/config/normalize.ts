@@ -24,6 +24,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   type GatewayConfig,
   type HttpSettings,
+  type HttpTransportSetting,
   type Limits,
   type RetryOnCrash,
   type ServerConfig,
@@ -38,7 +39,7 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers'] as const;
+const HTTP_ONLY = ['headers', 'transport'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -170,15 +171,14 @@ export function normalizeServer(
     problems.push({ path, text: 'needs "command" (a stdio server) or "url" (a Streamable HTTP server)' });
   } else if (type === 'stdio' && !hasCommand) {
     problems.push({ path: [...path, 'type'], text: '"stdio" needs "command", not "url"' });
-  } else if ((type === 'http' || type === 'streamable-http') && !hasUrl) {
+  } else if ((type === 'http' || type === 'streamable-http' || type === 'sse') && !hasUrl) {
     problems.push({ path: [...path, 'type'], text: `${JSON.stringify(type)} needs "url", not "command"` });
   }
   const transport = hasCommand && !hasUrl ? 'stdio' : hasUrl && !hasCommand ? 'http' : undefined;
   const misplaced = transport === 'stdio' ? HTTP_ONLY : transport === 'http' ? STDIO_ONLY : [];
   for (const key of misplaced) {
     if (!has(raw, key)) continue;
-    const belongs =
-      transport === 'stdio' ? 'Streamable HTTP servers (with "url")' : 'stdio servers (with "command")';
+    const belongs = transport === 'stdio' ? 'HTTP servers (with "url")' : 'stdio servers (with "command")';
     problems.push({
       path: [...path, key],
       at: 'key',
@@ -205,6 +205,7 @@ export function normalizeServer(
   if (transport === 'http' && typeof raw.url === 'string' && !isHttpUrl(raw.url)) {
     problems.push({ path: [...path, 'url'], text: 'expected an http:// or https:// URL' });
   }
+  const httpTransport = transport === 'http' ? httpTransportValue(raw, path, problems) : undefined;
 
   if (problems.length > before || !transport) return undefined;
   const common = {
@@ -226,7 +227,42 @@ export function normalizeServer(
   const headers = stringMap(raw.headers);
   for (const [key, value] of Object.entries(headers)) addSecretValue(value, `<header ${key}>`);
   registerUrlCredentials(raw.url as string);
-  return { ...common, transport, url: raw.url as string, headers };
+  return {
+    ...common,
+    transport,
+    url: raw.url as string,
+    headers,
+    ...(httpTransport ? { httpTransport } : {}),
+  };
+}
+
+/**
+ * `transport` (or `type: sse`, the Claude Desktop spelling) of a url server; undefined means Streamable
+ * HTTP with fallback. HTTP+SSE is a 2025-era transport: `protocol: modern` cannot be spoken over it.
+ */
+function httpTransportValue(
+  raw: Data,
+  path: Segment[],
+  problems: Problem[],
+): HttpTransportSetting | undefined {
+  const setting = raw.transport === 'sse' || raw.transport === 'streamable-http' ? raw.transport : undefined;
+  const fromType = raw.type === 'sse' ? 'sse' : undefined;
+  if (setting && fromType && setting !== fromType) {
+    problems.push({
+      path: [...path, 'transport'],
+      text: `"transport: ${setting}" contradicts "type: sse"; give one of them`,
+    });
+    return undefined;
+  }
+  const value = setting ?? fromType;
+  if (value === 'sse' && raw.protocol === 'modern') {
+    problems.push({
+      path: [...path, 'protocol'],
+      text: 'the HTTP+SSE transport carries the 2025 era only; "protocol: modern" needs Streamable HTTP (drop "transport: sse", or use protocol: auto or legacy)',
+    });
+    return undefined;
+  }
+  return value;
 }
 
 /** `user:password@` in a URL is sent as Basic auth; neither it nor its base64 form may be shown. */

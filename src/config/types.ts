@@ -46,10 +46,19 @@ export interface StdioServerConfig extends ServerCommon {
   cwd?: string;
 }
 
+/**
+ * The HTTP transport a `url` backend is spoken to over. Unset: Streamable HTTP, falling back to the
+ * deprecated HTTP+SSE transport (2024-11-05) on the spec's fallback signal (see
+ * backends/http-transport-choice.ts); `streamable-http` never falls back; `sse` uses only HTTP+SSE.
+ */
+export type HttpTransportSetting = 'streamable-http' | 'sse';
+
 export interface HttpServerConfig extends ServerCommon {
   transport: 'http';
   url: string;
   headers: Record<string, string>;
+  /** `transport:` in YAML (or `type: sse`); absent means Streamable HTTP with fallback to SSE. */
+  httpTransport?: HttpTransportSetting;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
@@ -184,7 +193,9 @@ export type ServersResult =
 /** A server as `register_server` receives it; checked at runtime, since it arrives as JSON. */
 export interface ServerInput {
   name: string;
-  type?: 'stdio' | 'http' | 'streamable-http';
+  type?: 'stdio' | 'http' | 'streamable-http' | 'sse';
+  /** For a `url` server: `streamable-http` (no fallback) or `sse`; absent: try one, fall back to the other. */
+  transport?: HttpTransportSetting;
   command?: string;
   /** A list, or one string split like a shell would. */
   args?: string | string[];

@@ -55,6 +55,12 @@ function registerServer(deps: MetaToolDeps): ServedTool {
           cwd: { type: 'string', description: 'Working directory' },
           url: { type: 'string', description: 'Streamable HTTP endpoint (http backend)' },
           headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'HTTP headers' },
+          transport: {
+            type: 'string',
+            enum: ['streamable-http', 'sse'],
+            description:
+              'HTTP transport for a url: unset tries Streamable HTTP and falls back to the deprecated HTTP+SSE on a 4xx; streamable-http never falls back; sse uses only HTTP+SSE',
+          },
           description: { type: 'string' },
           timeout: durationSchema,
           protocol: {
@@ -243,7 +249,7 @@ function formatServers(servers: Record<string, unknown>[]): string {
         : '';
       const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
       const clashes = ((s.nameClashes ?? []) as NameClash[]).map((c) => `\n    ${describeClash(c)}`).join('');
-      return `${String(s.name)} [${String(s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}${clashes}`;
+      return `${String(s.name)} [${String(s.httpTransport ?? s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}${clashes}`;
     })
     .join('\n');
 }

@@ -105,6 +105,17 @@ describe('sameBackend', () => {
     );
     expect(sameBackend(h, { ...h, url: 'https://h.example.com/v2' } as ServerConfig)).toBe(false);
   });
+
+  it('a changed HTTP transport (transport: sse / streamable-http) means a restart', () => {
+    const h = http('h');
+    expect(sameBackend(h, { ...h, httpTransport: 'sse' } as ServerConfig)).toBe(false);
+    expect(
+      sameBackend(
+        { ...h, httpTransport: 'sse' } as ServerConfig,
+        { ...h, httpTransport: 'sse' } as ServerConfig,
+      ),
+    ).toBe(true);
+  });
 });
 
 describe('compareSettings', () => {

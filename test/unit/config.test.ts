@@ -327,12 +327,16 @@ describe('an invalid config', () => {
         '    type: http',
         '    command: node',
         '  b:',
-        '    type: sse',
+        '    type: websocket',
         '    url: http://h/mcp',
+        '  c:',
+        '    type: sse',
+        '    command: node',
       ),
       [
         'gateway.yaml:3:11: servers.a.type: "http" needs "url", not "command"',
-        'gateway.yaml:6:11: servers.b.type: expected one of "stdio", "http", "streamable-http"',
+        'gateway.yaml:6:11: servers.b.type: expected one of "stdio", "http", "streamable-http", "sse"',
+        'gateway.yaml:9:11: servers.c.type: "sse" needs "url", not "command"',
       ],
     ],
     [
@@ -347,7 +351,7 @@ describe('an invalid config', () => {
         '    cwd: /tmp',
       ),
       [
-        'gateway.yaml:4:5: servers.a: "headers" applies only to Streamable HTTP servers (with "url")',
+        'gateway.yaml:4:5: servers.a: "headers" applies only to HTTP servers (with "url")',
         'gateway.yaml:7:5: servers.b: "cwd" applies only to stdio servers (with "command")',
       ],
     ],
