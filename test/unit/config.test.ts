@@ -155,7 +155,11 @@ describe('a valid config', () => {
       metrics: false,
       audit: {},
       // The tool surface: names fit 64 characters; pins kept beside the config.
-      surface: { maxNameLength: 64, callBackendBypassesFilters: false, pinsFile: '/srv/gw/.data/tool-pins.json' },
+      surface: {
+        maxNameLength: 64,
+        callBackendBypassesFilters: false,
+        pinsFile: '/srv/gw/.data/tool-pins.json',
+      },
     });
   });
 
