@@ -165,4 +165,57 @@ describe('pinned tool definitions', () => {
     const tool = (await gw.client.listTools()).tools.find((t) => t.name === 'pinned__grown');
     expect(tool?.inputSchema.properties).toHaveProperty('secret');
   });
+
+  it('approve_tool (over stdio) serves a withheld tool again', async () => {
+    await gw.client.callTool({
+      name: 'pinned__add_tool',
+      arguments: {
+        name: 'grown',
+        inputSchema: { type: 'object', properties: { other: { type: 'number' } } },
+      },
+    });
+    await waitFor(async () => !(await names(gw)).includes('pinned__grown'), { message: 'grown withheld' });
+    const approved = await gw.client.callTool({
+      name: 'approve_tool',
+      arguments: { server: 'pinned', tool: 'grown' },
+    });
+    expect(approved.isError).toBeFalsy();
+    await waitFor(async () => (await names(gw)).includes('pinned__grown'), { message: 'grown served again' });
+  });
+});
+
+describe('resource and prompt filters', () => {
+  let gw: StdioGateway;
+
+  beforeAll(async () => {
+    const file = writeConfig(
+      [
+        'servers:',
+        testbedServer('open', ['--slow-resources']),
+        testbedServer(
+          'shut',
+          ['--slow-resources'],
+          '    resources: { exclude: ["testbed://*"] }\n    prompts: { exclude: ["slow"] }',
+        ),
+      ].join('\n'),
+    );
+    gw = await startStdioGateway(['serve', '--config', file]);
+    await waitForTools(gw.client, ['open__echo', 'shut__echo']);
+  }, 30_000);
+  afterAll(() => gw?.close());
+
+  it('a filtered resource is neither listed nor readable; a filtered prompt is not served', async () => {
+    const uris = (await gw.client.listResources()).resources.map((r) => r.uri);
+    expect(uris).toContain('mcpgw://open/testbed://slow');
+    expect(uris).not.toContain('mcpgw://shut/testbed://slow');
+    await expect(gw.client.readResource({ uri: 'mcpgw://shut/testbed://slow' })).rejects.toThrow(
+      /does not serve it/,
+    );
+    const prompts = (await gw.client.listPrompts()).prompts.map((p) => p.name);
+    expect(prompts).toContain('open__slow');
+    expect(prompts).not.toContain('shut__slow');
+    await expect(gw.client.getPrompt({ name: 'shut__slow', arguments: { ms: '0' } })).rejects.toThrow(
+      /Unknown prompt/,
+    );
+  });
 });
