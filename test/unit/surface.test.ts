@@ -232,3 +232,22 @@ describe('config: the surface settings', () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe('register_server input', () => {
+  it('takes the same filters and overrides as gateway.yaml, and refuses a bad glob', async () => {
+    const { serverConfigFromInput } = await import('../../src/config/index.js');
+    const server = serverConfigFromInput(
+      { name: 'r', command: 'node', tools: { exclude: ['danger_*'] }, pin: true },
+      { kind: 'runtime' },
+      tmpdir(),
+    );
+    expect(server.surface).toEqual({ tools: { exclude: ['danger_*'] }, pin: true });
+    expect(() =>
+      serverConfigFromInput(
+        { name: 'r', command: 'node', tools: { include: ['!x'] } },
+        { kind: 'runtime' },
+        tmpdir(),
+      ),
+    ).toThrow(/leading "!"/);
+  });
+});
