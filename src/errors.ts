@@ -15,6 +15,8 @@ export type GatewayErrorCode =
   | 'BACKEND_TIMEOUT'
   | 'BACKEND_CANCELLED'
   | 'TOOL_UNKNOWN'
+  /** A backend tool the server's filters hide, or a pinned tool whose change waits for approval. */
+  | 'TOOL_NOT_SERVED'
   | 'PARAMS_INVALID'
   /** register_server over HTTP asked for something the config does not allow (command, args, env, cwd, url host). */
   | 'REGISTER_REFUSED'

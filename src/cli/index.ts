@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   graph: async () => (await import('./graph.js')).graphCommand,
   test: async () => (await import('./test.js')).testCommand,
+  tools: async () => (await import('./tools.js')).toolsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@ export const HELP = `mcp-gateway — one MCP endpoint in front of many MCP serve
 Usage:
   mcp-gateway [serve] [options]         serve the gateway (default command)
   mcp-gateway list [options]            connect to the backends, list them and their tools, exit
+  mcp-gateway tools approve SERVER TOOL serve a pinned tool whose definition changed (tools pending lists them)
   mcp-gateway validate [paths...] [--config FILE] [--offline] [--format text|json]
                                         check pipeline files and folders (default: the config's
                                         pipelines folder); every problem as file:line:col

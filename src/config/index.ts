@@ -33,10 +33,12 @@ export {
   validateServerName,
 } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
+export { closest } from './problems.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';
 export { formatSize, MAX_SIZE_BYTES, parseSize, SIZE_HINT, SIZE_PATTERN } from './size.js';
 export { MAX_ALIAS_COUNT } from './source.js';
+export { GLOB_OPTIONS, globProblem, serverSurface, surfaceSettings } from './surface.js';
 export * from './types.js';
 export { MAX_YAML_DEPTH, parseYamlDocument } from './yaml.js';

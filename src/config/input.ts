@@ -28,8 +28,10 @@ export function serverConfigFromInput(
     if (value !== undefined) entry[key] = structuredClone(value);
   const problems: Problem[] = schemaProblems('server', entry);
   const server = normalizeServer(name, entry, [], { baseDir, source }, problems);
-  if (server && problems.length === 0) return server;
-  const messages = [...new Set(problems.map(problemMessage))];
+  // Warnings (an override of a tool its own filters hide) do not refuse the server.
+  const errors = problems.filter((p) => p.severity !== 'warning');
+  if (server && errors.length === 0) return server;
+  const messages = [...new Set(errors.map(problemMessage))];
   throw new GatewayError('PARAMS_INVALID', `invalid server ${JSON.stringify(name)}: ${messages.join('; ')}`, {
     server: name,
     issues: messages,

@@ -13,6 +13,7 @@ import type { Problem, Segment } from './problems.js';
 import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import { parseSize } from './size.js';
+import { serverSurface, surfaceSettings } from './surface.js';
 import {
   type AuditSettings,
   type BackendProtocol,
@@ -207,7 +208,8 @@ export function normalizeServer(
   }
   const httpTransport = transport === 'http' ? httpTransportValue(raw, path, problems) : undefined;
 
-  if (problems.length > before || !transport) return undefined;
+  const surface = serverSurface(raw, path, problems);
+  if (problems.slice(before).some((p) => p.severity !== 'warning') || !transport) return undefined;
   const common = {
     name,
     ...(raw.protocol === undefined ? {} : { protocol: protocolValue(raw.protocol) }),
@@ -217,6 +219,7 @@ export function normalizeServer(
     enabled: raw.enabled !== false,
     source: ctx.source,
     ...(typeof raw.prefix === 'string' ? { prefix: raw.prefix } : {}),
+    ...(surface ? { surface } : {}),
   };
   if (transport === 'stdio') {
     const cwd = typeof raw.cwd === 'string' ? resolve(ctx.baseDir, raw.cwd) : ctx.baseDir;
@@ -380,6 +383,7 @@ export function normalizeGateway(
     servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
     metrics: root.metrics === true,
     audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
+    surface: surfaceSettings(root.surface, ctx.baseDir),
   };
 }
 

@@ -35,7 +35,51 @@ interface ServerCommon {
    * them, and its resource URIs, unchanged (transparent serving); see front/served-names.ts.
    */
   prefix?: string;
+  /** Which of its tools, resources and prompts clients see, and how its tools are named (src/surface). */
+  surface?: ServerSurface;
 }
+
+// --- The tool surface (src/surface): filters, overrides, name length, pinned definitions ---
+
+/** Glob patterns; `exclude` wins over `include`; no `include` means everything. */
+export interface GlobLists {
+  include?: string[];
+  exclude?: string[];
+}
+
+/** What clients are told about one backend tool instead of what the backend says. */
+export interface ToolOverride {
+  /** Served as `<prefix><name>`; the backend still receives its own name. */
+  name?: string;
+  title?: string;
+  description?: string;
+}
+
+/** A server's `tools`, `resources`, `prompts` and `pin` settings. Hot-reloaded without a restart. */
+export interface ServerSurface {
+  tools?: GlobLists & { overrides?: Record<string, ToolOverride> };
+  /** Globs on the backend's own resource URIs (and URI templates). */
+  resources?: GlobLists;
+  prompts?: GlobLists;
+  /** A tool whose definition changed since it was first seen is withheld until approved. */
+  pin?: boolean;
+}
+
+/** The top-level `surface:` block. */
+export interface SurfaceSettings {
+  /** Longest tool name served; longer `<prefix><tool>` names are shortened (src/surface/fit-names.ts). */
+  maxNameLength: number;
+  /** call_backend may call tools that the server's filters hide (or pins withhold). Default false. */
+  callBackendBypassesFilters: boolean;
+  /** Absolute path of the file holding the pinned definition hashes and approvals. */
+  pinsFile: string;
+}
+
+export const DEFAULT_MAX_NAME_LENGTH = 64;
+/** Head + `-` + 8 hex characters must fit, with a few characters of head left to read. */
+export const MIN_MAX_NAME_LENGTH = 16;
+export const MAX_MAX_NAME_LENGTH = 128;
+export const DEFAULT_PINS_FILE = '.data/tool-pins.json';
 
 export interface StdioServerConfig extends ServerCommon {
   transport: 'stdio';
@@ -147,6 +191,7 @@ export interface GatewayConfig {
   /** `metrics: true`: /metrics on the HTTP front. */
   metrics: boolean;
   audit: AuditSettings;
+  surface: SurfaceSettings;
 }
 
 /** The audit log (see src/observability/audit.ts). */
@@ -209,6 +254,11 @@ export interface ServerInput {
   enabled?: boolean;
   /** Default `<name>__`; `""` serves the backend's names and URIs unchanged. */
   prefix?: string;
+  /** As in gateway.yaml (src/surface). */
+  tools?: unknown;
+  resources?: unknown;
+  prompts?: unknown;
+  pin?: boolean;
 }
 
 /** Largest config file read, in bytes. */

@@ -49,6 +49,9 @@ const CLASH_KIND: Record<ListKind, ClashKind> = {
  * backend says it changed or a backend comes or goes (`invalidate`). Where two backends would serve
  * one name or URI, the first by precedence is served and the clash reported (`clashes`).
  */
+/** Whether a backend's resource (or template) URI or prompt name, its own, is served. */
+export type ListVisibility = (kind: 'resource' | 'prompt', server: string, own: string) => boolean;
+
 export class AggregatedLists {
   private readonly lists = new Map<ListKind, Promise<Listed<unknown>>>();
 
@@ -59,6 +62,8 @@ export class AggregatedLists {
     /** How each backend's names and URIs are served; the routed requests map them back with it. */
     readonly names: ServedNames,
     private readonly clashes?: NameClashes,
+    /** The servers' resource and prompt filters (src/surface); unset: everything is served. */
+    private readonly visible: ListVisibility = () => true,
   ) {}
 
   async listResources(cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
@@ -79,12 +84,14 @@ export class AggregatedLists {
           ListResourcesResultSchema,
           { timeout },
         );
-        const items = page.resources.map((r) => ({
-          server,
-          served: this.names.uri(server, r.uri),
-          own: r.uri,
-          item: { ...r, uri: this.names.uri(server, r.uri) },
-        }));
+        const items = page.resources
+          .filter((r) => this.visible('resource', server, r.uri))
+          .map((r) => ({
+            server,
+            served: this.names.uri(server, r.uri),
+            own: r.uri,
+            item: { ...r, uri: this.names.uri(server, r.uri) },
+          }));
         return { items, nextCursor: page.nextCursor };
       }),
     );
@@ -98,12 +105,14 @@ export class AggregatedLists {
           ListResourceTemplatesResultSchema,
           { timeout },
         );
-        const items = page.resourceTemplates.map((t) => ({
-          server,
-          served: this.names.uri(server, t.uriTemplate),
-          own: t.uriTemplate,
-          item: { ...t, uriTemplate: this.names.uri(server, t.uriTemplate) },
-        }));
+        const items = page.resourceTemplates
+          .filter((t) => this.visible('resource', server, t.uriTemplate))
+          .map((t) => ({
+            server,
+            served: this.names.uri(server, t.uriTemplate),
+            own: t.uriTemplate,
+            item: { ...t, uriTemplate: this.names.uri(server, t.uriTemplate) },
+          }));
         return { items, nextCursor: page.nextCursor };
       }),
     );
@@ -117,12 +126,14 @@ export class AggregatedLists {
           ListPromptsResultSchema,
           { timeout },
         );
-        const items = page.prompts.map((p) => ({
-          server,
-          served: this.names.name(server, p.name),
-          own: p.name,
-          item: { ...p, name: this.names.name(server, p.name) },
-        }));
+        const items = page.prompts
+          .filter((p) => this.visible('prompt', server, p.name))
+          .map((p) => ({
+            server,
+            served: this.names.name(server, p.name),
+            own: p.name,
+            item: { ...p, name: this.names.name(server, p.name) },
+          }));
         return { items, nextCursor: page.nextCursor };
       }),
     );
@@ -223,6 +234,17 @@ export class AggregatedLists {
    * resource link).
    */
   async resolveUri(uri: string): Promise<{ server: string; uri: string }> {
+    const target = await this.locateUri(uri);
+    if (!this.visible('resource', target.server, target.uri)) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown resource: ${uri}. Server '${target.server}' does not serve it (its resources.include/exclude in the gateway config).`,
+      );
+    }
+    return target;
+  }
+
+  private async locateUri(uri: string): Promise<{ server: string; uri: string }> {
     const parsed = parseGatewayUri(uri);
     if (parsed && this.registry.has(parsed.server)) return parsed;
     const listed = await this.resources();
@@ -258,6 +280,11 @@ export class AggregatedLists {
 
   /** The backend and its own name for a served prompt name. */
   async resolvePrompt(name: string): Promise<{ server: string; name: string } | undefined> {
+    const target = await this.locatePrompt(name);
+    return target && this.visible('prompt', target.server, target.name) ? target : undefined;
+  }
+
+  private async locatePrompt(name: string): Promise<{ server: string; name: string } | undefined> {
     const origin = (await this.prompts()).origins.get(name);
     if (origin) return { server: origin.server, name: origin.own };
     // Not listed (the backend is still connecting, or its list failed): its prefix says which it is.

@@ -7,6 +7,7 @@
 import type { BackendRegistry } from '../backends/index.js';
 import { GatewayError } from '../errors.js';
 import {
+  allSteps,
   type Catalog,
   type CompiledPipeline,
   checkDataFlow,
@@ -16,6 +17,7 @@ import {
   servedPipeline,
   validatePipelineText,
 } from '../pipeline/index.js';
+import type { Surface } from '../surface/index.js';
 import { formatIssues } from './pipeline-format.js';
 import { liveTools } from './pipeline-types.js';
 
@@ -26,9 +28,17 @@ export function compileCustomPipeline(
   text: string,
   catalog: Catalog,
   registry: BackendRegistry,
+  surface?: Surface,
 ): CompiledPipeline {
   const result = validatePipelineText(text, { file: INLINE_PIPELINE_FILE, ...liveChecks(registry) });
   if (!result.ok) throw invalid(result.issues);
+  // Sent by a client, so it reaches only what that client could call itself: a tool the server's
+  // filters hide is refused (TOOL_NOT_SERVED), in any step, on_failure ones included. The folder's
+  // pipelines it calls are the gateway's own and keep the gateway's rights.
+  for (const step of allSteps(result.pipeline)) {
+    if (step.pipeline === undefined && step.server !== '')
+      surface?.checkCall(step.server, step.tool, 'pipeline');
+  }
   const serving = (name: string) => {
     const entry = catalog.get(name);
     return entry ? servedPipeline(entry) : undefined;

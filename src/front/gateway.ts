@@ -5,6 +5,7 @@ import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
 import { isPipelineFile } from '../pipeline/index.js';
+import type { Surface } from '../surface/index.js';
 import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
 import { frontNames } from './call-target.js';
@@ -21,6 +22,7 @@ import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { createFrontServer, type ListHints } from './server.js';
 import { StartupGrace } from './startup-grace.js';
+import { createSurface, listVisibility, surfaceChanged } from './surface-host.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
 
 export interface GatewayOptions {
@@ -47,6 +49,8 @@ export class Gateway {
   readonly hub: ProtocolHub;
   /** The pipeline catalog and its tools; `loadPipelines` fills it, hot reload may `replace` it. */
   readonly pipelines: PipelineHost;
+  /** Filters, overrides, name fitting and pinned definitions of the backends' tools (src/surface). */
+  readonly surface: Surface;
   private currentConfig: GatewayConfig;
   private readonly closers: (() => Promise<void>)[] = [];
   /** Client requests in flight on every front; shutdown closes it and waits for them. */
@@ -68,9 +72,16 @@ export class Gateway {
       maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
     });
     const config = () => this.currentConfig;
+    this.surface = createSurface({
+      registry: this.registry,
+      config,
+      logger: options.logger.child('surface'),
+      notify: (message) => this.hub.gatewayLog('warning', 'surface', message),
+    });
     this.pipelines = new PipelineHost({
       registry: this.registry,
       config,
+      surface: this.surface,
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
@@ -82,6 +93,7 @@ export class Gateway {
       logger: options.logger.child('protocol'),
       names,
       clashes,
+      visible: listVisibility(this.surface),
     });
     const nameClashes = async () => {
       this.table.list();
@@ -93,8 +105,15 @@ export class Gateway {
       groups: () => this.currentConfig.tools,
       names,
       clashes,
+      surface: this.surface,
       metaTools: [
-        ...backendMetaTools({ registry: this.registry, config, nameClashes }),
+        ...backendMetaTools({
+          registry: this.registry,
+          config,
+          nameClashes,
+          surface: this.surface,
+          listTools: () => this.table.list(),
+        }),
         ...pipelineMetaTools(this.pipelines),
         ...(options.extraMetaTools?.(this) ?? []),
       ],
@@ -108,7 +127,14 @@ export class Gateway {
       void nameClashes().catch(() => {});
     };
     this.registry.on('status', warm);
-    this.offWarm = () => this.registry.off('status', warm);
+    // An approval (`mcp-gateway tools approve`, or approve_tool) serves the withheld tool again.
+    const offPins = this.surface.pins.onChange(() => this.table.invalidate());
+    this.surface.pins.watch();
+    this.offWarm = () => {
+      this.registry.off('status', warm);
+      offPins();
+      this.surface.pins.close();
+    };
     this.reloader = new ConfigReloader({
       registry: this.registry,
       logger: options.logger.child('config'),
@@ -116,7 +142,14 @@ export class Gateway {
       apply: (next) => {
         const order = (c: GatewayConfig) => c.servers.map((s) => s.name).join('\0');
         const reordered = order(next) !== order(this.currentConfig);
+        const reshaped = surfaceChanged(this.currentConfig, next);
         this.currentConfig = next;
+        this.surface.pins.moveTo(next.surface.pinsFile);
+        // Filters and overrides apply to the backends as they run: no restart, only new lists.
+        if (reshaped && !reordered) {
+          this.table.invalidate();
+          this.hub.namesChanged();
+        }
         // Which backend serves a name several have follows the file order (served-names.ts).
         if (reordered) {
           this.table.invalidate();

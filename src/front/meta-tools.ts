@@ -3,6 +3,8 @@ import type { BackendInfo } from '../backends/types.js';
 import type { GatewayConfig } from '../config/index.js';
 import { parseDuration, servedPrefix, serverConfigFromInput } from '../config/index.js';
 import { errorMessage, GatewayError } from '../errors.js';
+import type { Surface, SurfaceReport } from '../surface/index.js';
+import { approveTool } from './approve-tool.js';
 import { describeClash } from './name-clashes.js';
 import { checkHttpRegistration, checkRuntimeCount } from './register-policy.js';
 import type { NameClash } from './served-names.js';
@@ -19,10 +21,41 @@ export interface MetaToolDeps {
    * once every list has been built.
    */
   nameClashes?: () => Promise<(server: string) => NameClash[]>;
+  /** Filters and pins (src/surface): call_backend is refused what they hide; list_servers shows them. */
+  surface?: Surface;
+  /** Builds the tool table, so that pins have seen the backends' latest lists. */
+  listTools?: () => unknown;
 }
 
 /** How long register_server waits for a new backend's first connection before answering. */
 const REGISTER_WAIT_MS = 15_000;
+
+const globLists = (what: string) => ({
+  type: 'object',
+  description: `${what}: include and/or exclude, lists of globs`,
+  properties: {
+    include: { type: 'array', items: { type: 'string' } },
+    exclude: { type: 'array', items: { type: 'string' } },
+  },
+});
+
+/** register_server's tool surface settings, as in gateway.yaml (docs/guides/surface.md). */
+const SURFACE_INPUT = {
+  tools: {
+    ...globLists("Which of its tools clients see (globs on the backend's tool names)"),
+    properties: {
+      ...globLists('').properties,
+      overrides: {
+        type: 'object',
+        description: 'Per backend tool name: {name, title, description} served instead',
+        additionalProperties: { type: 'object' },
+      },
+    },
+  },
+  resources: globLists('Which of its resources clients see (globs on URIs)'),
+  prompts: globLists('Which of its prompts clients see'),
+  pin: { type: 'boolean', description: 'Withhold a tool whose definition changes until approved' },
+};
 
 const durationSchema = {
   description: 'A duration: "10s", "500ms", "2m" or a number of milliseconds',
@@ -30,7 +63,13 @@ const durationSchema = {
 };
 
 export function backendMetaTools(deps: MetaToolDeps): ServedTool[] {
-  return [registerServer(deps), removeServer(deps), listServers(deps), callBackend(deps)];
+  return [
+    registerServer(deps),
+    removeServer(deps),
+    listServers(deps),
+    callBackend(deps),
+    ...(deps.surface ? [approveTool(deps.surface, deps.config)] : []),
+  ];
 }
 
 function registerServer(deps: MetaToolDeps): ServedTool {
@@ -80,6 +119,7 @@ function registerServer(deps: MetaToolDeps): ServedTool {
             description:
               'Put before its tool and prompt names; default "<name>__". "" serves its names and resource URIs unchanged',
           },
+          ...SURFACE_INPUT,
         },
         required: ['name'],
       },
@@ -164,6 +204,7 @@ function listServers(deps: MetaToolDeps): ServedTool {
           ...publicInfo(info),
           prefix: backend ? servedPrefix(backend.config) : servedPrefix(info),
           ...(clashes.length > 0 ? { nameClashes: clashes } : {}),
+          ...deps.surface?.report(info.name),
         };
       });
       return jsonResult({ servers }, formatServers(servers));
@@ -198,6 +239,8 @@ function callBackend(deps: MetaToolDeps): ServedTool {
       const tool = requireString(args, 'tool', 'call_backend');
       const params = readParams(args.params, 'call_backend');
       const timeout = args.timeout === undefined ? undefined : readDuration(args.timeout, 'call_backend');
+      deps.listTools?.();
+      deps.surface?.checkCall(server, tool, 'call_backend');
       return deps.registry.callTool(server, tool, params, {
         signal: ctx.signal,
         timeoutMs: timeout,
@@ -249,7 +292,20 @@ function formatServers(servers: Record<string, unknown>[]): string {
         : '';
       const tools = Array.isArray(s.tools) && s.tools.length ? `\n    tools: ${s.tools.join(', ')}` : '';
       const clashes = ((s.nameClashes ?? []) as NameClash[]).map((c) => `\n    ${describeClash(c)}`).join('');
-      return `${String(s.name)} [${String(s.httpTransport ?? s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}${clashes}`;
+      return `${String(s.name)} [${String(s.httpTransport ?? s.transport)}] ${String(s.status)} — ${String(s.toolCount)} tools${tools}${error}${pending}${clashes}${formatSurface(s)}`;
     })
     .join('\n');
+}
+
+/** list_servers' text for the surface: renamed tools, hidden ones, changed definitions. */
+function formatSurface(s: Record<string, unknown>): string {
+  const r = s as SurfaceReport;
+  const lines: string[] = [];
+  for (const [tool, served] of Object.entries(r.renamed ?? {})) lines.push(`served as ${served}: ${tool}`);
+  if (r.hidden?.length) lines.push(`hidden by filters: ${r.hidden.join(', ')}`);
+  for (const c of r.definitionChanges ?? [])
+    lines.push(`definition of ${c.tool} changed at ${c.at}${c.withheld ? ' (withheld until approved)' : ''}`);
+  for (const u of r.unknownOverrides ?? [])
+    lines.push(`override of unknown tool ${u.tool}${u.didYouMean ? ` (did you mean ${u.didYouMean}?)` : ''}`);
+  return lines.map((l) => `\n    ${l}`).join('');
 }

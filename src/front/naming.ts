@@ -19,6 +19,8 @@ export function pipelineToolName(pipeline: string): string {
  */
 export const MAX_TOOL_NAME = 128;
 const SAFE_TOOL_NAME = /^[A-Za-z0-9_.-]+$/;
+/** With shortening, a bound only against a backend flooding memory with absurd names. */
+const MAX_BACKEND_TOOL_NAME = 1_024;
 
 /**
  * Why a backend tool cannot be served as `<prefix><tool>` (`prefix` is `<server>__` unless the server
@@ -30,13 +32,15 @@ export function unsafeToolName(
   server: string,
   tool: string,
   prefix = `${server}${NAMESPACE_SEPARATOR}`,
+  /** Long names are shortened to fit (src/surface/fit-names.ts) rather than left out. */
+  shortened = false,
 ): string | undefined {
   if (tool.length === 0) return 'its name is empty';
   if (!SAFE_TOOL_NAME.test(tool)) {
     return `its name ${JSON.stringify(tool.length > 80 ? `${tool.slice(0, 80)}…` : tool)} has characters other than letters, digits, "_", "-" and "."`;
   }
   const served = prefix.length + tool.length;
-  if (served > MAX_TOOL_NAME)
-    return `"${prefix}<tool>" would be ${served} characters long; at most ${MAX_TOOL_NAME} are served`;
+  const max = shortened ? MAX_BACKEND_TOOL_NAME : MAX_TOOL_NAME;
+  if (served > max) return `"${prefix}<tool>" would be ${served} characters long; at most ${max} are served`;
   return undefined;
 }

@@ -29,6 +29,7 @@ import {
   runPipeline,
   servedPipeline,
 } from '../pipeline/index.js';
+import type { Surface } from '../surface/index.js';
 import { compileCustomPipeline } from './custom-pipeline.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
@@ -43,6 +44,8 @@ export interface PipelineHostOptions {
   /** Overrides the config's pipelines folder (`serve --pipelines DIR`). */
   dir?: string;
   logger: Logger;
+  /** Refuses the tools a server's filters hide in pipelines sent inline (src/surface). */
+  surface?: Surface;
 }
 
 /** What a run needs from the request that started it. */
@@ -142,7 +145,7 @@ export class PipelineHost implements ToolSource {
           `route_pipeline: scenario 'custom' needs 'pipeline': the pipeline as YAML or JSON text`,
         );
       }
-      return compileCustomPipeline(inlineText, this.catalog, this.options.registry);
+      return compileCustomPipeline(inlineText, this.catalog, this.options.registry, this.options.surface);
     }
     if (inlineText !== undefined) {
       throw new GatewayError(

@@ -15,7 +15,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import type { Logger } from '../log.js';
-import { AggregatedLists } from './aggregated-lists.js';
+import { AggregatedLists, type ListVisibility } from './aggregated-lists.js';
 import { type HubSession, notifySession } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
 import type { NameClashes } from './name-clashes.js';
@@ -34,6 +34,8 @@ export interface ProtocolHubOptions {
   names?: ServedNames;
   /** Where names not served because of a clash are reported. */
   clashes?: NameClashes;
+  /** The servers' resource and prompt filters (src/surface). */
+  visible?: ListVisibility;
 }
 
 /**
@@ -66,6 +68,7 @@ export class ProtocolHub {
       options.pageSize ?? PAGE_SIZE,
       options.names ?? new ServedNames(this.registry, () => []),
       options.clashes,
+      options.visible,
     );
     this.subscriptions = new Subscriptions(this.registry, this.lists, this.logger);
     this.logLevels = new LogLevels(this.registry, this.sessions, this.logger);
@@ -127,6 +130,14 @@ export class ProtocolHub {
   }
 
   /** Which backend serves a shared name may have changed (gateway.yaml reordered): lists afresh. */
+  /**
+   * A message from the gateway itself to every session that set a log level (`logger`
+   * `gateway/<name>`), such as a tool definition that changed (src/surface).
+   */
+  gatewayLog(level: 'info' | 'warning', name: string, data: string): void {
+    this.logLevels.forward('gateway', { level, logger: name, data });
+  }
+
   namesChanged(): void {
     this.lists.invalidate('resources', 'templates', 'prompts');
     this.broadcast({ method: 'notifications/resources/list_changed' });

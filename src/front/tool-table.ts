@@ -3,6 +3,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { Backend, BackendRegistry } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { fitNames, type Surface } from '../surface/index.js';
 import type { NameClashes } from './name-clashes.js';
 import { PIPELINE_TOOL_PREFIX, unsafeToolName } from './naming.js';
 import { pickServed, ServedNames } from './served-names.js';
@@ -28,6 +29,8 @@ export interface ToolTableOptions {
   names?: ServedNames;
   /** Where backend tools not served because of a name clash are reported. */
   clashes?: NameClashes;
+  /** Filters, overrides, pinned definitions and the name length (src/surface); unset: all served as listed. */
+  surface?: Surface;
 }
 
 /**
@@ -115,7 +118,12 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     if (!this.options.groups().backends) return undefined;
     const owner = this.names.owner(name);
     const backend = owner && this.options.registry.get(owner.server);
-    return backend && owner ? { backend, tool: owner.name } : undefined;
+    if (!backend || !owner) return undefined;
+    // Overrides map a served name back to the backend's; a filtered tool is not waited for.
+    const surface = this.options.surface;
+    const tool = surface ? surface.policy(owner.server).backendToolName(owner.name) : owner.name;
+    if (tool === undefined || (surface && !surface.toolVisible(owner.server, tool))) return undefined;
+    return { backend, tool };
   }
 
   /** The gateway's own tool names, and every `pipeline__` name: never a backend's, whatever is on. */
@@ -141,14 +149,59 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     if (groups.pipelines)
       for (const source of this.options.extraSources ?? []) for (const t of source.tools()) add(t);
     if (groups.backends) for (const tool of this.backendTools()) add(tool);
-    this.cache = { list: [...byName.values()].map((t) => t.definition), byName };
+    this.cache = this.fit(byName);
     return this.cache;
+  }
+
+  /**
+   * Every name at most `surface.max_name_length` long (src/surface/fit-names.ts): a longer one is
+   * served shortened, and its call still reaches the tool it stands for (the ServedTool is the same).
+   */
+  private fit(byName: Map<string, ServedTool>): { list: Tool[]; byName: Map<string, ServedTool> } {
+    const surface = this.options.surface;
+    if (!surface) return { list: [...byName.values()].map((t) => t.definition), byName };
+    const fitted = fitNames(byName.keys(), surface.settings.maxNameLength);
+    const out = new Map<string, ServedTool>();
+    const renamed = new Map<string, Record<string, string>>();
+    for (const [name, tool] of byName) {
+      const served = fitted.get(name) ?? name;
+      const original = this.originals.get(tool);
+      if (tool.backend !== undefined && original !== undefined) {
+        if (served !== this.names.name(tool.backend, original)) {
+          renamed.set(tool.backend, { ...renamed.get(tool.backend), [original]: served });
+        }
+      }
+      out.set(served, served === name ? tool : { ...tool, definition: { ...tool.definition, name: served } });
+    }
+    for (const server of this.options.registry.names()) surface.setRenamed(server, renamed.get(server) ?? {});
+    return { list: [...out.values()].map((t) => t.definition), byName: out };
+  }
+
+  /** Each backend ServedTool's backend tool name, for list_servers' renamed map. */
+  private originals = new WeakMap<ServedTool, string>();
+
+  /** Each backend's tools after its filters and pins (src/surface); all of them without a surface. */
+  private selectedTools(): { server: string; tool: Tool }[] {
+    const registry = this.options.registry;
+    const surface = this.options.surface;
+    if (!surface) return registry.tools();
+    const byServer = new Map<string, Tool[]>();
+    for (const { server, tool } of registry.tools()) {
+      const list = byServer.get(server) ?? [];
+      list.push(tool);
+      byServer.set(server, list);
+    }
+    return [...byServer].flatMap(([server, tools]) =>
+      surface.select(server, tools).map((tool) => ({ server, tool })),
+    );
   }
 
   private backendTools(): ServedTool[] {
     const registry = this.options.registry;
-    const safe = registry.tools().filter(({ server, tool }) => {
-      const why = unsafeToolName(server, tool.name, this.names.prefix(server));
+    const surface = this.options.surface;
+    const safe = this.selectedTools().filter(({ server, tool }) => {
+      const own = surface ? surface.policy(server).servedToolName(tool.name) : tool.name;
+      const why = unsafeToolName(server, own, this.names.prefix(server), surface !== undefined);
       if (why === undefined) return true;
       const key = `${server}\0${tool.name}`;
       if (!this.warned.has(key)) {
@@ -160,7 +213,10 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       return false;
     });
     const candidates = safe.map((entry) => ({
-      served: this.names.name(entry.server, entry.tool.name),
+      served: this.names.name(
+        entry.server,
+        surface?.policy(entry.server).servedToolName(entry.tool.name) ?? entry.tool.name,
+      ),
       server: entry.server,
       item: entry.tool,
     }));
@@ -168,21 +224,28 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       this.reserved(name),
     );
     this.options.clashes?.set('tool', clashes);
-    return served.map(({ served: name, server, item: tool }) => ({
-      // A transparent backend's tools are served as the backend describes them; a prefixed one's
-      // description says which backend it is, as its name does.
-      definition:
-        this.names.prefix(server) === ''
-          ? { ...tool, name }
-          : { ...tool, name, description: `[${server}] ${tool.description ?? tool.title ?? tool.name}` },
-      backend: server,
-      call: (args, ctx) =>
-        registry.callTool(server, tool.name, args, {
-          signal: ctx.signal,
-          onProgress: ctx.progress,
-          requester: ctx.requester,
-          trace: ctx.trace,
-        }),
-    }));
+    return served.map(({ served: name, server, item: listed }) => {
+      const policy = surface?.policy(server);
+      const tool = policy ? policy.present(listed) : listed;
+      const described = policy?.describes(listed.name) === true;
+      const entry: ServedTool = {
+        // A transparent backend's tools are served as the backend describes them; a prefixed one's
+        // description says which backend it is, as its name does (unless the config wrote its own).
+        definition:
+          this.names.prefix(server) === '' || described
+            ? { ...tool, name }
+            : { ...tool, name, description: `[${server}] ${tool.description ?? tool.title ?? tool.name}` },
+        backend: server,
+        call: (args, ctx) =>
+          registry.callTool(server, tool.name, args, {
+            signal: ctx.signal,
+            onProgress: ctx.progress,
+            requester: ctx.requester,
+            trace: ctx.trace,
+          }),
+      };
+      this.originals.set(entry, listed.name);
+      return entry;
+    });
   }
 }

@@ -26,6 +26,8 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
     'The client cancelled the request, or a pipeline run was cancelled or failed fast while the call ran.',
   TOOL_UNKNOWN:
     'The backend has no such tool; the message lists its tools. (A pipeline naming an unknown tool is `PIPELINE_INVALID`, with a "did you mean".)',
+  TOOL_NOT_SERVED:
+    'A call reached for a backend tool its server does not serve: one its `tools.include`/`tools.exclude` hide (through `call_backend`, unless `surface.call_backend_bypasses_filters`, or a step of a custom pipeline sent to `route_pipeline`), or one of a server with `pin: true` whose changed definition waits for approval. `data.reason` is `filtered` or `withheld`; see docs/guides/surface.md.',
   PARAMS_INVALID:
     'Arguments the gateway checks itself are wrong: `params` that is not an object or JSON text of one (with where it broke), a bad `register_server` entry, pipeline inputs that do not match their schema.',
   REGISTER_REFUSED:

@@ -23,15 +23,16 @@ const UNSAFE_TOOLS = [
   'new\nline',
   'sеrver', // Cyrillic "е"
   '',
-  `long-${'x'.repeat(120)}`,
 ];
+/** Served, but shortened to 64 characters (src/surface/fit-names.ts) instead of left out. */
+const LONG_TOOL = `long-${'x'.repeat(120)}`;
 const SAFE_TOOLS = ['ok.tool-1', 'list_servers', 'register_server', 'call_backend', 'a__b'];
 
 describe('names that could shadow or impersonate', () => {
   let gw: StdioGateway;
 
   beforeAll(async () => {
-    const extra = [...UNSAFE_TOOLS, ...SAFE_TOOLS].flatMap((t) => ['--extra-tool', t]);
+    const extra = [...UNSAFE_TOOLS, ...SAFE_TOOLS, LONG_TOOL].flatMap((t) => ['--extra-tool', t]);
     const config = writeConfig(['servers:', testbedServer('alpha'), testbedServer('odd', extra)].join('\n'));
     gw = await startStdioGateway(['--config', config]);
     await waitFor(
@@ -98,7 +99,7 @@ describe('names that could shadow or impersonate', () => {
     for (const tool of SAFE_TOOLS) expect(names).toContain(`odd__${tool}`);
     for (const tool of UNSAFE_TOOLS) expect(names).not.toContain(`odd__${tool}`);
     for (const name of names) {
-      expect(name).toMatch(/^[A-Za-z0-9_.-]{1,128}$/);
+      expect(name).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
     }
     // Every listed name is unique and is exactly one tool.
     expect(new Set(names).size).toBe(names.length);
@@ -109,7 +110,7 @@ describe('names that could shadow or impersonate', () => {
       .filter((l) => l.includes("not serving a tool of server 'odd'"));
     expect(warnings).toHaveLength(UNSAFE_TOOLS.length);
     expect(warnings.join('\n')).toMatch(/has characters other than letters/);
-    expect(warnings.join('\n')).toMatch(/at most 128 are served/);
+    expect(names.filter((n) => n.startsWith('odd__long-xxx'))).toHaveLength(1);
   });
 
   it('an unsafe tool is still reachable through call_backend by its own name', async () => {

@@ -77,6 +77,11 @@ describe('a valid config', () => {
         pipelinesDir: join(fixtures, 'my-pipelines'),
         metrics: true,
         audit: { enabled: true, file: join(fixtures, 'logs/audit.jsonl') },
+        surface: {
+          maxNameLength: 64,
+          callBackendBypassesFilters: false,
+          pinsFile: join(fixtures, '.data/tool-pins.json'),
+        },
         servers: [
           {
             name: 'weather',
@@ -149,6 +154,12 @@ describe('a valid config', () => {
       // Observability: metrics off; the audit log follows the transport (on over HTTP).
       metrics: false,
       audit: {},
+      // The tool surface: names fit 64 characters; pins kept beside the config.
+      surface: {
+        maxNameLength: 64,
+        callBackendBypassesFilters: false,
+        pinsFile: '/srv/gw/.data/tool-pins.json',
+      },
     });
   });
 
