@@ -16,6 +16,8 @@ export interface CallFailure {
   limit: number;
   /** The timeout handed to the SDK: what is left of `limit` once connected. */
   timeout: number;
+  /** The gateway's own (pausable) clock for the call ran out. */
+  timedOut?: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -28,7 +30,7 @@ export async function callError(err: unknown, at: CallFailure): Promise<unknown>
   const data = { server, tool: call.tool };
   if (call.endedBy) return call.endedBy;
   if (signal?.aborted) return cancelledError(server, call.tool, signal);
-  if (isSdkTimeout(err, at.timeout)) {
+  if (at.timedOut || isSdkTimeout(err, at.timeout)) {
     return new GatewayError('BACKEND_TIMEOUT', `${server}.${call.tool} timed out after ${at.limit} ms`, {
       ...data,
       timeoutMs: at.limit,

@@ -83,6 +83,11 @@ export interface ClientRequester {
    * only when every call running on that backend is of one session (compared by this).
    */
   readonly session: object;
+  /**
+   * How many rounds of `input_required` a 2026-07-28 backend may take for one call before the gateway
+   * gives up (bridge.max_rounds); DEFAULT_MAX_INPUT_ROUNDS without it.
+   */
+  readonly maxInputRounds?: number;
   request(request: BackendClientRequest, options: { signal: AbortSignal }): Promise<Record<string, unknown>>;
 }
 

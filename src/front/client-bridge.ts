@@ -27,7 +27,11 @@ export const FORWARDED_REQUEST_TIMEOUT_MS = 10 * 60_000;
  * and refuses them with an ProtocolError when that client did not declare the capability. Each session has
  * its own SDK Server, so the Server is the session's identity.
  */
-export function clientRequester(server: Server, extra: ServerContext): ClientRequester {
+export function clientRequester(
+  server: Server,
+  extra: ServerContext,
+  maxInputRounds?: number,
+): ClientRequester {
   const request: ClientRequester['request'] = async (request, { signal }) => {
     const missing = missingCapability(request, server.getClientCapabilities());
     if (missing) {
@@ -50,11 +54,11 @@ export function clientRequester(server: Server, extra: ServerContext): ClientReq
         return extra.mcpReq.send(outgoing, ListRootsResultSchema, options);
     }
   };
-  return { session: server, request };
+  return { session: server, request, ...(maxInputRounds !== undefined ? { maxInputRounds } : {}) };
 }
 
 /** The capability (dotted path) the client lacks for `request`, or undefined when it has it. */
-function missingCapability(
+export function missingCapability(
   request: BackendClientRequest,
   caps: ClientCapabilities | undefined,
 ): string | undefined {
