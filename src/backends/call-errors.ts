@@ -47,8 +47,8 @@ export async function callError(err: unknown, at: CallFailure): Promise<unknown>
       { cause: err },
     );
   }
-  // The backend's own protocol error crosses the wire unchanged.
-  if (err instanceof ProtocolError) return err;
+  // The backend's own protocol error crosses the wire unchanged; the gateway's own (input rounds) too.
+  if (err instanceof ProtocolError || err instanceof GatewayError) return err;
   return new GatewayError(
     'BACKEND_UNAVAILABLE',
     `${server}.${call.tool} failed: ${describeError(err)}`,

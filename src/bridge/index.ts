@@ -1,3 +1,4 @@
+export { missingCapability } from './capabilities.js';
 export {
   type BridgedRequest,
   type BridgeSettings,

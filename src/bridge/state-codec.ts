@@ -9,6 +9,8 @@ export interface BridgeState {
   replica: string;
   /** Hash of the call it answers: method, name, arguments, caller. */
   bind: string;
+  /** When it expires (ms since the epoch): the codec's own expiry counts whole seconds. */
+  expiresAt: number;
 }
 
 /** Why a requestState was refused; the `reason` of the error's data. */
@@ -29,17 +31,19 @@ export interface StateCodecOptions {
 export class StateCodec {
   private readonly codec;
   readonly replica: string;
+  private readonly ttlMs: number;
 
   constructor(options: StateCodecOptions) {
     this.replica = options.replica;
+    this.ttlMs = options.ttlMs;
     this.codec = createRequestStateCodec<BridgeState>({
       key: options.key ?? randomBytes(32),
-      ttlSeconds: Math.max(Math.ceil(options.ttlMs / 1000), 1),
+      ttlSeconds: Math.ceil(options.ttlMs / 1000) + 1,
     });
   }
 
-  mint(state: BridgeState): Promise<string> {
-    return this.codec.mint(state);
+  mint(state: Omit<BridgeState, 'expiresAt'>): Promise<string> {
+    return this.codec.mint({ ...state, expiresAt: Date.now() + this.ttlMs });
   }
 
   /** The verified state of a retry for the call `bind` names; throws a refusal otherwise. */
@@ -56,7 +60,8 @@ export class StateCodec {
     }
     let state: BridgeState;
     try {
-      // A dummy context: the codec binds nothing (the binding is ours, checked below).
+      // A dummy context: the codec binds nothing (the binding is ours, checked below). Its TTL is
+      // rounded up to whole seconds; the exact expiry is checked below.
       state = await this.codec.verify(wire, {} as never);
     } catch (err) {
       const why = err instanceof Error ? err.message : '';
@@ -71,6 +76,12 @@ export class StateCodec {
           'its signature does not match (it was altered, or not issued by this gateway)',
         );
       throw refusal('malformed', 'it is not a requestState this gateway issued');
+    }
+    if (!(Date.now() <= state.expiresAt)) {
+      throw refusal(
+        'expired',
+        'it has expired: the call waited longer than bridge.state_ttl and was cancelled',
+      );
     }
     if (state.bind !== bind) {
       throw refusal(

@@ -9,17 +9,20 @@ import {
   ProtocolErrorCode,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { missingCapability } from '../front/client-bridge.js';
-import type { CallContext, ServedTool } from '../front/served-tool.js';
+import type { ClientRequester } from '../backends/index.js';
+import { missingCapability } from './capabilities.js';
 import type { InputBridge } from './input-bridge.js';
+
+type Progress = (p: { progress: number; total?: number; message?: string }) => void;
 
 export interface BridgedToolCall {
   name: string;
   args: Record<string, unknown>;
   extra: ServerContext;
-  /** The call's context as the front built it for this round (its progress goes to this round). */
-  ctx: CallContext;
-  tool: ServedTool;
+  /** This round's progress sink, when the client asked for progress. */
+  progress: Progress | undefined;
+  /** Starts the call (first round only) with the parking requester, the call's signal and progress. */
+  start(requester: ClientRequester, signal: AbortSignal, progress: Progress): Promise<CallToolResult>;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface BridgedToolCall {
  */
 export function bridgedCall(
   bridge: InputBridge,
-  { name, args, extra, ctx, tool }: BridgedToolCall,
+  { name, args, extra, progress, start }: BridgedToolCall,
 ): Promise<CallToolResult | InputRequiredResult> {
   const envelope = (extra.mcpReq.envelope ?? {}) as Record<string, unknown>;
   const capabilities = envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
@@ -41,7 +44,7 @@ export function bridgedCall(
       signal: extra.mcpReq.signal,
       requestState: extra.mcpReq.requestState(),
       inputResponses: extra.mcpReq.inputResponses,
-      progress: ctx.progress,
+      progress,
       refuse: (request) => {
         const missing = missingCapability(request, capabilities);
         if (!missing) return undefined;
@@ -52,8 +55,7 @@ export function bridgedCall(
         );
       },
     },
-    (requester, signal, progress) =>
-      tool.call(args, { ...ctx, signal, requester, ...(ctx.progress ? { progress } : {}) }),
+    start,
   );
 }
 

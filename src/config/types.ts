@@ -1,3 +1,4 @@
+import type { BridgeConfig } from './bridge.js';
 import type { IpRange } from './ip-range.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
@@ -138,6 +139,8 @@ export interface GatewayConfig {
   /** `metrics: true`: /metrics on the HTTP front. */
   metrics: boolean;
   audit: AuditSettings;
+  /** `bridge:` when the file has it; defaults otherwise (src/bridge). */
+  bridge?: BridgeConfig;
 }
 
 /** The audit log (see src/observability/audit.ts). */

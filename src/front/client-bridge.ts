@@ -6,13 +6,13 @@ import {
 } from '@modelcontextprotocol/core';
 import type { Server } from '@modelcontextprotocol/server';
 import {
-  type ClientCapabilities,
   ProtocolError,
   ProtocolErrorCode,
   type ServerContext,
   type ServerRequest,
 } from '@modelcontextprotocol/server';
-import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
+import type { ClientRequester } from '../backends/index.js';
+import { missingCapability } from '../bridge/index.js';
 
 /**
  * How long the gateway waits for a client to answer a forwarded request. A person may be answering
@@ -55,26 +55,4 @@ export function clientRequester(
     }
   };
   return { session: server, request, ...(maxInputRounds !== undefined ? { maxInputRounds } : {}) };
-}
-
-/** The capability (dotted path) the client lacks for `request`, or undefined when it has it. */
-export function missingCapability(
-  request: BackendClientRequest,
-  caps: ClientCapabilities | undefined,
-): string | undefined {
-  switch (request.method) {
-    case 'sampling/createMessage':
-      if (!caps?.sampling) return 'sampling';
-      if (request.params?.tools !== undefined && !caps.sampling.tools) return 'sampling.tools';
-      return undefined;
-    case 'elicitation/create': {
-      if (!caps?.elicitation) return 'elicitation';
-      if (request.params?.mode === 'url') return caps.elicitation.url ? undefined : 'elicitation.url';
-      // An empty elicitation capability means form mode (as the SDK reads it).
-      const { form, url } = caps.elicitation;
-      return form || !url ? undefined : 'elicitation.form';
-    }
-    case 'roots/list':
-      return caps?.roots ? undefined : 'roots';
-  }
 }

@@ -65,8 +65,14 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
+    const bridge = options.config.bridge;
     this.bridge = new InputBridge(
-      { stateTtlMs: DEFAULT_STATE_TTL_MS, maxRounds: DEFAULT_MAX_ROUNDS },
+      {
+        stateTtlMs: bridge?.stateTtlMs ?? DEFAULT_STATE_TTL_MS,
+        maxRounds: bridge?.maxRounds ?? DEFAULT_MAX_ROUNDS,
+        stateKey: bridge?.stateKey,
+        replica: bridge?.replica,
+      },
       options.logger.child('bridge'),
     );
     this.registry = new BackendRegistry({

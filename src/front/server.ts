@@ -143,7 +143,16 @@ export function createFrontServer(options: FrontServerOptions): Server {
     // handed to it as input_required (src/bridge); without a bridge it is refused.
     const bridge = options.hub && era === 'modern' ? options.bridge : undefined;
     const run = (): Promise<object> =>
-      bridge ? bridgedCall(bridge, { name, args, extra, ctx, tool }) : tool.call(args, ctx);
+      bridge
+        ? bridgedCall(bridge, {
+            name,
+            args,
+            extra,
+            progress: ctx.progress,
+            start: (requester, signal, progress) =>
+              tool.call(args, { ...ctx, signal, requester, ...(ctx.progress ? { progress } : {}) }),
+          })
+        : tool.call(args, ctx);
     try {
       const outcome = await run();
       // The backend asked for input: the client answers and retries (src/bridge).
