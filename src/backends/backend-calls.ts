@@ -2,6 +2,8 @@ import {
   type CallToolResult,
   type Client,
   type InputRequiredResult,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
   type ServerCapabilities,
   type Tool,
   withInputRequired,
@@ -47,6 +49,8 @@ export interface CallHost {
   readonly log: Logger;
   /** The per-call timeout, read per call. */
   timeoutMs(): number;
+  /** The log level clients asked for, sent in `_meta` to 2026-07-28 backends. */
+  logLevel?(): LoggingLevel | undefined;
   /** While the backend connects: resolves once it settled, after `limit` ms or on abort. Else undefined. */
   whileConnecting(limit: number, signal: AbortSignal | undefined): Promise<unknown> | undefined;
   /** The live connection when the backend is ready; throws BACKEND_UNAVAILABLE otherwise. */
@@ -166,8 +170,14 @@ export class BackendCalls {
     const timeout = Math.max(limit - (Date.now() - started), 1);
     // The trace context goes to every backend in `_meta` (HTTP ones also get the header: http-call-transport.ts).
     const trace = telemetry.traceMeta(options.trace);
+    // A 2026-07-28 backend logs only when the request asks (no logging/setLevel in that era).
+    const level =
+      conn.client.getProtocolEra() === 'modern' ? (options.logLevel ?? this.host.logLevel?.()) : undefined;
+    const logMeta = level ? { [LOG_LEVEL_META_KEY]: level } : undefined;
     const meta =
-      progressToken || trace ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace } } : {};
+      progressToken || trace || logMeta
+        ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace, ...logMeta } }
+        : {};
     const params = { name: tool, arguments: args, ...meta };
     // The call's own clock, paused while the backend waits for the client's person (an elicitation,
     // sampling or roots request forwarded, or parked until a 2026-07-28 client retries): the SDK's

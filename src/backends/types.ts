@@ -1,4 +1,9 @@
-import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/client';
+import type {
+  CallToolResult,
+  LoggingLevel,
+  LoggingMessageNotification,
+  Tool,
+} from '@modelcontextprotocol/client';
 import type { ServerConfig, ServerSource } from '../config/types.js';
 
 export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
@@ -57,6 +62,8 @@ export interface CallOptions {
    * roots) go: the session that made the call. Without it they are refused.
    */
   requester?: ClientRequester;
+  /** The log level the caller asked for on this request (a 2026-07-28 client's envelope). */
+  logLevel?: LoggingLevel;
   /**
    * Opaque: the tracing span this call belongs to (src/observability sets it and reads it; everything
    * between hands it on untouched).
