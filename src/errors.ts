@@ -14,6 +14,10 @@ export type GatewayErrorCode =
   | 'BACKEND_REMOVED'
   | 'BACKEND_TIMEOUT'
   | 'BACKEND_CANCELLED'
+  /** A backend sent something the protocol does not allow there (e.g. an input request of an unknown method). */
+  | 'BACKEND_PROTOCOL'
+  /** A 2026-07-28 backend kept answering input_required past bridge.max_rounds. */
+  | 'INPUT_ROUNDS_EXCEEDED'
   | 'TOOL_UNKNOWN'
   /** A backend tool the server's filters hide, or a pinned tool whose change waits for approval. */
   | 'TOOL_NOT_SERVED'

@@ -1,4 +1,13 @@
-import type { CallToolResult, Client, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
+import {
+  type CallToolResult,
+  type Client,
+  type InputRequiredResult,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
+  type ServerCapabilities,
+  type Tool,
+  withInputRequired,
+} from '@modelcontextprotocol/client';
 import { CallToolResultSchema } from '@modelcontextprotocol/core';
 import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
@@ -8,10 +17,30 @@ import { callError, cancelledError } from './call-errors.js';
 import type { CallRequesters } from './call-routing.js';
 import type { Connection } from './connection.js';
 import { InFlight, type InFlightCall } from './in-flight.js';
+import { withInputRounds } from './input-rounds.js';
+import { PausableTimer } from './pausable-timer.js';
 import { ProgressRoutes } from './progress-routes.js';
 import { withoutBackendEnvelope } from './relay.js';
 import { retriesOnCrash } from './retry.js';
-import type { CallOptions } from './types.js';
+import type { CallOptions, ClientRequester } from './types.js';
+
+/**
+ * What the SDK gets as a call's timeout: the gateway runs its own, pausable clock (PausableTimer). The
+ * largest delay a Node timer takes.
+ */
+const NO_SDK_TIMEOUT_MS = 2_147_483_647;
+
+const ALLOW_INPUT_SCHEMA = withInputRequired(CallToolResultSchema);
+
+/** The call's requester with the call's clock paused while the client is asked. */
+function pausing(requester: ClientRequester | undefined, clock: PausableTimer): ClientRequester | undefined {
+  if (!requester) return undefined;
+  return {
+    session: requester.session,
+    ...(requester.maxInputRounds !== undefined ? { maxInputRounds: requester.maxInputRounds } : {}),
+    request: (request, options) => clock.while(() => requester.request(request, options)),
+  };
+}
 
 /** What the call path needs from the backend it runs on. */
 export interface CallHost {
@@ -20,6 +49,8 @@ export interface CallHost {
   readonly log: Logger;
   /** The per-call timeout, read per call. */
   timeoutMs(): number;
+  /** The log level clients asked for, sent in `_meta` to 2026-07-28 backends. */
+  logLevel?(): LoggingLevel | undefined;
   /** While the backend connects: resolves once it settled, after `limit` ms or on abort. Else undefined. */
   whileConnecting(limit: number, signal: AbortSignal | undefined): Promise<unknown> | undefined;
   /** The live connection when the backend is ready; throws BACKEND_UNAVAILABLE otherwise. */
@@ -139,23 +170,53 @@ export class BackendCalls {
     const timeout = Math.max(limit - (Date.now() - started), 1);
     // The trace context goes to every backend in `_meta` (HTTP ones also get the header: http-call-transport.ts).
     const trace = telemetry.traceMeta(options.trace);
+    // A 2026-07-28 backend logs only when the request asks (no logging/setLevel in that era).
+    const level =
+      conn.client.getProtocolEra() === 'modern' ? (options.logLevel ?? this.host.logLevel?.()) : undefined;
+    const logMeta = level ? { [LOG_LEVEL_META_KEY]: level } : undefined;
     const meta =
-      progressToken || trace ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace } } : {};
+      progressToken || trace || logMeta
+        ? { _meta: { ...(progressToken ? { progressToken } : {}), ...trace, ...logMeta } }
+        : {};
     const params = { name: tool, arguments: args, ...meta };
+    // The call's own clock, paused while the backend waits for the client's person (an elicitation,
+    // sampling or roots request forwarded, or parked until a 2026-07-28 client retries): the SDK's
+    // timeout cannot pause, so it gets none of its own and this one aborts the call instead.
+    let timedOut = false;
+    const clock = new PausableTimer(timeout, () => {
+      timedOut = true;
+      call.controller.abort(new Error(`${this.host.name}.${tool} timed out after ${limit} ms`));
+    });
+    const requester = pausing(options.requester, clock);
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
-    const releaseRequester = this.requesters.begin(params, options.requester);
+    const releaseRequester = this.requesters.begin(params, requester);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).
-      const result = await conn.client.request(
-        { method: 'tools/call', params },
-        CallToolResultSchema,
-        // A timeout and an abort each make the SDK send notifications/cancelled to the backend.
-        { signal: call.controller.signal, timeout },
-      );
+      // An abort (the caller's, or the clock's) makes the SDK send notifications/cancelled to the backend.
+      const sdkOptions = { signal: call.controller.signal, timeout: NO_SDK_TIMEOUT_MS };
+      const result =
+        conn.client.getProtocolEra() === 'modern'
+          ? await withInputRounds({
+              server: this.host.name,
+              what: tool,
+              params,
+              requester,
+              signal: call.controller.signal,
+              send: (p) =>
+                conn.client.request(
+                  { method: 'tools/call', params: p as typeof params },
+                  ALLOW_INPUT_SCHEMA,
+                  {
+                    ...sdkOptions,
+                    allowInputRequired: true,
+                  },
+                ) as Promise<CallToolResult | InputRequiredResult>,
+            })
+          : await conn.client.request({ method: 'tools/call', params }, CallToolResultSchema, sdkOptions);
       // It answered: this process ran and served, so its death would not count toward a crash loop.
       this.host.served(conn);
-      return withoutBackendEnvelope(result);
+      return withoutBackendEnvelope(result as CallToolResult);
     } catch (err) {
       throw await callError(err, {
         server: this.host.name,
@@ -164,9 +225,11 @@ export class BackendCalls {
         conn,
         limit,
         timeout,
+        timedOut,
         signal,
       });
     } finally {
+      clock.clear();
       signal?.removeEventListener('abort', onAbort);
       this.inFlight.delete(call);
       this.progress.remove(progressToken);

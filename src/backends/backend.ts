@@ -1,6 +1,7 @@
 import type {
   CallToolResult,
   Implementation,
+  LoggingLevel,
   PriorDiscovery,
   ServerCapabilities,
   Tool,
@@ -34,6 +35,11 @@ export interface BackendContext {
   backoff: RestartPolicy;
   /** Largest message accepted from a stdio backend, in bytes; read per message. */
   maxMessageBytes: () => number;
+  /**
+   * The log level clients asked for (logging/setLevel), carried in `_meta` on calls to 2026-07-28
+   * backends, which have no logging/setLevel; read per call.
+   */
+  logLevel?: () => LoggingLevel | undefined;
   /** Each wait of a stdio backend's stop sequence, read when stopping (shorter at shutdown). */
   stopStepMs: () => number;
   onStatus(backend: Backend, status: BackendStatus): void;
@@ -110,6 +116,7 @@ export class Backend {
         config,
         log: this.log,
         timeoutMs: () => this.timeoutMs,
+        logLevel: () => context.logLevel?.(),
         whileConnecting: (limit, signal) =>
           this.statusValue === 'connecting' ? this.settledOrAborted(limit, signal) : undefined,
         readyConnection: (what, limit) => {

@@ -16,6 +16,8 @@ export interface CallFailure {
   limit: number;
   /** The timeout handed to the SDK: what is left of `limit` once connected. */
   timeout: number;
+  /** The gateway's own (pausable) clock for the call ran out. */
+  timedOut?: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -28,7 +30,7 @@ export async function callError(err: unknown, at: CallFailure): Promise<unknown>
   const data = { server, tool: call.tool };
   if (call.endedBy) return call.endedBy;
   if (signal?.aborted) return cancelledError(server, call.tool, signal);
-  if (isSdkTimeout(err, at.timeout)) {
+  if (at.timedOut || isSdkTimeout(err, at.timeout)) {
     return new GatewayError('BACKEND_TIMEOUT', `${server}.${call.tool} timed out after ${at.limit} ms`, {
       ...data,
       timeoutMs: at.limit,
@@ -45,8 +47,8 @@ export async function callError(err: unknown, at: CallFailure): Promise<unknown>
       { cause: err },
     );
   }
-  // The backend's own protocol error crosses the wire unchanged.
-  if (err instanceof ProtocolError) return err;
+  // The backend's own protocol error crosses the wire unchanged; the gateway's own (input rounds) too.
+  if (err instanceof ProtocolError || err instanceof GatewayError) return err;
   return new GatewayError(
     'BACKEND_UNAVAILABLE',
     `${server}.${call.tool} failed: ${describeError(err)}`,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CallToolResult, Implementation } from '@modelcontextprotocol/client';
+import type { CallToolResult, Implementation, LoggingLevel } from '@modelcontextprotocol/client';
 import { DEFAULT_MAX_MESSAGE_BYTES, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -96,6 +96,12 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
     return backend;
   }
 
+  /**
+   * The most verbose log level a client session asked for (the front's logging/setLevel): 2026-07-28
+   * backends have no logging/setLevel, so their calls carry it in `_meta` instead.
+   */
+  logLevel: LoggingLevel | undefined;
+
   private create(config: ServerConfig): Backend {
     const options = this.options;
     return new Backend(config, {
@@ -104,6 +110,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> implements Too
         return options.defaultTimeoutMs;
       },
       logger: options.logger,
+      logLevel: () => this.logLevel,
       clientInfo: options.clientInfo,
       backoff: options.backoff,
       maxMessageBytes: options.maxMessageBytes,

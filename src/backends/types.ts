@@ -1,4 +1,9 @@
-import type { CallToolResult, LoggingMessageNotification, Tool } from '@modelcontextprotocol/client';
+import type {
+  CallToolResult,
+  LoggingLevel,
+  LoggingMessageNotification,
+  Tool,
+} from '@modelcontextprotocol/client';
 import type { ServerConfig, ServerSource } from '../config/types.js';
 import type { HttpTransportUsed } from './http-transport-choice.js';
 
@@ -63,6 +68,8 @@ export interface CallOptions {
    * roots) go: the session that made the call. Without it they are refused.
    */
   requester?: ClientRequester;
+  /** The log level the caller asked for on this request (a 2026-07-28 client's envelope). */
+  logLevel?: LoggingLevel;
   /**
    * Opaque: the tracing span this call belongs to (src/observability sets it and reads it; everything
    * between hands it on untouched).
@@ -89,6 +96,11 @@ export interface ClientRequester {
    * only when every call running on that backend is of one session (compared by this).
    */
   readonly session: object;
+  /**
+   * How many rounds of `input_required` a 2026-07-28 backend may take for one call before the gateway
+   * gives up (bridge.max_rounds); DEFAULT_MAX_INPUT_ROUNDS without it.
+   */
+  readonly maxInputRounds?: number;
   request(request: BackendClientRequest, options: { signal: AbortSignal }): Promise<Record<string, unknown>>;
 }
 

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
+import { type BridgeConfig, bridgeConfig } from './bridge.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
@@ -124,7 +125,7 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits', 'audit'];
+const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits', 'audit', 'bridge'];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -384,7 +385,14 @@ export function normalizeGateway(
     metrics: root.metrics === true,
     audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
     surface: surfaceSettings(root.surface, ctx.baseDir),
+    ...bridgeEntry(root.bridge, problems),
   };
+}
+
+/** `bridge:` only when the file has it: the gateway applies the defaults (src/bridge). */
+function bridgeEntry(raw: unknown, problems: Problem[]): { bridge?: BridgeConfig } {
+  const bridge = bridgeConfig(raw, problems);
+  return bridge ? { bridge } : {};
 }
 
 function auditSettings(audit: Data, baseDir: string): AuditSettings {

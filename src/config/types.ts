@@ -1,3 +1,4 @@
+import type { BridgeConfig } from './bridge.js';
 import type { IpRange } from './ip-range.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
@@ -192,6 +193,8 @@ export interface GatewayConfig {
   metrics: boolean;
   audit: AuditSettings;
   surface: SurfaceSettings;
+  /** `bridge:` when the file has it; defaults otherwise (src/bridge). */
+  bridge?: BridgeConfig;
 }
 
 /** The audit log (see src/observability/audit.ts). */

@@ -6,13 +6,13 @@ import {
 } from '@modelcontextprotocol/core';
 import type { Server } from '@modelcontextprotocol/server';
 import {
-  type ClientCapabilities,
   ProtocolError,
   ProtocolErrorCode,
   type ServerContext,
   type ServerRequest,
 } from '@modelcontextprotocol/server';
-import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
+import type { ClientRequester } from '../backends/index.js';
+import { missingCapability } from '../bridge/index.js';
 
 /**
  * How long the gateway waits for a client to answer a forwarded request. A person may be answering
@@ -27,7 +27,11 @@ export const FORWARDED_REQUEST_TIMEOUT_MS = 10 * 60_000;
  * and refuses them with an ProtocolError when that client did not declare the capability. Each session has
  * its own SDK Server, so the Server is the session's identity.
  */
-export function clientRequester(server: Server, extra: ServerContext): ClientRequester {
+export function clientRequester(
+  server: Server,
+  extra: ServerContext,
+  maxInputRounds?: number,
+): ClientRequester {
   const request: ClientRequester['request'] = async (request, { signal }) => {
     const missing = missingCapability(request, server.getClientCapabilities());
     if (missing) {
@@ -50,27 +54,5 @@ export function clientRequester(server: Server, extra: ServerContext): ClientReq
         return extra.mcpReq.send(outgoing, ListRootsResultSchema, options);
     }
   };
-  return { session: server, request };
-}
-
-/** The capability (dotted path) the client lacks for `request`, or undefined when it has it. */
-function missingCapability(
-  request: BackendClientRequest,
-  caps: ClientCapabilities | undefined,
-): string | undefined {
-  switch (request.method) {
-    case 'sampling/createMessage':
-      if (!caps?.sampling) return 'sampling';
-      if (request.params?.tools !== undefined && !caps.sampling.tools) return 'sampling.tools';
-      return undefined;
-    case 'elicitation/create': {
-      if (!caps?.elicitation) return 'elicitation';
-      if (request.params?.mode === 'url') return caps.elicitation.url ? undefined : 'elicitation.url';
-      // An empty elicitation capability means form mode (as the SDK reads it).
-      const { form, url } = caps.elicitation;
-      return form || !url ? undefined : 'elicitation.form';
-    }
-    case 'roots/list':
-      return caps?.roots ? undefined : 'roots';
-  }
+  return { session: server, request, ...(maxInputRounds !== undefined ? { maxInputRounds } : {}) };
 }

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
+import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
@@ -47,6 +48,8 @@ export class Gateway {
   readonly table: ToolTable;
   /** Resources, prompts, completions and logging of every backend, shared by the sessions. */
   readonly hub: ProtocolHub;
+  /** Parks what backends ask during 2026-07-28 clients' calls until the client retries (src/bridge). */
+  readonly bridge: InputBridge;
   /** The pipeline catalog and its tools; `loadPipelines` fills it, hot reload may `replace` it. */
   readonly pipelines: PipelineHost;
   /** Filters, overrides, name fitting and pinned definitions of the backends' tools (src/surface). */
@@ -66,6 +69,16 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
+    const bridge = options.config.bridge;
+    this.bridge = new InputBridge(
+      {
+        stateTtlMs: bridge?.stateTtlMs ?? DEFAULT_STATE_TTL_MS,
+        maxRounds: bridge?.maxRounds ?? DEFAULT_MAX_ROUNDS,
+        stateKey: bridge?.stateKey,
+        replica: bridge?.replica,
+      },
+      options.logger.child('bridge'),
+    );
     this.registry = new BackendRegistry({
       defaultTimeoutMs: options.config.defaultTimeoutMs,
       logger: options.logger.child('backends'),
@@ -363,6 +376,7 @@ export class Gateway {
   async close(): Promise<void> {
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
     this.offWarm();
+    this.bridge.close();
     this.table.close();
     this.hub.close();
     this.pipelines.close();
@@ -386,6 +400,7 @@ export class Gateway {
       hub: this.hub,
       ready: () => this.startup.wait(),
       gate: this.gate,
+      bridge: this.bridge,
       era,
       perRequest,
       listHints: () => this.listHints(),

@@ -45,6 +45,8 @@ export class LogLevels {
     const wanted = this.wantedLevel();
     if (wanted === undefined || wanted === this.backendLevel) return;
     this.backendLevel = wanted;
+    // 2026-07-28 backends get it in `_meta` on each call (backends/backend-calls.ts).
+    this.registry.logLevel = wanted;
     await Promise.all(this.registry.names().map((server) => this.sendLevel(server, wanted)));
   }
 
@@ -77,6 +79,8 @@ export class LogLevels {
   private async sendLevel(server: string, level: LoggingLevel): Promise<void> {
     const backend = this.registry.get(server);
     if (!backend?.capabilities()?.logging) return;
+    // No logging/setLevel in the 2026-07-28 era: the level travels in each request's `_meta`.
+    if (backend.info().era === 'modern') return;
     try {
       await backend.request('logging/setLevel', ({ client, timeoutMs }) =>
         client.request({ method: 'logging/setLevel', params: { level } }, ResultSchema, {

@@ -8,11 +8,13 @@ import {
   type ServerContext,
   type ServerRequest,
 } from '@modelcontextprotocol/server';
+import { bridgedCall, type InputBridge } from '../bridge/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
 import { clientRequester } from './client-bridge.js';
+
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
 import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
 import type { ProtocolHub } from './protocol-hub.js';
@@ -39,6 +41,11 @@ export interface FrontServerOptions {
    * sessions nor listens for table changes — the HTTP front tells listening clients of changes itself.
    */
   perRequest?: boolean;
+  /**
+   * Parks what a backend asks during a modern client's call and hands it to the client as
+   * input_required (src/bridge); without it such requests are refused.
+   */
+  bridge?: InputBridge;
   /** Caching hints put on list results for modern clients (legacy clients get none). */
   listHints?: () => ListHints;
 }
@@ -114,25 +121,43 @@ export function createFrontServer(options: FrontServerOptions): Server {
       );
     }
     const progressToken = request.params._meta?.progressToken;
+    const progressTo =
+      (ctx: ServerContext) =>
+      (p: { progress: number; total?: number; message?: string }): void => {
+        ctx.mcpReq
+          .notify({ method: 'notifications/progress', params: { progressToken, ...p } })
+          .catch((err) => logger.debug(`progress for ${name} not delivered: ${String(err)}`));
+      };
     const ctx: CallContext = {
       signal: extra.mcpReq.signal,
       transport,
       era,
       trace,
-      // A 2026-07-28 server cannot send requests to its client: what a backend asks during the call is
-      // refused for now (no requester); bridging it as input_required is the next step.
-      ...(options.hub && era === 'legacy' ? { requester: clientRequester(server, extra) } : {}),
-      progress:
-        progressToken === undefined
-          ? undefined
-          : (p) => {
-              extra.mcpReq
-                .notify({ method: 'notifications/progress', params: { progressToken, ...p } })
-                .catch((err) => logger.debug(`progress for ${name} not delivered: ${String(err)}`));
-            },
+      ...(options.hub && era === 'legacy'
+        ? { requester: clientRequester(server, extra, options.bridge?.maxRounds) }
+        : {}),
+      progress: progressToken === undefined ? undefined : progressTo(extra),
     };
+    const args = request.params.arguments ?? {};
+    // A 2026-07-28 client cannot be sent requests: what a backend asks during its call is parked and
+    // handed to it as input_required (src/bridge); without a bridge it is refused.
+    const bridge = options.hub && era === 'modern' ? options.bridge : undefined;
+    const run = (): Promise<object> =>
+      bridge
+        ? bridgedCall(bridge, {
+            name,
+            args,
+            extra,
+            progress: ctx.progress,
+            start: (requester, signal, progress) =>
+              tool.call(args, { ...ctx, signal, requester, ...(ctx.progress ? { progress } : {}) }),
+          })
+        : tool.call(args, ctx);
     try {
-      const result = await tool.call(request.params.arguments ?? {}, ctx);
+      const outcome = await run();
+      // The backend asked for input: the client answers and retries (src/bridge).
+      if (isInputRequired(outcome)) return outcome as CallToolResult;
+      const result = outcome as CallToolResult;
       // A backend's result, and a pipeline's output, are data and go back unchanged; what the gateway
       // says itself (list_servers, register_server, a failed run's report) never shows a secret.
       return isData(name, tool, result) ? result : secrets.redactDeep(result);
@@ -188,6 +213,10 @@ function safeData(data: Record<string, unknown>): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+function isInputRequired(result: object): boolean {
+  return (result as { resultType?: unknown }).resultType === 'input_required';
 }
 
 /** The client info a 2026-07-28 request carries in its `_meta` envelope (no handshake gives it). */

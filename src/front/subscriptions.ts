@@ -1,3 +1,4 @@
+import type { Client } from '@modelcontextprotocol/client';
 import { ResultSchema } from '@modelcontextprotocol/core';
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
@@ -21,6 +22,12 @@ export class Subscriptions {
     { server: string; uri: string; sessions: Set<HubSession> }
   >();
 
+  /**
+   * Served URI → the `subscriptions/listen` stream open on a 2026-07-28 backend for it: that era has
+   * no resources/subscribe; the updates come on the stream to the same notification handler.
+   */
+  private readonly listens = new Map<string, { close(): Promise<void> }>();
+
   constructor(
     private readonly registry: BackendRegistry,
     private readonly lists: AggregatedLists,
@@ -35,11 +42,13 @@ export class Subscriptions {
         this.registry,
         { server: target.server, capability: 'subscribe', method: 'resources/subscribe', signal },
         (client, options) =>
-          client.request(
-            { method: 'resources/subscribe', params: { uri: target.uri } },
-            ResultSchema,
-            options,
-          ),
+          client.getProtocolEra() === 'modern'
+            ? this.listen(key, client, target.uri)
+            : client.request(
+                { method: 'resources/subscribe', params: { uri: target.uri } },
+                ResultSchema,
+                options,
+              ),
       );
     }
     let entry = this.subscribers.get(key);
@@ -58,6 +67,12 @@ export class Subscriptions {
     session.subscriptions.delete(uri);
     if (!target.sessions.delete(session) || target.sessions.size > 0) return;
     this.subscribers.delete(uri);
+    const listening = this.listens.get(uri);
+    if (listening) {
+      this.listens.delete(uri);
+      await listening.close().catch(() => {});
+      return;
+    }
     const backend = this.registry.get(target.server);
     if (!backend?.capabilities()?.resources?.subscribe) return;
     try {
@@ -92,9 +107,11 @@ export class Subscriptions {
       if (target.server !== server || !now?.resources?.subscribe || !backend) continue;
       void backend
         .request('resources/subscribe', ({ client, timeoutMs }) =>
-          client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {
-            timeout: timeoutMs,
-          }),
+          client.getProtocolEra() === 'modern'
+            ? this.listen(key, client, target.uri)
+            : client.request({ method: 'resources/subscribe', params: { uri: target.uri } }, ResultSchema, {
+                timeout: timeoutMs,
+              }),
         )
         .catch((err: unknown) => this.logger.warn(`re-subscribing ${key} failed: ${errorMessage(err)}`));
     }
@@ -102,5 +119,17 @@ export class Subscriptions {
 
   clear(): void {
     this.subscribers.clear();
+    for (const listening of this.listens.values()) void listening.close().catch(() => {});
+    this.listens.clear();
+  }
+
+  /** Opens (or re-opens, on a new connection) the listen stream for `key` on a 2026-07-28 backend. */
+  private async listen(key: string, client: Client, uri: string): Promise<object> {
+    const previous = this.listens.get(key);
+    this.listens.delete(key);
+    if (previous) void previous.close().catch(() => {});
+    const subscription = await client.listen({ resourceSubscriptions: [uri] });
+    this.listens.set(key, subscription);
+    return {};
   }
 }

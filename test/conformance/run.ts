@@ -39,14 +39,17 @@ const SERVER = join(HERE, 'everything-server', 'everything-server.ts');
 /** The reference server adds tools and resources on timers after it starts; give them time. */
 const SETTLE_MS = 2_500;
 /**
- * The era the gateway speaks to the reference server. `legacy`, for two reasons: a 2025-11-25
- * client's elicitation, sampling and resource subscriptions are not yet carried to a 2026-07-28
- * backend (see docs/reference/protocol.md#protocol-eras); and the reference's own hand-written modern
- * `tools/call` results lack `resultType`, which the SDK 2.x client rejects (INVALID_RESULT,
- * missing-resultType) — the suite fails the reference's tools-call-* scenarios on that wire too.
- * MCP_CONFORMANCE_BACKEND_PROTOCOL overrides it (auto, modern) to see where bridging stands.
+ * The era the gateway speaks to the reference server, per wire the suite runs: on the 2025-11-25 wire
+ * `legacy` (the reference serves its 2025 surface — tools-call-elicitation, resources-subscribe… — on
+ * that era only, and a 2025 client to a 2025 backend is what that wire is about); on the 2026-07-28
+ * wire `auto`, which picks 2026-07-28: the reference's input-required-* tools exist only there, and the
+ * gateway bridges their input_required to the suite's client (docs/reference/protocol.md#bridging-the-eras).
+ * One gateway per wire. MCP_CONFORMANCE_BACKEND_PROTOCOL overrides both (legacy, auto, modern).
  */
-const BACKEND_PROTOCOL = process.env.MCP_CONFORMANCE_BACKEND_PROTOCOL ?? 'legacy';
+const BACKEND_PROTOCOL: Record<Wire, string> = {
+  legacy: process.env.MCP_CONFORMANCE_BACKEND_PROTOCOL ?? 'legacy',
+  modern: process.env.MCP_CONFORMANCE_BACKEND_PROTOCOL ?? 'auto',
+};
 const SUITE_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 60_000;
 
@@ -227,6 +230,41 @@ async function runSuite(
   return { code, ms: Date.now() - started };
 }
 
+/** Runs the suite's `wire` against a gateway placed in front of the reference (its own, per wire). */
+async function throughGateway(wire: Wire, refUrl: string, cli: string, out: string): Promise<{ ms: number }> {
+  const gwPort = await freePort();
+  const gwUrl = `http://127.0.0.1:${gwPort}/mcp`;
+  const gwDir = join(out, `gateway-${wire}-config`);
+  mkdirSync(join(gwDir, 'pipelines'), { recursive: true });
+  writeFileSync(
+    join(gwDir, 'gateway.yaml'),
+    `# The gateway as the conformance run places it: transparent, in front of the reference server.\nservers:\n  everything:\n    url: ${refUrl}\n    prefix: ""\n    protocol: ${BACKEND_PROTOCOL[wire]}\npipelines: ./pipelines\n`,
+  );
+  const gateway = start(
+    process.execPath,
+    [
+      cli,
+      'serve',
+      '--transport',
+      'streamable-http',
+      '--config',
+      join(gwDir, 'gateway.yaml'),
+      '--port',
+      String(gwPort),
+      '--no-watch',
+    ],
+    // No token: loopback without one is allowed, and the suite has no way to send one.
+    { cwd: gwDir, env: { MCP_GATEWAY_TOKEN: '' }, log: join(out, `gateway-${wire}.log`) },
+  );
+  try {
+    await waitBackendReady(gwUrl);
+    await sleep(SETTLE_MS);
+    return await runSuite(wire, gwUrl, join(out, `gateway-${wire}`));
+  } finally {
+    await stop(gateway);
+  }
+}
+
 async function main(): Promise<number> {
   const { wires, out: outArg } = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -258,39 +296,9 @@ async function main(): Promise<number> {
       timings.push(`reference ${wire} ${(run.ms / 1000).toFixed(1)} s`);
     }
 
-    const gwPort = await freePort();
-    const gwUrl = `http://127.0.0.1:${gwPort}/mcp`;
-    const gwDir = join(out, 'gateway');
-    mkdirSync(join(gwDir, 'pipelines'), { recursive: true });
-    writeFileSync(
-      join(gwDir, 'gateway.yaml'),
-      `# The gateway as the conformance run places it: transparent, in front of the reference server.\nservers:\n  everything:\n    url: ${refUrl}\n    prefix: ""\n    protocol: ${BACKEND_PROTOCOL}\npipelines: ./pipelines\n`,
-    );
-    const gateway = start(
-      process.execPath,
-      [
-        cli,
-        'serve',
-        '--transport',
-        'streamable-http',
-        '--config',
-        join(gwDir, 'gateway.yaml'),
-        '--port',
-        String(gwPort),
-        '--no-watch',
-      ],
-      // No token: loopback without one is allowed, and the suite has no way to send one.
-      { cwd: gwDir, env: { MCP_GATEWAY_TOKEN: '' }, log: join(out, 'gateway.log') },
-    );
-    try {
-      await waitBackendReady(gwUrl);
-      await sleep(SETTLE_MS);
-      for (const wire of wires) {
-        const run = await runSuite(wire, gwUrl, join(out, `gateway-${wire}`));
-        timings.push(`gateway ${wire} ${(run.ms / 1000).toFixed(1)} s`);
-      }
-    } finally {
-      await stop(gateway);
+    for (const wire of wires) {
+      const run = await throughGateway(wire, refUrl, cli, out);
+      timings.push(`gateway ${wire} ${(run.ms / 1000).toFixed(1)} s`);
     }
 
     const gaps = parseKnownGaps(readFileSync(join(HERE, 'known-gaps.yaml'), 'utf8'));

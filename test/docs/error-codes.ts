@@ -26,6 +26,10 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
     'The client cancelled the request, or a pipeline run was cancelled or failed fast while the call ran.',
   TOOL_UNKNOWN:
     'The backend has no such tool; the message lists its tools. (A pipeline naming an unknown tool is `PIPELINE_INVALID`, with a "did you mean".)',
+  INPUT_ROUNDS_EXCEEDED:
+    'A 2026-07-28 backend kept answering `input_required` after `bridge.max_rounds` rounds of client input (default 8); the call was given up. `data` names the server, tool and the limit.',
+  BACKEND_PROTOCOL:
+    'A backend broke the protocol in a way the gateway cannot pass on: for example an `input_required` result asking the client for something other than elicitation/create, sampling/createMessage or roots/list.',
   TOOL_NOT_SERVED:
     'A call reached for a backend tool its server does not serve: one its `tools.include`/`tools.exclude` hide (through `call_backend`, unless `surface.call_backend_bypasses_filters`, or a step of a custom pipeline sent to `route_pipeline`), or one of a server with `pin: true` whose changed definition waits for approval. `data.reason` is `filtered` or `withheld`; see docs/guides/surface.md.',
   PARAMS_INVALID:
