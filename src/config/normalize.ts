@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
+import { authSettings } from './auth-settings.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
@@ -367,7 +368,12 @@ function httpSettings(http: Data, ctx: { baseDir: string; env: Env }, problems: 
     allowedHosts: strings(http.allowed_hosts),
     allowCommands: commandAllowList(http.allow_commands, ['http', 'allow_commands'], ctx.baseDir, problems),
     allowUrlHosts: urlHostAllowList(http.allow_url_hosts, ['http', 'allow_url_hosts'], problems),
+    ...optional('auth', authSettings(http.auth, problems)),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The config with no file: defaults only, no servers. */

@@ -1,3 +1,4 @@
+import type { AuthSettings } from './auth-settings.js';
 import type { IpRange } from './ip-range.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
@@ -75,6 +76,8 @@ export interface HttpSettings {
   allowCommands: CommandAllowEntry[];
   /** Hosts and ranges a `url` backend registered over HTTP may reach beyond the public internet. */
   allowUrlHosts: UrlHostAllowEntry[];
+  /** OAuth 2.1 access tokens from an authorization server (`http.auth`), instead of or besides `token`. */
+  auth?: AuthSettings;
 }
 
 /**

@@ -10,7 +10,9 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 
 const ALLOWED: Record<string, string[]> = {
   cli: ['front', 'pipeline', 'backends', 'config', 'watch', 'transport', 'observability'],
-  front: ['pipeline', 'backends', 'config', 'watch', 'transport', 'observability'],
+  front: ['pipeline', 'backends', 'config', 'watch', 'transport', 'observability', 'auth'],
+  // Token checks, discovery and access rules; the front asks it, it knows only the config.
+  auth: ['config'],
   watch: ['config'],
   pipeline: ['backends', 'config'],
   backends: ['config', 'transport', 'observability'],
