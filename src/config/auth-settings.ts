@@ -70,9 +70,7 @@ export function authSettings(raw: unknown, problems: Problem[]): AuthSettings | 
   const path: Segment[] = ['http', 'auth'];
   const issuer = urlValue(raw.issuer, [...path, 'issuer'], problems);
   const audience = urlValue(raw.audience, [...path, 'audience'], problems);
-  if (raw.issuer === undefined) problems.push({ path, text: 'issuer is required' });
-  if (raw.audience === undefined)
-    problems.push({ path, text: "audience is required: the gateway's public MCP URL" });
+  // A missing issuer or audience is the schema's to report (`required`).
   const jwksUri =
     raw.jwks_uri === undefined ? undefined : urlValue(raw.jwks_uri, [...path, 'jwks_uri'], problems);
   let clockSkewMs = DEFAULT_CLOCK_SKEW_MS;
@@ -122,7 +120,6 @@ function urlValue(value: unknown, path: Segment[], problems: Problem[]): string 
 function introspectionSettings(raw: unknown, path: Segment[], problems: Problem[]) {
   if (!isData(raw)) return undefined;
   const url = urlValue(raw.url, [...path, 'url'], problems);
-  if (raw.url === undefined) problems.push({ path, text: 'url is required' });
   if (!url) return undefined;
   const clientSecret = text(raw.client_secret);
   if (clientSecret) secrets.add(clientSecret, '<introspection client secret>');

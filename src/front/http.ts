@@ -13,6 +13,7 @@ import {
   type AuthAnswer,
   type AuthFailure,
   type Caller,
+  callerLabel,
   callerOf,
   createAuthenticator,
   PROTECTED_RESOURCE_PREFIX,
@@ -119,6 +120,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     if (!authenticator) return true;
     const verdict = await authenticator.authenticate(req, MCP_PATH);
     if (!verdict.ok) {
+      logger.debug(`refused ${req.method} ${req.url}: ${String(verdict.answer.body.error_description)}`);
       sendAnswer(res, verdict.answer);
       return false;
     }
@@ -247,6 +249,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, busy: 0, lastActive: Date.now(), caller });
+        if (caller) logger.info(`session ${id} opened by ${callerLabel(caller)}`);
       },
     });
     transport.onclose = () => {

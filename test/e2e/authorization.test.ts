@@ -19,7 +19,7 @@ import {
   writeConfig,
 } from '../helpers/gateway.js';
 import { MCP_ACCEPT, rawRequest } from '../helpers/http-raw.js';
-import { signingKeys, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { CLIENT_SECRET, signingKeys, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The gateway's canonical URL, as behind a reverse proxy: the audience its tokens must name. */
@@ -292,5 +292,61 @@ describe('the caller in the audit log', () => {
     const line = log.split('\n').find((l) => l.includes('audited')) ?? '';
     expect(JSON.parse(line).identity).toBe('analyst-agent');
     expect(log).not.toContain(token.split('.')[2]);
+  });
+});
+
+describe('opaque tokens, through introspection (RFC 7662)', () => {
+  let introspecting: HttpGatewayProcess;
+  beforeAll(async () => {
+    const config = writeConfig(`servers:
+${testbedServer('tb')}
+http:
+  auth:
+    issuer: ${issuer.issuer}
+    audience: ${RESOURCE}
+    introspection:
+      url: ${issuer.issuer}/token/introspection
+      client_id: gateway
+      client_secret: ${CLIENT_SECRET}
+    rules:
+      - when: { scopes: [mcp:read] }
+        tools: [tb__echo]
+`);
+    introspecting = await startHttpGateway(['--config', config]);
+  }, 30_000);
+  afterAll(async () => {
+    await introspecting?.close();
+  });
+
+  it('accepts an active token for this resource, with its scopes', async () => {
+    const token = await issuer.clientToken('opaque-agent', 'mcp mcp:read', RESOURCE);
+    expect(token.split('.')).toHaveLength(1);
+    const transport = new StreamableHTTPClientTransport(new URL(introspecting.url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    });
+    const client = new Client({ name: 'auth-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      await waitFor(async () => (await toolNames(client)).includes('tb__echo'), { timeoutMs: 20_000 });
+      expect(await toolNames(client)).toEqual(['tb__echo']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a token the authorization server does not know, and one for another resource', async () => {
+    const post = (token: string) =>
+      rawRequest(introspecting.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: MCP_ACCEPT, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+    const unknown = await post('not-a-token-anyone-issued');
+    expect(unknown.status).toBe(401);
+    expect(challenge(unknown)).toContain('not active');
+    const elsewhere = await issuer.clientToken('opaque-agent', 'mcp', 'https://elsewhere.test/mcp');
+    const wrong = await post(elsewhere);
+    expect(wrong.status).toBe(401);
+    expect(challenge(wrong)).toContain('not issued for this resource');
   });
 });

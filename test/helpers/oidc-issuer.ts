@@ -37,7 +37,14 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
-  const clients = ['analyst-agent', 'admin-agent', 'plain-agent', 'short-agent'].map((client_id) => ({
+  const clients = [
+    'analyst-agent',
+    'admin-agent',
+    'plain-agent',
+    'short-agent',
+    'opaque-agent',
+    'gateway',
+  ].map((client_id) => ({
     client_id,
     client_secret: CLIENT_SECRET,
     grant_types: ['client_credentials'],
@@ -60,6 +67,7 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
     pkce: { required: () => true },
     features: {
       clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: () => true },
       devInteractions: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -67,7 +75,8 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
         getResourceServerInfo: (_ctx, resource, client) => ({
           scope: SCOPES.join(' '),
           audience: resource,
-          accessTokenFormat: 'jwt',
+          // opaque-agent's tokens are opaque: the gateway must introspect them.
+          accessTokenFormat: client.clientId === 'opaque-agent' ? 'opaque' : 'jwt',
           // short-agent's tokens expire at once, for the "expired" case.
           accessTokenTTL: client.clientId === 'short-agent' ? 1 : 300,
           jwt: { sign: { alg: 'RS256' } },
