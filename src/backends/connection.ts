@@ -16,6 +16,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { killGroup, StdioChildTransport } from '../transport/index.js';
 import { BackendClient } from './backend-client.js';
+import { clientCredentials } from './backend-oauth.js';
 import type { CallRequesters } from './call-routing.js';
 import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
@@ -190,7 +191,14 @@ export function openConnection(
   } else {
     const { url, headers } = httpEndpoint(config.url, config.headers);
     // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
-    transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, spec.requesters);
+    transport = new CallTaggingHttpTransport(
+      url,
+      {
+        requestInit: { headers },
+        ...(config.oauth ? { authProvider: clientCredentials(config.oauth) } : {}),
+      },
+      spec.requesters,
+    );
   }
 
   const client = new BackendClient(

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
-import { authSettings } from './auth-settings.js';
+import { authSettings, backendOAuth } from './auth-settings.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
@@ -39,7 +39,7 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers'] as const;
+const HTTP_ONLY = ['headers', 'oauth'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -227,7 +227,8 @@ export function normalizeServer(
   const headers = stringMap(raw.headers);
   for (const [key, value] of Object.entries(headers)) addSecretValue(value, `<header ${key}>`);
   registerUrlCredentials(raw.url as string);
-  return { ...common, transport, url: raw.url as string, headers };
+  const oauth = backendOAuth(raw.oauth);
+  return { ...common, transport, url: raw.url as string, headers, ...(oauth ? { oauth } : {}) };
 }
 
 /** `user:password@` in a URL is sent as Basic auth; neither it nor its base64 form may be shown. */

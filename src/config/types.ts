@@ -51,6 +51,17 @@ export interface HttpServerConfig extends ServerCommon {
   transport: 'http';
   url: string;
   headers: Record<string, string>;
+  /** OAuth client credentials for a backend that wants access tokens. */
+  oauth?: BackendOAuth;
+}
+
+/** `servers.<name>.oauth`: the client_credentials grant at the backend's authorization server. */
+export interface BackendOAuth {
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  /** The authorization server the credentials belong to; they go to no other. */
+  issuer?: string;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
