@@ -26,6 +26,8 @@ export type GatewayErrorCode =
   | 'REGISTER_REFUSED'
   /** register_server would exceed limits.max_runtime_backends. */
   | 'REGISTER_LIMIT'
+  /** The caller's token does not allow this tool, pipeline or meta tool (`http.auth.rules`). */
+  | 'ACCESS_DENIED'
   | 'PIPELINE_INVALID'
   | 'PIPELINE_UNKNOWN'
   | 'PIPELINE_FAILED'

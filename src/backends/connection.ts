@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import { telemetry } from '../observability/index.js';
 import { killGroup, StdioChildTransport } from '../transport/index.js';
 import { BackendClient } from './backend-client.js';
+import { clientCredentials } from './backend-oauth.js';
 import type { CallRequesters } from './call-routing.js';
 import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
@@ -207,7 +208,14 @@ export function openConnection(
   } else {
     const { url, headers } = httpEndpoint(config.url, config.headers);
     // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
-    transport = new CallTaggingHttpTransport(url, { requestInit: { headers } }, spec.requesters);
+    transport = new CallTaggingHttpTransport(
+      url,
+      {
+        requestInit: { headers },
+        ...(config.oauth ? { authProvider: clientCredentials(config.oauth) } : {}),
+      },
+      spec.requesters,
+    );
   }
 
   const sse = transport instanceof SSEClientTransport;

@@ -1,5 +1,12 @@
 /** The config module's public face. */
 export {
+  type AuthRule,
+  type AuthSettings,
+  DEFAULT_AUTH_ALGORITHMS,
+  DEFAULT_CLOCK_SKEW_MS,
+  type IntrospectionSettings,
+} from './auth-settings.js';
+export {
   loadClaudeDesktopFile,
   loadClaudeDesktopFile as loadAutoRegisterFile,
   parseClaudeDesktopText,

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
+import { authSettings, backendOAuth } from './auth-settings.js';
 import { type BridgeConfig, bridgeConfig } from './bridge.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
@@ -41,7 +42,7 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers', 'transport'] as const;
+const HTTP_ONLY = ['headers', 'transport', 'oauth'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -231,12 +232,14 @@ export function normalizeServer(
   const headers = stringMap(raw.headers);
   for (const [key, value] of Object.entries(headers)) addSecretValue(value, `<header ${key}>`);
   registerUrlCredentials(raw.url as string);
+  const oauth = backendOAuth(raw.oauth);
   return {
     ...common,
     transport,
     url: raw.url as string,
     headers,
     ...(httpTransport ? { httpTransport } : {}),
+    ...(oauth ? { oauth } : {}),
   };
 }
 
@@ -415,7 +418,12 @@ function httpSettings(http: Data, ctx: { baseDir: string; env: Env }, problems: 
     allowedHosts: strings(http.allowed_hosts),
     allowCommands: commandAllowList(http.allow_commands, ['http', 'allow_commands'], ctx.baseDir, problems),
     allowUrlHosts: urlHostAllowList(http.allow_url_hosts, ['http', 'allow_url_hosts'], problems),
+    ...optional('auth', authSettings(http.auth, problems)),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The config with no file: defaults only, no servers. */

@@ -1,3 +1,4 @@
+import type { AuthSettings } from './auth-settings.js';
 import type { BridgeConfig } from './bridge.js';
 import type { IpRange } from './ip-range.js';
 
@@ -104,6 +105,17 @@ export interface HttpServerConfig extends ServerCommon {
   headers: Record<string, string>;
   /** `transport:` in YAML (or `type: sse`); absent means Streamable HTTP with fallback to SSE. */
   httpTransport?: HttpTransportSetting;
+  /** OAuth client credentials for a backend that wants access tokens. */
+  oauth?: BackendOAuth;
+}
+
+/** `servers.<name>.oauth`: the client_credentials grant at the backend's authorization server. */
+export interface BackendOAuth {
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  /** The authorization server the credentials belong to; they go to no other. */
+  issuer?: string;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
@@ -129,6 +141,8 @@ export interface HttpSettings {
   allowCommands: CommandAllowEntry[];
   /** Hosts and ranges a `url` backend registered over HTTP may reach beyond the public internet. */
   allowUrlHosts: UrlHostAllowEntry[];
+  /** OAuth 2.1 access tokens from an authorization server (`http.auth`), instead of or besides `token`. */
+  auth?: AuthSettings;
 }
 
 /**

@@ -9,6 +9,7 @@ import { isPipelineFile } from '../pipeline/index.js';
 import type { Surface } from '../surface/index.js';
 import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
+import { accessOf, stepUpCheck } from './access-check.js';
 import { frontNames } from './call-target.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
@@ -329,6 +330,7 @@ export class Gateway {
       createSession: () => this.createSession('http'),
       createModernServer: () => this.createSession('http', { era: 'modern', perRequest: true }),
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
+      stepUp: stepUpCheck(this.table, () => this.currentConfig.http.auth),
       logger: this.options.logger.child('http'),
     });
     this.closers.push(() => front.close());
@@ -404,6 +406,9 @@ export class Gateway {
       era,
       perRequest,
       listHints: () => this.listHints(),
+      ...(transport === 'http'
+        ? { access: (authInfo) => accessOf(authInfo, () => this.currentConfig.http.auth) }
+        : {}),
     });
     // A modern HTTP request's server lives for that request: it is not a session.
     if (perRequest) return server;

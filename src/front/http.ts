@@ -7,13 +7,23 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import type { Server } from '@modelcontextprotocol/server';
+import type { AuthInfo, Server } from '@modelcontextprotocol/server';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
+import {
+  type AuthAnswer,
+  type AuthFailure,
+  type Caller,
+  callerLabel,
+  callerOf,
+  createAuthenticator,
+  PROTECTED_RESOURCE_PREFIX,
+  sameCaller,
+} from '../auth/index.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
-import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js';
+import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 
@@ -49,6 +59,11 @@ export interface HttpFrontOptions {
   maxBodyBytes?: () => number;
   /** Serves `/metrics` (behind the same Host and token checks) when set. */
   metrics?: MetricsSource;
+  /**
+   * With `http.auth`: a refusal for an authenticated request the caller's token does not reach (a
+   * tool only a scope it lacks would allow), answered 403 insufficient_scope before MCP sees it.
+   */
+  stepUp?: (authInfo: AuthInfo, body: unknown) => AuthFailure | undefined;
 }
 
 export interface HttpFront {
@@ -74,7 +89,11 @@ interface Session {
   busy: number;
   /** When the last request on it ended (or began), for idle expiry. */
   lastActive: number;
+  /** Who opened it (with `http.auth`): only the same caller may use it, whatever token it sends. */
+  caller: Caller | undefined;
 }
+
+type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 /**
  * Serves MCP over Streamable HTTP at /mcp, one SDK server per session. Refuses to listen beyond
@@ -93,8 +112,23 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   /** POSTs whose response is not sent yet: what shutdown waits for before closing the sessions. */
   let posts = 0;
   const idleWaiters = new Set<() => void>();
+  const authenticator = settings.auth ? createAuthenticator(settings.auth, settings.token) : undefined;
+  const sendAnswer = (res: ServerResponse, answer: AuthAnswer) =>
+    sendJson(res, answer.status, answer.body, answer.headers);
+  /** With `http.auth`: the caller, set on `req.auth` for the SDK to hand on as `ctx.http.authInfo`; false when refused (answered). */
+  const authenticate = async (req: AuthedRequest, res: ServerResponse): Promise<boolean> => {
+    if (!authenticator) return true;
+    const verdict = await authenticator.authenticate(req, MCP_PATH);
+    if (!verdict.ok) {
+      logger.debug(`refused ${req.method} ${req.url}: ${String(verdict.answer.body.error_description)}`);
+      sendAnswer(res, verdict.answer);
+      return false;
+    }
+    req.auth = verdict.authInfo;
+    return true;
+  };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: AuthedRequest, res: ServerResponse) => {
     if (req.method === 'POST') {
       posts++;
       res.once('close', () => {
@@ -102,19 +136,36 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       });
     }
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname === METRICS_PATH && options.metrics)
+    if (authenticator && url.pathname.startsWith(PROTECTED_RESOURCE_PREFIX)) {
+      // Discovery is public (no token, any Origin), but only under a Host this gateway answers to.
+      if (!allowed.has(hostnameOf(req.headers.host ?? '')))
+        return sendJson(res, 403, { error: `Host header '${req.headers.host ?? ''}' is not allowed` });
+      const doc = authenticator.metadataFor(url.pathname, (path) => path === MCP_PATH);
+      return doc ? sendAnswer(res, doc) : sendJson(res, 404, { error: 'No such protected resource' });
+    }
+    if (url.pathname === METRICS_PATH && options.metrics) {
+      if (authenticator) {
+        const hostOk = checkRequest(req, allowed, undefined);
+        if (!hostOk.ok) return sendJson(res, hostOk.status, { error: hostOk.message });
+        if (!(await authenticate(req, res))) return;
+        return serveMetrics(req, res, options.metrics, allowed, undefined);
+      }
       return serveMetrics(req, res, options.metrics, allowed, settings.token);
+    }
     if (url.pathname !== MCP_PATH)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
-    const verdict = checkRequest(req, allowed, settings.token);
+    const verdict = checkRequest(req, allowed, authenticator ? undefined : settings.token);
     if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
+    if (!(await authenticate(req, res))) return;
 
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'POST') {
       const body = await readJsonBody(req, res, maxBodyBytes());
       if (body === undefined) return;
+      const refusal = req.auth && options.stepUp?.(req.auth, body.value);
+      if (refusal && authenticator) return sendAnswer(res, authenticator.refuse(refusal, MCP_PATH));
       if (sessionId)
-        return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
+        return withSession(sessionId, req, res, (s) => s.transport.handleRequest(req, res, body.value));
       if (modern && (await modern.claims(req, body.value, maxBodyBytes()))) {
         if (!accepting) return sendRpcError(res, 503, -32000, 'The gateway is shutting down');
         return modern.handle(req, res, body.value);
@@ -126,7 +177,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (sessions.size >= maxSessions && !evictIdlest()) {
         return sendRpcError(res, 503, -32000, 'Too many open sessions; try again later');
       }
-      const session = await openSession();
+      const session = await openSession(callerOf(req.auth));
       await session.transport.handleRequest(req, res, body.value);
       // Refused before it began (a bad Accept header, say): close it, or its server stays subscribed
       // to the tool table for ever.
@@ -135,15 +186,23 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) return sendRpcError(res, 400, -32000, 'Bad Request: mcp-session-id header is required');
-      return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res));
+      return withSession(sessionId, req, res, (s) => s.transport.handleRequest(req, res));
     }
     res.setHeader('Allow', 'GET, POST, DELETE');
     return sendJson(res, 405, { error: `Method ${req.method} not allowed` });
   };
 
-  const withSession = (id: string, res: ServerResponse, fn: (s: Session) => Promise<void>) => {
+  const withSession = (
+    id: string,
+    req: AuthedRequest,
+    res: ServerResponse,
+    fn: (s: Session) => Promise<void>,
+  ) => {
     const session = sessions.get(id);
     if (!session) return sendRpcError(res, 404, -32001, `Session not found: ${shorten(id)}`);
+    // A session id is not a credential: another caller's valid token does not open someone's session.
+    if (authenticator && !sameCaller(session.caller, callerOf(req.auth)))
+      return sendRpcError(res, 403, -32000, 'This session belongs to another caller');
     // Busy until the answer is sent or its stream closes: a GET stream stays open after fn returns.
     session.busy++;
     session.lastActive = Date.now();
@@ -184,12 +243,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   );
   sweep.unref();
 
-  const openSession = async (): Promise<Pick<Session, 'transport' | 'server'>> => {
+  const openSession = async (caller: Caller | undefined): Promise<Pick<Session, 'transport' | 'server'>> => {
     const server = options.createSession();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, busy: 0, lastActive: Date.now() });
+        sessions.set(id, { transport, server, busy: 0, lastActive: Date.now(), caller });
+        if (caller) logger.info(`session ${id} opened by ${callerLabel(caller)}`);
       },
     });
     transport.onclose = () => {
@@ -211,7 +271,12 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const address = http.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}${MCP_PATH}`;
-  logger.info(`listening on ${url}${settings.token ? ' (bearer token required)' : ''}`);
+  const guard = settings.auth
+    ? ` (OAuth access tokens from ${settings.auth.issuer}${settings.token ? ', or the bearer token' : ''})`
+    : settings.token
+      ? ' (bearer token required)'
+      : '';
+  logger.info(`listening on ${url}${guard}`);
 
   return {
     url,
@@ -251,10 +316,10 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
  * before it starts any backend.
  */
 export function checkHttpSettings(settings: HttpSettings): void {
-  if (!isLoopbackHost(settings.host) && !settings.token) {
+  if (!isLoopbackHost(settings.host) && !settings.token && !settings.auth) {
     throw new GatewayError(
       'USAGE',
-      `refusing to listen on ${settings.host} without a token: set http.token in the config or MCP_GATEWAY_TOKEN`,
+      `refusing to listen on ${settings.host} without a token: set http.token in the config or MCP_GATEWAY_TOKEN, or http.auth`,
     );
   }
 }

@@ -28,6 +28,8 @@ export interface ServedTool {
   definition: Tool;
   /** The backend whose tool this is; unset for the gateway's own tools and pipelines. */
   backend?: string;
+  /** That backend's own name for the tool (the served name may carry a prefix). */
+  backendTool?: string;
   call(args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
 }
 

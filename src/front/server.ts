@@ -1,4 +1,5 @@
 import {
+  type AuthInfo,
   type CallToolRequest,
   type CallToolResult,
   type Implementation,
@@ -8,11 +9,13 @@ import {
   type ServerContext,
   type ServerRequest,
 } from '@modelcontextprotocol/server';
+import { type Access, callerLabel, callerOf } from '../auth/index.js';
 import { bridgedCall, type InputBridge } from '../bridge/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
+import { callTargets, listedTarget } from './access-check.js';
 import { clientRequester } from './client-bridge.js';
 
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
@@ -48,6 +51,8 @@ export interface FrontServerOptions {
   bridge?: InputBridge;
   /** Caching hints put on list results for modern clients (legacy clients get none). */
   listHints?: () => ListHints;
+  /** What the caller of a request may use (`http.auth.rules`); everything without it. */
+  access?: (authInfo: AuthInfo | undefined) => Access;
 }
 
 /** `ttlMs` / `cacheScope` of a 2026-07-28 list result. */
@@ -84,9 +89,16 @@ export function createFrontServer(options: FrontServerOptions): Server {
   const gate = options.gate;
   if (options.hub) serveProtocol(server, options.hub, { gate, hints, perRequest: options.perRequest });
 
-  server.setRequestHandler('tools/list', async () => {
+  server.setRequestHandler('tools/list', async (_request, extra) => {
     await options.ready?.();
-    return { tools: table.list(), ...hints?.() };
+    const access = options.access?.(extra.http?.authInfo);
+    const tools = table.list();
+    if (!access || access.unrestricted) return { tools, ...hints?.() };
+    const allowed = tools.filter((t) => {
+      const served = table.get(t.name);
+      return served !== undefined && access.allows(listedTarget(t.name, served));
+    });
+    return { tools: allowed, ...hints?.() };
   });
 
   server.setRequestHandler('tools/call', (request, extra) =>
@@ -99,6 +111,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
         session: extra.sessionId,
         transport,
         client: server.getClientVersion() ?? envelopeClientInfo(extra),
+        caller: callerLabel(callerOf(extra.http?.authInfo)),
       },
       (trace) =>
         gate
@@ -119,6 +132,17 @@ export function createFrontServer(options: FrontServerOptions): Server {
         ProtocolErrorCode.InvalidParams,
         `Unknown tool: ${name}. tools/list shows the tools served.`,
       );
+    }
+    const access = options.access?.(extra.http?.authInfo);
+    if (access && !access.unrestricted) {
+      const denied = callTargets(name, tool, request.params.arguments).find((t) => !access.allows(t));
+      if (denied) {
+        const who = callerLabel(callerOf(extra.http?.authInfo)) ?? 'this caller';
+        logger.info(`refused ${name} to ${who}: ${describeTarget(denied)} is not allowed`);
+        return errorResult(`${name}: ${describeTarget(denied)} is not allowed for ${who}`, {
+          code: 'ACCESS_DENIED',
+        });
+      }
     }
     const progressToken = request.params._meta?.progressToken;
     const progressTo =
@@ -204,6 +228,17 @@ function isData(name: string, served: ServedTool, result: CallToolResult): boole
   if (served.backend !== undefined || name === 'call_backend') return true;
   if (name === 'route_pipeline' || name.startsWith(PIPELINE_TOOL_PREFIX)) return result.isError !== true;
   return false;
+}
+
+function describeTarget(target: ReturnType<typeof listedTarget>): string {
+  switch (target.kind) {
+    case 'backend':
+      return `tool ${target.tool} of server ${target.server}`;
+    case 'pipeline':
+      return `pipeline ${target.pipeline}`;
+    case 'meta':
+      return `the gateway tool ${target.name}`;
+  }
 }
 
 /** Error data that is JSON and small: drop anything that is not plain data. */

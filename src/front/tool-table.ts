@@ -95,6 +95,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     return {
       definition: { name, inputSchema: { type: 'object' } },
       backend: backend.name,
+      backendTool: tool,
       call: (args, ctx) =>
         registry.callTool(backend.name, tool, args, { signal: ctx.signal, trace: ctx.trace }),
     };
@@ -236,6 +237,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             ? { ...tool, name }
             : { ...tool, name, description: `[${server}] ${tool.description ?? tool.title ?? tool.name}` },
         backend: server,
+        backendTool: listed.name,
         call: (args, ctx) =>
           registry.callTool(server, tool.name, args, {
             signal: ctx.signal,

@@ -26,6 +26,8 @@ export interface ToolCallInfo {
   session?: string | undefined;
   transport: 'stdio' | 'http';
   client?: { name?: string; version?: string } | undefined;
+  /** Who the token names (`sub`, client id), with `http.auth`; never the token. */
+  caller?: string | undefined;
 }
 
 /** How the front names things, given at install (observability cannot import the front). */
@@ -98,6 +100,8 @@ class Telemetry {
         'mcpgw.session': info.session,
         'mcp.protocol.era': this.protocolEra(info.meta),
         'mcpgw.client': info.client?.name,
+        // OpenTelemetry's attribute for the authenticated user.
+        'enduser.id': info.caller,
       },
       carrierOf(info),
     );
@@ -246,6 +250,7 @@ class Telemetry {
   private identity(info: ToolCallInfo): string {
     // Over HTTP every request passed the token check before it got here; over stdio the caller is the
     // local process that started the gateway.
+    if (info.caller !== undefined) return info.caller;
     return info.transport === 'stdio' ? 'stdio' : this.tokenIdentity;
   }
 }

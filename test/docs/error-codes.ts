@@ -38,6 +38,8 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
     '`register_server` over HTTP asked for what the config does not allow: a command, arguments, env names or working directory no `http.allow_commands` entry allows, or a url that is not http(s), does not resolve, or reaches a non-public address `http.allow_url_hosts` does not list. `data.setting` names the setting, `data.reason` what did not fit (`command`, `args`, `env`, `cwd`; `scheme`, `unresolved`, `loopback`, `private`, `link-local`, `unspecified`, `multicast`, `reserved`).',
   REGISTER_LIMIT:
     '`register_server` when `limits.max_runtime_backends` servers registered at runtime already exist (32 by default; `0` turns registration off). `data.limit` and `data.count` say how many; remove one with `remove_server`, or raise the limit.',
+  ACCESS_DENIED:
+    "With `http.auth.rules`, the caller's token does not allow this tool, the backend tool `call_backend` names, the pipeline `route_pipeline` runs, or this gateway tool, and no scope would (when one would, the HTTP answer is `403 insufficient_scope` instead). The message names what was refused and the caller; see [authorization](../guides/authorization.md#who-may-use-what-rules).",
   PIPELINE_INVALID:
     'The pipeline (a file, or a `custom` one sent inline) has problems, each at `file:line:col`; nothing ran.',
   PIPELINE_UNKNOWN: '`route_pipeline` with a scenario no pipeline has; the message lists the pipelines.',

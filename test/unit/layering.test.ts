@@ -9,12 +9,34 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 const ALLOWED: Record<string, string[]> = {
-  cli: ['front', 'bridge', 'pipeline', 'backends', 'config', 'watch', 'transport', 'observability', 'surface'],
-  front: ['bridge', 'pipeline', 'backends', 'config', 'watch', 'transport', 'observability', 'surface'],
+  cli: [
+    'front',
+    'bridge',
+    'pipeline',
+    'backends',
+    'config',
+    'watch',
+    'transport',
+    'observability',
+    'surface',
+  ],
+  front: [
+    'bridge',
+    'pipeline',
+    'backends',
+    'config',
+    'watch',
+    'transport',
+    'observability',
+    'surface',
+    'auth',
+  ],
   // The tool surface: filters, overrides, name fitting, pins; pure but for the pins file.
   surface: ['config'],
   // Calls that cross the protocol eras (input_required ⇄ requests to the client).
   bridge: ['backends', 'config'],
+  // Token checks, discovery and access rules; the front asks it, it knows only the config.
+  auth: ['config'],
   watch: ['config'],
   pipeline: ['backends', 'config'],
   backends: ['config', 'transport', 'observability'],
