@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
+import { clusterSettings, rateLimitSettings } from './cluster.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
@@ -122,7 +123,16 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits', 'audit'];
+const EMPTY_MEANS_ABSENT = [
+  'servers',
+  'mcpServers',
+  'tools',
+  'http',
+  'limits',
+  'audit',
+  'cluster',
+  'rate_limits',
+];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -344,6 +354,8 @@ export function normalizeGateway(
     servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
     metrics: root.metrics === true,
     audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
+    cluster: clusterSettings(root.cluster, ctx.env),
+    rateLimits: rateLimitSettings(root.rate_limits, problems),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ClusterSettings, RateLimitSettings } from './cluster.js';
 import type { IpRange } from './ip-range.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
@@ -138,6 +139,10 @@ export interface GatewayConfig {
   /** `metrics: true`: /metrics on the HTTP front. */
   metrics: boolean;
   audit: AuditSettings;
+  /** Replicas sharing state in Redis (`cluster:`); see cluster.ts. */
+  cluster: ClusterSettings;
+  /** Call limits (`rate_limits:`); see cluster.ts. */
+  rateLimits: RateLimitSettings;
 }
 
 /** The audit log (see src/observability/audit.ts). */

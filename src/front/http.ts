@@ -12,8 +12,10 @@ import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, isLoopbackHost } from './http-guard.js';
+import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 
@@ -49,6 +51,10 @@ export interface HttpFrontOptions {
   maxBodyBytes?: () => number;
   /** Serves `/metrics` (behind the same Host and token checks) when set. */
   metrics?: MetricsSource;
+  /** What `/readyz` reports besides draining (config loaded, Redis reachable); default ready. */
+  ready?: () => boolean;
+  /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
+  limitCall?: CallLimitCheck;
 }
 
 export interface HttpFront {
@@ -102,6 +108,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       });
     }
     const url = new URL(req.url ?? '/', 'http://gateway');
+    // Probes come by pod IP and carry no token: answered before the Host and token checks.
+    if (isHealthPath(url.pathname))
+      return serveHealth(req, res, url.pathname, () => accepting && (options.ready?.() ?? true));
     if (url.pathname === METRICS_PATH && options.metrics)
       return serveMetrics(req, res, options.metrics, allowed, settings.token);
     if (url.pathname !== MCP_PATH)
@@ -113,10 +122,21 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     if (req.method === 'POST') {
       const body = await readJsonBody(req, res, maxBodyBytes());
       if (body === undefined) return;
-      if (sessionId)
+      if (sessionId) {
+        if (sessions.has(sessionId) && (await refusedByLimits(req, res, body.value, sessionId))) return;
         return withSession(sessionId, res, (s) => s.transport.handleRequest(req, res, body.value));
+      }
       if (modern && (await modern.claims(req, body.value, maxBodyBytes()))) {
-        if (!accepting) return sendRpcError(res, 503, -32000, 'The gateway is shutting down');
+        // Draining: refused before it starts, and the connection closed, so the client (or the load
+        // balancer) takes the request elsewhere; nothing accepted is lost.
+        if (!accepting)
+          return sendJson(
+            res,
+            503,
+            { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway is shutting down' }, id: null },
+            { Connection: 'close', 'Retry-After': '0' },
+          );
+        if (await refusedByLimits(req, res, body.value, undefined)) return;
         return modern.handle(req, res, body.value);
       }
       if (!isInitializeRequest(body.value)) {
@@ -139,6 +159,25 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     }
     res.setHeader('Allow', 'GET, POST, DELETE');
     return sendJson(res, 405, { error: `Method ${req.method} not allowed` });
+  };
+
+  /** Answers 429 (or 503) and returns true when `rate_limits` refuse a tools/call in `body`. */
+  const refusedByLimits = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    sessionId: string | undefined,
+  ): Promise<boolean> => {
+    const refusal: LimitRefusal | undefined = await options.limitCall?.(req, body, sessionId);
+    if (!refusal) return false;
+    const id = (body as { id?: unknown } | null)?.id ?? null;
+    sendJson(
+      res,
+      refusal.status,
+      { jsonrpc: '2.0', error: { code: -32000, message: refusal.message, data: refusal.data }, id },
+      refusal.headers,
+    );
+    return true;
   };
 
   const withSession = (id: string, res: ServerResponse, fn: (s: Session) => Promise<void>) => {
