@@ -83,7 +83,7 @@ function serverOf(call: ToolCallMessage, table: ToolTable): string | undefined {
     const server = call.params.arguments?.server;
     return typeof server === 'string' ? server : undefined;
   }
-  return table.get(call.params.name)?.backend;
+  return table.serverOf(call.params.name);
 }
 
 function modernCaller(req: IncomingMessage, call: ToolCallMessage, options: HttpLimitOptions): string {
