@@ -35,6 +35,10 @@ export type GatewayErrorCode =
   | 'REPLAY_MISSING'
   /** A recording or a pipeline test file is invalid. */
   | 'RECORDING_INVALID'
+  /** Over a `rate_limits` limit (HTTP: 429 with Retry-After). */
+  | 'RATE_LIMITED'
+  /** Cluster state in Redis could not be read or written (Redis unreachable). */
+  | 'CLUSTER_UNAVAILABLE'
   | 'USAGE';
 
 /** A position in a source file, 1-based as editors show it. */

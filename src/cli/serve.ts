@@ -121,6 +121,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // no edit falls between the two; the config file's folder once serving.
     const watch = !values['no-watch'];
     gateway.startBackends();
+    await gateway.startCluster();
     if (watch) await gateway.watchPipelines().ready.catch(() => {});
     await gateway.loadPipelines();
     if (transport === 'stdio') {

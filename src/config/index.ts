@@ -12,6 +12,15 @@ export {
   parseClaudeDesktopText,
 } from './claude-desktop.js';
 export {
+  type ClusterSettings,
+  DEFAULT_KEY_PREFIX,
+  type RateLimit,
+  type RateLimitSettings,
+  REDIS_URL_ENV,
+  REPLICA_ID_ENV,
+  shownRedisUrl,
+} from './cluster.js';
+export {
   DURATION_HINT,
   DURATION_PATTERN,
   formatDuration,

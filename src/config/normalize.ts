@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
 import { authSettings, backendOAuth } from './auth-settings.js';
 import { type BridgeConfig, bridgeConfig } from './bridge.js';
+import { clusterSettings, rateLimitSettings } from './cluster.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
@@ -126,7 +127,17 @@ function stringMap(value: unknown): Record<string, string> {
   );
 }
 
-const EMPTY_MEANS_ABSENT = ['servers', 'mcpServers', 'tools', 'http', 'limits', 'audit', 'bridge'];
+const EMPTY_MEANS_ABSENT = [
+  'servers',
+  'mcpServers',
+  'tools',
+  'http',
+  'limits',
+  'audit',
+  'bridge',
+  'cluster',
+  'rate_limits',
+];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
 /**
@@ -389,6 +400,8 @@ export function normalizeGateway(
     audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
     surface: surfaceSettings(root.surface, ctx.baseDir),
     ...bridgeEntry(root.bridge, problems),
+    cluster: clusterSettings(root.cluster, ctx.env),
+    rateLimits: rateLimitSettings(root.rate_limits, problems),
   };
 }
 

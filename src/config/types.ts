@@ -1,5 +1,6 @@
 import type { AuthSettings } from './auth-settings.js';
 import type { BridgeConfig } from './bridge.js';
+import type { ClusterSettings, RateLimitSettings } from './cluster.js';
 import type { IpRange } from './ip-range.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
@@ -209,6 +210,10 @@ export interface GatewayConfig {
   surface: SurfaceSettings;
   /** `bridge:` when the file has it; defaults otherwise (src/bridge). */
   bridge?: BridgeConfig;
+  /** Replicas sharing state in Redis (`cluster:`); see cluster.ts. */
+  cluster: ClusterSettings;
+  /** Call limits (`rate_limits:`); see cluster.ts. */
+  rateLimits: RateLimitSettings;
 }
 
 /** The audit log (see src/observability/audit.ts). */

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
+import { CallLimiter, replicaId, setReplicaId } from '../cluster/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
@@ -11,8 +12,10 @@ import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
 import { accessOf, stepUpCheck } from './access-check.js';
 import { frontNames } from './call-target.js';
+import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
+import { httpCallLimits } from './http-limits.js';
 import { backendMetaTools } from './meta-tools.js';
 import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
@@ -67,16 +70,22 @@ export class Gateway {
   private readonly offWarm: () => void;
   /** Watches the pipelines folder once `watchPipelines` is called; re-pointed when the folder moves. */
   private pipelineWatcher: FolderWatcher | undefined;
+  /** Shared state with the other replicas, when `cluster.redis` is set (see cluster-sync.ts). */
+  readonly cluster: ClusterSync | undefined;
+  /** `rate_limits:`, in Redis with a cluster, else in this process. */
+  private readonly limiter: CallLimiter;
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
+    setReplicaId(options.config.cluster.replicaId);
     const bridge = options.config.bridge;
     this.bridge = new InputBridge(
       {
         stateTtlMs: bridge?.stateTtlMs ?? DEFAULT_STATE_TTL_MS,
         maxRounds: bridge?.maxRounds ?? DEFAULT_MAX_ROUNDS,
         stateKey: bridge?.stateKey,
-        replica: bridge?.replica,
+        // The bridge's requestState names this replica (cluster.replica_id, else one per process).
+        replica: bridge?.replica ?? replicaId(),
       },
       options.logger.child('bridge'),
     );
@@ -92,6 +101,22 @@ export class Gateway {
       logger: options.logger.child('surface'),
       notify: (message) => this.hub.gatewayLog('warning', 'surface', message),
     });
+    const { cluster } = options.config;
+    this.cluster =
+      cluster.redis === undefined
+        ? undefined
+        : new ClusterSync({
+            cluster: { ...cluster, redis: cluster.redis },
+            registry: this.registry,
+            current: config,
+            configStatus: () => this.configStatus(),
+            logger: options.logger.child('cluster'),
+          });
+    this.limiter = new CallLimiter(
+      () => this.currentConfig.rateLimits,
+      this.cluster?.link.redis,
+      cluster.keyPrefix,
+    );
     this.pipelines = new PipelineHost({
       registry: this.registry,
       config,
@@ -127,6 +152,7 @@ export class Gateway {
           nameClashes,
           surface: this.surface,
           listTools: () => this.table.list(),
+          ...(this.cluster ? { shared: this.cluster } : {}),
         }),
         ...pipelineMetaTools(this.pipelines),
         ...(options.extraMetaTools?.(this) ?? []),
@@ -186,6 +212,17 @@ export class Gateway {
     this.startup = new StartupGrace(started, this.currentConfig.startupGraceMs);
   }
 
+  /**
+   * Joins the cluster when `cluster.redis` is set: connects (without waiting for Redis to be up),
+   * starts the backends registered on other replicas, and keeps in step from then on.
+   */
+  async startCluster(): Promise<void> {
+    if (!this.cluster) return;
+    await this.cluster.start();
+    await this.cluster.resync();
+    this.closers.push(() => this.cluster?.close() ?? Promise.resolve());
+  }
+
   /** Loads the pipelines folder and serves it; invalid files are listed by list_pipelines and logged. */
   async loadPipelines(): Promise<void> {
     await this.pipelines.reload();
@@ -200,6 +237,8 @@ export class Gateway {
   async reloadConfig(): Promise<ReloadResult | undefined> {
     const result = await this.reloader.reload();
     if (result) telemetry.reloaded('config', result.ok);
+    // Applied or refused, every replica's list_servers shows it.
+    if (result) this.cluster?.reloaded();
     return result;
   }
 
@@ -332,6 +371,9 @@ export class Gateway {
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       stepUp: stepUpCheck(this.table, () => this.currentConfig.http.auth),
       logger: this.options.logger.child('http'),
+      // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
+      ready: () => this.cluster?.reachable() ?? true,
+      limitCall: httpCallLimits({ limiter: this.limiter, table: this.table }),
     });
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
@@ -364,6 +406,7 @@ export class Gateway {
     const left = () => deadlineMs - (Date.now() - started);
     this.gate.close();
     for (const front of this.httpFronts) front.stopAccepting();
+    this.cluster?.drainStarted();
     // Without a drain (the only client is gone), what runs is cut off at once.
     const drainMs = options.drain === false ? 0 : deadlineMs - Math.min(STOP_RESERVE_MS, deadlineMs / 4);
     let drained = await this.gate.whenIdle(drainMs);

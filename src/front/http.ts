@@ -22,8 +22,10 @@ import {
 import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
+import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 
@@ -64,6 +66,10 @@ export interface HttpFrontOptions {
    * tool only a scope it lacks would allow), answered 403 insufficient_scope before MCP sees it.
    */
   stepUp?: (authInfo: AuthInfo, body: unknown) => AuthFailure | undefined;
+  /** What `/readyz` reports besides draining (config loaded, Redis reachable); default ready. */
+  ready?: () => boolean;
+  /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
+  limitCall?: CallLimitCheck;
 }
 
 export interface HttpFront {
@@ -136,6 +142,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       });
     }
     const url = new URL(req.url ?? '/', 'http://gateway');
+    // Probes come by pod IP and carry no token: answered before the Host and token checks.
+    if (isHealthPath(url.pathname))
+      return serveHealth(req, res, url.pathname, () => accepting && (options.ready?.() ?? true));
     if (authenticator && url.pathname.startsWith(PROTECTED_RESOURCE_PREFIX)) {
       // Discovery is public (no token, any Origin), but only under a Host this gateway answers to.
       if (!allowed.has(hostnameOf(req.headers.host ?? '')))
@@ -164,10 +173,21 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (body === undefined) return;
       const refusal = req.auth && options.stepUp?.(req.auth, body.value);
       if (refusal && authenticator) return sendAnswer(res, authenticator.refuse(refusal, MCP_PATH));
-      if (sessionId)
+      if (sessionId) {
+        if (sessions.has(sessionId) && (await refusedByLimits(req, res, body.value, sessionId))) return;
         return withSession(sessionId, req, res, (s) => s.transport.handleRequest(req, res, body.value));
+      }
       if (modern && (await modern.claims(req, body.value, maxBodyBytes()))) {
-        if (!accepting) return sendRpcError(res, 503, -32000, 'The gateway is shutting down');
+        // Draining: refused before it starts, and the connection closed, so the client (or the load
+        // balancer) takes the request elsewhere; nothing accepted is lost.
+        if (!accepting)
+          return sendJson(
+            res,
+            503,
+            { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway is shutting down' }, id: null },
+            { Connection: 'close', 'Retry-After': '0' },
+          );
+        if (await refusedByLimits(req, res, body.value, undefined)) return;
         return modern.handle(req, res, body.value);
       }
       if (!isInitializeRequest(body.value)) {
@@ -190,6 +210,25 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     }
     res.setHeader('Allow', 'GET, POST, DELETE');
     return sendJson(res, 405, { error: `Method ${req.method} not allowed` });
+  };
+
+  /** Answers 429 (or 503) and returns true when `rate_limits` refuse a tools/call in `body`. */
+  const refusedByLimits = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    sessionId: string | undefined,
+  ): Promise<boolean> => {
+    const refusal: LimitRefusal | undefined = await options.limitCall?.(req, body, sessionId);
+    if (!refusal) return false;
+    const id = (body as { id?: unknown } | null)?.id ?? null;
+    sendJson(
+      res,
+      refusal.status,
+      { jsonrpc: '2.0', error: { code: -32000, message: refusal.message, data: refusal.data }, id },
+      refusal.headers,
+    );
+    return true;
   };
 
   const withSession = (

@@ -5,6 +5,7 @@ import { parseDuration, servedPrefix, serverConfigFromInput } from '../config/in
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Surface, SurfaceReport } from '../surface/index.js';
 import { approveTool } from './approve-tool.js';
+import type { SharedRegistrations } from './cluster-sync.js';
 import { describeClash } from './name-clashes.js';
 import { checkHttpRegistration, checkRuntimeCount } from './register-policy.js';
 import type { NameClash } from './served-names.js';
@@ -25,6 +26,8 @@ export interface MetaToolDeps {
   surface?: Surface;
   /** Builds the tool table, so that pins have seen the backends' latest lists. */
   listTools?: () => unknown;
+  /** With `cluster.redis`: registrations shared by every replica, capped across the cluster. */
+  shared?: SharedRegistrations;
 }
 
 /** How long register_server waits for a new backend's first connection before answering. */
@@ -133,14 +136,25 @@ function registerServer(deps: MetaToolDeps): ServedTool {
       // Counted right before adding, with no await in between, so concurrent calls cannot overshoot;
       // the limit is read again in case a reload changed it during the DNS lookup above.
       const runtime = deps.registry.list().filter((info) => info.source.kind === 'runtime').length;
-      checkRuntimeCount(runtime, deps.config().limits.maxRuntimeBackends);
+      const max = deps.config().limits.maxRuntimeBackends;
+      checkRuntimeCount(runtime, max);
       checkPrefixFree(deps.registry, serverConfig);
-      const backend = deps.registry.add(serverConfig);
+      // In a cluster the name and the cap are the cluster's: taken atomically in Redis first.
+      const shared = deps.shared;
+      if (shared) await shared.reserve(input.name, args, max);
+      let backend: ReturnType<BackendRegistry['add']>;
+      try {
+        backend = deps.registry.add(serverConfig);
+      } catch (err) {
+        await shared?.drop(input.name).catch(() => {});
+        throw err;
+      }
       await backend.whenSettled(Math.max(serverConfig.timeoutMs ?? 0, REGISTER_WAIT_MS));
       const info = backend.info();
       if (info.status === 'failed') {
         // A backend that cannot start is an error for the caller, not a zombie entry retrying forever.
         await deps.registry.remove(info.name);
+        await shared?.drop(info.name).catch(() => {});
         throw new GatewayError(
           'BACKEND_UNAVAILABLE',
           `server '${info.name}' failed to start: ${info.lastError}`,
@@ -149,6 +163,14 @@ function registerServer(deps: MetaToolDeps): ServedTool {
             stderr: info.stderrTail,
           },
         );
+      }
+      if (shared) {
+        try {
+          await shared.confirm(info.name, args);
+        } catch (err) {
+          await deps.registry.remove(info.name).catch(() => {});
+          throw err;
+        }
       }
       return jsonResult({ server: publicInfo(info), tools: backend.toolDefinitions() });
     },
@@ -180,6 +202,12 @@ function removeServer(deps: MetaToolDeps): ServedTool {
       const name = requireString(args, 'name', 'remove_server');
       const graceMs =
         args.grace === undefined ? undefined : readDuration(args.grace, 'remove_server', 'grace');
+      if (deps.shared) {
+        // Gone from the cluster first, so no replica restarts it; then here, and every replica hears.
+        await deps.shared.drop(name);
+        if (!deps.registry.get(name))
+          return jsonResult({ removed: { name } }, `Removed server '${name}' from the cluster.`);
+      }
       const info = await deps.registry.remove(name, { graceMs });
       return jsonResult({ removed: publicInfo(info) }, `Removed server '${name}' (${info.toolCount} tools).`);
     },
@@ -207,7 +235,11 @@ function listServers(deps: MetaToolDeps): ServedTool {
           ...deps.surface?.report(info.name),
         };
       });
-      return jsonResult({ servers }, formatServers(servers));
+      const cluster = deps.shared ? await clusterStatus(deps.shared) : undefined;
+      return jsonResult(
+        { servers, ...(cluster ? { cluster } : {}) },
+        formatServers(servers) + (cluster ? formatCluster(cluster) : ''),
+      );
     },
   };
 }
@@ -308,4 +340,24 @@ function formatSurface(s: Record<string, unknown>): string {
   for (const u of r.unknownOverrides ?? [])
     lines.push(`override of unknown tool ${u.tool}${u.didYouMean ? ` (did you mean ${u.didYouMean}?)` : ''}`);
   return lines.map((l) => `\n    ${l}`).join('');
+}
+
+type ClusterView = Awaited<ReturnType<SharedRegistrations['status']>> | { replica?: string; error: string };
+
+/** Every replica's config status (a reload one refused shows here on all), or why it is unknown. */
+async function clusterStatus(shared: SharedRegistrations): Promise<ClusterView> {
+  try {
+    return await shared.status();
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+function formatCluster(cluster: ClusterView): string {
+  if ('error' in cluster) return `\ncluster: ${cluster.error}`;
+  const lines = cluster.replicas.map((r) => {
+    const config = r.config === 'ok' ? 'config ok' : `config reload REFUSED: ${(r.issues ?? []).join('; ')}`;
+    return `  ${r.replica}${r.replica === cluster.replica ? ' (this one)' : ''}: ${config}${r.draining ? ', draining' : ''}`;
+  });
+  return `\ncluster (${cluster.replicas.length} replicas):\n${lines.join('\n')}`;
 }

@@ -114,6 +114,11 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     }
   }
 
+  /** The backend a call of `name` reaches, also while it is still connecting (for rate_limits). */
+  serverOf(name: string): string | undefined {
+    return this.get(name)?.backend ?? (this.reserved(name) ? undefined : this.backendOf(name)?.backend.name);
+  }
+
   /** The backend whose prefix `name` has (served-names.ts), when backend tools are served. */
   private backendOf(name: string): { backend: Backend; tool: string } | undefined {
     if (!this.options.groups().backends) return undefined;

@@ -49,6 +49,10 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
     '`mcp-gateway run --replay` or `mcp-gateway test` asked for a backend call the recording does not hold (or holds fewer times than asked). The message names the server, tool and arguments, and the closest recorded call of that tool with the argument keys that differ; record again, or fix the inputs. A step failing this way fails the run.',
   RECORDING_INVALID:
     "A recording (`--replay FILE`, a test's `recording:`) or a pipeline test file (`*.test.yaml`) does not follow its schema (schemas/recording.schema.json, schemas/pipeline-test.schema.json); each problem is at `file:line:col`.",
+  RATE_LIMITED:
+    'A `tools/call` over HTTP went over a `rate_limits` limit (per caller, per profile or per server; counted across replicas with `cluster.redis`). Over HTTP it is answered with status 429 and `Retry-After` (seconds) and a JSON-RPC error whose `data` has `code`, `limit` (the setting) and `retryAfterMs`; wait and retry. With `when_redis_down: closed` and Redis unreachable, status 503 with `reason: unavailable`.',
+  CLUSTER_UNAVAILABLE:
+    "The cluster's Redis (`cluster.redis`) could not be reached: `register_server` and `remove_server` are refused rather than applied on one replica only, and `list_servers` shows the error in place of the cluster's status. Calls to backends already serving go on. The gateway reconnects by itself; retry shortly.",
   USAGE:
     'The gateway cannot serve as asked: HTTP off loopback without a token, or a port it cannot listen on; `serve` then exits with code 1. (Bad command-line usage is not this code: it exits with code 2.)',
 };

@@ -82,6 +82,17 @@ describe('a valid config', () => {
           callBackendBypassesFilters: false,
           pinsFile: join(fixtures, '.data/tool-pins.json'),
         },
+        cluster: {
+          redis: 'redis://:s3cret-redis-pass@redis.internal:6379/2',
+          replicaId: 'gw-a',
+          keyPrefix: 'team1',
+        },
+        rateLimits: {
+          perCaller: { calls: 100, perMs: 60_000 },
+          perServer: { calls: 20, perMs: 1000 },
+          servers: { sqlite: { calls: 5, perMs: 2000 } },
+          whenRedisDown: 'closed',
+        },
         servers: [
           {
             name: 'weather',
@@ -160,6 +171,9 @@ describe('a valid config', () => {
         callBackendBypassesFilters: false,
         pinsFile: '/srv/gw/.data/tool-pins.json',
       },
+      // One process, state in memory; no call limits.
+      cluster: { keyPrefix: 'mcpgw' },
+      rateLimits: { servers: {}, whenRedisDown: 'open' },
     });
   });
 
@@ -554,5 +568,23 @@ describe('limits', () => {
       'gateway.yaml:2:21: limits.max_message_size: a message size limit must be at least 1KiB',
     ]);
     expect(errors(parse('limits:\n  max_size: 1MiB\n'))).toHaveLength(1);
+  });
+});
+
+describe('cluster and rate_limits', () => {
+  it('takes the Redis URL and replica id from the environment when the file sets none', () => {
+    const result = config(
+      parse('# empty\n', { MCP_GATEWAY_REDIS_URL: 'redis://r:6379', MCP_GATEWAY_REPLICA_ID: 'pod-7' }),
+    );
+    expect(result.cluster).toEqual({ redis: 'redis://r:6379', replicaId: 'pod-7', keyPrefix: 'mcpgw' });
+  });
+
+  it('refuses a window that is not whole seconds and a bad Redis URL, with file positions', () => {
+    const result = parse(
+      lines('cluster:', '  redis: localhost:6379', 'rate_limits:', '  per_caller: { calls: 5, per: 1500ms }'),
+    );
+    const text = errors(result).join('\n');
+    expect(text).toMatch(/gateway\.yaml:2:\d+: .*redis:\/\//);
+    expect(text).toMatch(/gateway\.yaml:4:\d+: .*whole seconds/);
   });
 });

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
     'transport',
     'observability',
     'surface',
+    'cluster',
   ],
   front: [
     'bridge',
@@ -30,6 +31,7 @@ const ALLOWED: Record<string, string[]> = {
     'observability',
     'surface',
     'auth',
+    'cluster',
   ],
   // The tool surface: filters, overrides, name fitting, pins; pure but for the pins file.
   surface: ['config'],
@@ -37,6 +39,8 @@ const ALLOWED: Record<string, string[]> = {
   bridge: ['backends', 'config'],
   // Token checks, discovery and access rules; the front asks it, it knows only the config.
   auth: ['config'],
+  // Shared state in Redis and call limits: knows the config, nothing of the front or the backends.
+  cluster: ['config'],
   watch: ['config'],
   pipeline: ['backends', 'config'],
   backends: ['config', 'transport', 'observability'],

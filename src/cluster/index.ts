@@ -1,0 +1,9 @@
+/**
+ * The cluster's public face: this process's replica id, the link to the cluster's Redis (shared
+ * registrations, replica status, pub/sub) and call limits. Knows Redis and the config, nothing of
+ * the front or the backends: the front wires them (front/cluster-sync.ts).
+ */
+
+export { type ClusterEvent, ClusterLink, type ReplicaStatus, type StoredRegistration } from './link.js';
+export { CallLimiter, type CallSubject, type LimitVerdict } from './rate-limits.js';
+export { replicaId, setReplicaId } from './replica.js';

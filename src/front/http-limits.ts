@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { CallLimiter, CallSubject } from '../cluster/index.js';
+import type { ToolTable } from './tool-table.js';
+
+/**
+ * `rate_limits:` at the HTTP front: a tools/call over a limit is answered before it reaches MCP, with
+ * HTTP 429 and `Retry-After` (seconds), so clients and proxies that know HTTP back off by themselves.
+ *
+ * Who the caller is: a legacy request's session; a modern request (no session) its principal — the
+ * bearer token it presented (hashed, never stored) — and the client name in its `_meta` envelope.
+ * `principal` and `profile` are hooks for the OAuth front (a token's subject) and profile endpoints.
+ */
+export interface HttpLimitOptions {
+  limiter: CallLimiter;
+  table: ToolTable;
+  /** Who authenticated the request, when the front knows better than the bearer token (OAuth). */
+  principal?: (req: IncomingMessage) => string | undefined;
+  /** The profile a request came through (e.g. /mcp/<profile>), for `rate_limits.per_profile`. */
+  profile?: (req: IncomingMessage) => string | undefined;
+}
+
+export interface LimitRefusal {
+  status: 429 | 503;
+  headers: Record<string, string>;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export type CallLimitCheck = (
+  req: IncomingMessage,
+  body: unknown,
+  sessionId: string | undefined,
+) => Promise<LimitRefusal | undefined>;
+
+const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo';
+
+export function httpCallLimits(options: HttpLimitOptions): CallLimitCheck {
+  return async (req, body, sessionId) => {
+    if (!options.limiter.active()) return undefined;
+    const calls = (Array.isArray(body) ? body : [body]).filter(isToolCall);
+    for (const call of calls) {
+      const subject: CallSubject = {
+        caller: sessionId !== undefined ? `session:${sessionId}` : modernCaller(req, call, options),
+        ...optional('profile', options.profile?.(req)),
+        ...optional('server', serverOf(call, options.table)),
+      };
+      const verdict = await options.limiter.check(subject);
+      if (verdict.ok) continue;
+      if (verdict.reason === 'unavailable') {
+        return {
+          status: 503,
+          headers: { 'Retry-After': '1' },
+          message: verdict.message,
+          data: { code: 'RATE_LIMITED', reason: 'unavailable' },
+        };
+      }
+      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      return {
+        status: 429,
+        headers: { 'Retry-After': String(seconds) },
+        message: `Rate limit reached (${verdict.limit}) for ${call.params.name}; retry after ${seconds} s`,
+        data: { code: 'RATE_LIMITED', limit: verdict.limit, retryAfterMs: verdict.retryAfterMs },
+      };
+    }
+    return undefined;
+  };
+}
+
+interface ToolCallMessage {
+  method: 'tools/call';
+  params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> };
+}
+
+function isToolCall(message: unknown): message is ToolCallMessage {
+  const m = message as { method?: unknown; params?: { name?: unknown } } | null;
+  return m?.method === 'tools/call' && typeof m.params?.name === 'string';
+}
+
+/** The backend a call reaches: a backend tool's server, or call_backend's `server` argument. */
+function serverOf(call: ToolCallMessage, table: ToolTable): string | undefined {
+  if (call.params.name === 'call_backend') {
+    const server = call.params.arguments?.server;
+    return typeof server === 'string' ? server : undefined;
+  }
+  return table.serverOf(call.params.name);
+}
+
+function modernCaller(req: IncomingMessage, call: ToolCallMessage, options: HttpLimitOptions): string {
+  const principal = options.principal?.(req) ?? tokenPrincipal(req.headers.authorization);
+  const info = call.params._meta?.[CLIENT_INFO_KEY] as { name?: unknown } | undefined;
+  const client = typeof info?.name === 'string' ? info.name : 'unnamed';
+  return `${principal}/${client}`;
+}
+
+function tokenPrincipal(authorization: string | undefined): string {
+  if (!authorization) return 'anonymous';
+  return `token:${createHash('sha256').update(authorization).digest('hex').slice(0, 16)}`;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
