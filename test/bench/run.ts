@@ -16,6 +16,7 @@ import { type ObservabilitySizes, observabilityRows } from './observability.js';
 import { gatewayPipelineRows } from './pipelines.js';
 import { reloadRows } from './reload.js';
 import { schedulerRows } from './scheduler.js';
+import { searchRows } from './search.js';
 import { writeResults } from './write-docs.js';
 
 export interface Sizes {
@@ -29,6 +30,8 @@ export interface Sizes {
   reloadEdits: number;
   footprintStarts: number;
   observability: ObservabilitySizes;
+  /** Passes over the search queries for the latency figure. */
+  searchRounds: number;
 }
 
 const FULL: Sizes = {
@@ -43,6 +46,7 @@ const FULL: Sizes = {
   reloadEdits: 20,
   footprintStarts: 3,
   observability: { rounds: 9, sequential: 3600, concurrent: 18_000, warmup: 300 },
+  searchRounds: 30,
 };
 
 const QUICK: Sizes = {
@@ -57,6 +61,7 @@ const QUICK: Sizes = {
   reloadEdits: 5,
   footprintStarts: 1,
   observability: { rounds: 3, sequential: 300, concurrent: 1500, warmup: 100 },
+  searchRounds: 5,
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
@@ -67,6 +72,7 @@ const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
   reload: (s) => reloadRows(s),
   footprint: (s) => footprintRows(s),
   observability: (s) => observabilityRows(s.observability),
+  search: (s) => searchRows(s.searchRounds),
 };
 
 /**
