@@ -39,3 +39,28 @@ export function oneLine(description: string): string {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Words too common in requests to tell tools apart ("show me the files in my folder"). Left in, they
+ * match as prefixes of real words ("the" → "theme") and add noise to every result.
+ */
+const STOP_WORDS = new Set(
+  'a an and are as at be by can do for from how i in into is it me my of on or our please show that the this to what when which who with you your'.split(
+    ' ',
+  ),
+);
+
+/**
+ * One indexed or queried word: lower case, English plurals folded to the singular ("entities" →
+ * "entity", "branches" → "branch", "files" → "file"), so a request and a description that differ only in
+ * number still meet. Stop words become null (not indexed, not searched).
+ */
+export function normalizeTerm(term: string): string | null {
+  const word = term.toLowerCase();
+  if (STOP_WORDS.has(word)) return null;
+  if (word.length <= 3) return word;
+  if (word.endsWith('ies') && word.length > 4) return `${word.slice(0, -3)}y`;
+  if (/(ss|x|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !/(ss|us|is)$/.test(word)) return word.slice(0, -1);
+  return word;
+}

@@ -1,5 +1,6 @@
-import MiniSearch, { type SearchOptions } from 'minisearch';
-import { oneLine, parameterText, splitWords } from './text.js';
+import MiniSearch, { type Query, type SearchOptions } from 'minisearch';
+import { synonymsOf } from './synonyms.js';
+import { normalizeTerm, oneLine, parameterText, splitWords } from './text.js';
 
 /** What the index needs of a tool: the MCP `Tool` shape, as served (so `name` is the served name). */
 export interface SearchableTool {
@@ -32,6 +33,10 @@ interface IndexedDoc {
  * path), so they count for less and break ties.
  */
 const BOOST = { name: 3, title: 2, description: 1, params: 0.5 } as const;
+const SYNONYM_WEIGHT = 0.5;
+const BOOST_SYNONYM = Object.fromEntries(
+  Object.entries(BOOST).map(([field, weight]) => [field, weight * SYNONYM_WEIGHT]),
+) as Record<keyof typeof BOOST, number>;
 
 const SEARCH: SearchOptions = {
   boost: BOOST,
@@ -53,7 +58,7 @@ export class ToolIndex {
   private readonly search_ = new MiniSearch<IndexedDoc>({
     fields: ['name', 'title', 'description', 'params'],
     tokenize: splitWords,
-    processTerm: (term) => term.toLowerCase(),
+    processTerm: normalizeTerm,
     searchOptions: SEARCH,
     // Replacing a group discards its documents; vacuuming reclaims them in the background.
     autoVacuum: { minDirtCount: 50, minDirtFactor: 0.1, batchSize: 1000, batchWait: 10 },
@@ -100,7 +105,17 @@ export class ToolIndex {
    */
   search(query: string, limit = 10, visible?: (name: string) => boolean): ToolHit[] {
     if (query.trim() === '' || limit <= 0) return [];
-    const results = this.search_.search(query, visible ? { filter: (r) => visible(r.id) } : undefined);
+    const terms = splitWords(query)
+      .map(normalizeTerm)
+      .filter((t): t is string => t !== null);
+    const alternatives = [...new Set(terms.flatMap(synonymsOf))].filter((t) => !terms.includes(t));
+    // The words as typed, and (weighed down) the words they stand for: MiniSearch adds the scores.
+    const queries: Query[] = [{ queries: terms }];
+    if (alternatives.length > 0) queries.push({ queries: alternatives, boost: { ...BOOST_SYNONYM } });
+    const results = this.search_.search(
+      { combineWith: 'OR', queries },
+      visible ? { filter: (r) => visible(r.id) } : undefined,
+    );
     const hits: ToolHit[] = [];
     for (const result of results) {
       const tool = this.tools.get(result.id as string);

@@ -94,3 +94,24 @@ describe('oneLine', () => {
     expect(oneLine('x'.repeat(300))).toHaveLength(200);
   });
 });
+
+describe('query words', () => {
+  it('folds plurals and drops stop words, so "the entities" finds an entity tool', () => {
+    const index = new ToolIndex();
+    index.replace('m', [{ name: 'create_entity' }, { name: 'theme_get' }]);
+    expect(index.search('the entities').map((h) => h.name)).toEqual(['create_entity']);
+  });
+
+  it('a general synonym reaches a tool that uses the other word, below an exact match', () => {
+    const index = new ToolIndex();
+    index.replace('a', [
+      { name: 'create_record', description: 'Create a record in a table' },
+      { name: 'add_table', description: 'Add a table' },
+    ]);
+    // Only synonyms match create_record ("add" → create, "row" → record).
+    expect(index.search('add a row').map((h) => h.name)).toContain('create_record');
+    // "add" itself ranks the tool that says "add" first.
+    expect(index.search('add')[0]?.name).toBe('add_table');
+    expect(index.search('new row')[0]?.name).toBe('create_record');
+  });
+});
