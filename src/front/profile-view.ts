@@ -1,25 +1,12 @@
 import picomatch from 'picomatch';
+import type { ProfileConfig } from '../config/index.js';
 
 /**
- * A profile: a named view of the gateway (issue 11). Every list left out means "no narrowing", so the
- * default view (no profile) is exactly what the gateway serves without profiles; an empty list means
- * none. Globs are picomatch globs matched against whole names.
+ * A profile (config/types.ts ProfileConfig). Every list left out means "no narrowing", so a profile
+ * with no lists is exactly the default view; an empty list means none. Globs are picomatch globs
+ * matched against whole names.
  */
-export interface ProfileSettings {
-  name: string;
-  /** Server names or globs whose tools the profile may serve. */
-  servers?: string[];
-  /** Served-name globs of backend tools to keep (after `servers`). */
-  tools?: string[];
-  /** Served-name globs of backend tools to drop (after `tools`). */
-  exclude?: string[];
-  /** Pipeline names or globs served as `pipeline__<name>` and runnable through route_pipeline. */
-  pipelines?: string[];
-  /** Which of the gateway's own tools are served (register_server, call_backend, …). */
-  metaTools?: string[];
-  /** `search`: serve find_tools, describe_tool and call_tool instead of the full list. */
-  mode: 'full' | 'search';
-}
+export type ProfileSettings = ProfileConfig;
 
 /** Where a tool the front could serve comes from, as far as a view is concerned. */
 export type ToolOrigin =
