@@ -15,6 +15,7 @@ import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
+import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { RequestGate } from './request-gate.js';
 import { ServedNames } from './served-names.js';
@@ -43,6 +44,8 @@ export interface GatewayOptions {
 export class Gateway {
   readonly registry: BackendRegistry;
   readonly table: ToolTable;
+  /** One view of `table` per profile in the config (profiles.ts). */
+  readonly profiles: ProfileTables;
   /** Resources, prompts, completions and logging of every backend, shared by the sessions. */
   readonly hub: ProtocolHub;
   /** The pipeline catalog and its tools; `loadPipelines` fills it, hot reload may `replace` it. */
@@ -109,6 +112,11 @@ export class Gateway {
     };
     this.registry.on('status', warm);
     this.offWarm = () => this.registry.off('status', warm);
+    this.profiles = new ProfileTables(
+      this.table,
+      { servedName: (server, tool) => names.name(server, tool) },
+      options.config.profiles ?? [],
+    );
     this.reloader = new ConfigReloader({
       registry: this.registry,
       logger: options.logger.child('config'),
@@ -117,6 +125,7 @@ export class Gateway {
         const order = (c: GatewayConfig) => c.servers.map((s) => s.name).join('\0');
         const reordered = order(next) !== order(this.currentConfig);
         this.currentConfig = next;
+        this.profiles.reconfigure(next.profiles ?? []);
         // Which backend serves a name several have follows the file order (served-names.ts).
         if (reordered) {
           this.table.invalidate();
@@ -252,14 +261,16 @@ export class Gateway {
    * 2025 era, a 2026-07-28 request (or `server/discover`) the modern one; either way one server lives
    * for the connection.
    */
-  async serveStdio(): Promise<void> {
+  async serveStdio(profile?: string): Promise<void> {
+    // An unknown profile is refused before anything is served.
+    if (profile !== undefined) this.profiles.table(profile);
     // Ours, not the SDK's: linear framing, and an oversized message is refused without ending the session.
     const logger = this.options.logger.child('stdio');
     const transport = new LineStdioServerTransport({
       maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
       warn: (message) => logger.warn(message),
     });
-    const handle = serveStdio(({ era }) => this.createSession('stdio', { era }), {
+    const handle = serveStdio(({ era }) => this.createSession('stdio', { era, profile }), {
       transport,
       onerror: (err) => logger.debug(`stdio: ${err.message}`),
     });
@@ -333,6 +344,7 @@ export class Gateway {
     this.table.close();
     this.hub.close();
     this.pipelines.close();
+    this.profiles.close();
     await this.registry.close();
   }
 
@@ -343,10 +355,14 @@ export class Gateway {
 
   private createSession(
     transport: FrontTransport,
-    { era = 'legacy', perRequest = false }: { era?: ProtocolEra; perRequest?: boolean } = {},
+    {
+      era = 'legacy',
+      perRequest = false,
+      profile,
+    }: { era?: ProtocolEra; perRequest?: boolean; profile?: string | undefined } = {},
   ) {
     const server = createFrontServer({
-      table: this.table,
+      table: profile === undefined ? this.table : this.profiles.table(profile),
       transport,
       version: this.options.version,
       logger: this.options.logger.child(transport),
