@@ -40,6 +40,7 @@ Options for serve:
 
 Options for list:
   --json                     print the backends and their tools as JSON
+  --profile NAME             only the servers and tools profile NAME of the config serves
 
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools

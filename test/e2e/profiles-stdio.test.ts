@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  GATEWAY_BIN,
+  NODE,
   type StdioGateway,
   startStdioGateway,
   structured,
@@ -115,5 +118,19 @@ describe('profiles over stdio', () => {
     await waitFor(() => listChanged > before, { timeoutMs: 15_000 });
     await waitFor(async () => !(await names(small)).includes('alpha__add'));
     expect(await names(small)).toEqual(['alpha__echo', 'call_backend', 'list_servers']);
+  });
+
+  it('mcp-gateway list --profile shows what the profile serves', () => {
+    const run = (profile: string) =>
+      spawnSync(NODE, [GATEWAY_BIN, 'list', '--config', file, '--profile', profile], { encoding: 'utf8' });
+    const listed = run('small');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/^profile small \(full list\); meta tools: list_servers, call_backend/);
+    expect(listed.stdout).toContain('  echo — ');
+    expect(listed.stdout).not.toContain('beta');
+    expect(listed.stdout).not.toContain('  sleep');
+    const unknown = run('smal');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("no profile 'smal' in the config; profiles: small, finder");
   });
 });
