@@ -106,6 +106,12 @@ export class ProfileTable extends EventEmitter<{ changed: [] }> implements Sessi
         ...tool,
         call: (args, ctx) => {
           const scenario = typeof args.scenario === 'string' ? args.scenario : '';
+          if (scenario === 'custom' && this.view.narrowsBackends)
+            throw new GatewayError(
+              'PIPELINE_INVALID',
+              `route_pipeline: profile '${this.view.name}' limits which tools it reaches, so it runs only named pipelines, not custom ones`,
+              { profile: this.view.name },
+            );
           if (
             scenario &&
             scenario !== 'custom' &&

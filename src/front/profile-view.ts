@@ -59,6 +59,15 @@ export class ProfileView {
     return this.server(server) && this.include(served) && !this.exclude(served);
   }
 
+  /**
+   * Whether the view hides some backend tools. Such a view refuses custom pipelines sent to
+   * route_pipeline: their steps name any server and tool, and a run must not reach past the view.
+   */
+  get narrowsBackends(): boolean {
+    const s = this.settings;
+    return s.servers !== undefined || s.tools !== undefined || s.exclude !== undefined;
+  }
+
   /** Whether any tool of `server` can be in this view: call_backend's first check. */
   allowsServer(server: string): boolean {
     return this.server(server);

@@ -31,7 +31,7 @@ const yaml = (smallTools: string) =>
     '  small:',
     '    servers: [alpha]',
     `    tools: [${smallTools}]`,
-    '    meta_tools: [list_servers, call_backend]',
+    '    meta_tools: [list_servers, call_backend, route_pipeline]',
     '  finder:',
     '    mode: search',
     '    exclude: ["beta__*"]',
@@ -65,7 +65,13 @@ describe('profiles over stdio', () => {
   });
 
   it('a small profile lists only its tools and meta tools', async () => {
-    expect(await names(small)).toEqual(['alpha__add', 'alpha__echo', 'call_backend', 'list_servers']);
+    expect(await names(small)).toEqual([
+      'alpha__add',
+      'alpha__echo',
+      'call_backend',
+      'list_servers',
+      'route_pipeline',
+    ]);
   });
 
   it('a tool outside the profile is unknown, by name and through call_backend', async () => {
@@ -77,6 +83,15 @@ describe('profiles over stdio', () => {
     });
     expect(viaMeta.isError).toBe(true);
     expect(JSON.stringify(viaMeta.content)).toMatch(/profile 'small' has no tool 'echo' of server 'beta'/);
+    const custom = await small.client.callTool({
+      name: 'route_pipeline',
+      arguments: {
+        scenario: 'custom',
+        pipeline: JSON.stringify({ name: 'sneak', steps: { s: { server: 'beta', tool: 'echo', args: {} } } }),
+      },
+    });
+    expect(custom.isError).toBe(true);
+    expect(JSON.stringify(custom.content)).toMatch(/runs only named pipelines, not custom ones/);
     const allowed = await small.client.callTool({ name: 'alpha__add', arguments: { a: 2, b: 3 } });
     expect(structured<{ sum: number }>(allowed).sum).toBe(5);
   });
@@ -117,7 +132,7 @@ describe('profiles over stdio', () => {
     writeConfig(yaml('alpha__echo'), dir);
     await waitFor(() => listChanged > before, { timeoutMs: 15_000 });
     await waitFor(async () => !(await names(small)).includes('alpha__add'));
-    expect(await names(small)).toEqual(['alpha__echo', 'call_backend', 'list_servers']);
+    expect(await names(small)).toEqual(['alpha__echo', 'call_backend', 'list_servers', 'route_pipeline']);
   });
 
   it('mcp-gateway list --profile shows what the profile serves', () => {
@@ -125,7 +140,9 @@ describe('profiles over stdio', () => {
       spawnSync(NODE, [GATEWAY_BIN, 'list', '--config', file, '--profile', profile], { encoding: 'utf8' });
     const listed = run('small');
     expect(listed.status).toBe(0);
-    expect(listed.stdout).toMatch(/^profile small \(full list\); meta tools: list_servers, call_backend/);
+    expect(listed.stdout).toMatch(
+      /^profile small \(full list\); meta tools: list_servers, call_backend, route_pipeline/,
+    );
     expect(listed.stdout).toContain('  echo — ');
     expect(listed.stdout).not.toContain('beta');
     expect(listed.stdout).not.toContain('  sleep');

@@ -58,3 +58,11 @@ describe('profilesFor', () => {
     expect(mayUse(profilesFor(undefined, { tokens: [] }), 'anything')).toBe(true);
   });
 });
+
+describe('ProfileView.narrowsBackends', () => {
+  it('is true when servers, tools or exclude is set: such a profile refuses custom pipelines', () => {
+    expect(new ProfileView({ name: 'a', mode: 'full' }).narrowsBackends).toBe(false);
+    expect(new ProfileView({ name: 'a', pipelines: [], mode: 'full' }).narrowsBackends).toBe(false);
+    expect(new ProfileView({ name: 'a', exclude: ['x'], mode: 'full' }).narrowsBackends).toBe(true);
+  });
+});
