@@ -33,6 +33,7 @@ export {
   validateServerName,
 } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
+export { DEFAULT_PROFILE } from './profiles.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';

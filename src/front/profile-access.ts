@@ -1,24 +1,18 @@
+import type { ProfileToken } from '../config/index.js';
 import { bearerMatches } from './http-guard.js';
+
+export { DEFAULT_PROFILE } from '../config/index.js';
 
 /**
  * Which profiles a caller may use: the one place that decides it, so that OAuth (token claims mapped
  * to profiles) can replace the static-token rule without touching the endpoints.
  */
 
-/** `http.tokens` entries: a static bearer token and the profiles it opens. */
-export interface ProfileToken {
-  token: string;
-  /** Profile names; `default` is the gateway's unfiltered view at `/mcp`. */
-  profiles: string[];
-}
-
 export interface ProfileAccessSettings {
   /** The single `http.token` (or MCP_GATEWAY_TOKEN): every profile, as before profiles existed. */
   token?: string;
   tokens: ProfileToken[];
 }
-
-export const DEFAULT_PROFILE = 'default';
 
 export type ProfileAccess =
   | { ok: true; profiles: 'all' | ReadonlySet<string> }
