@@ -21,6 +21,7 @@ const options = {
   'log-format': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
+  profile: { type: 'string' },
 } as const;
 
 /** Exit codes of `serve` besides 0 (a clean stop) and 2 (bad usage). */
@@ -40,6 +41,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(argv, options);
   if (positionals.length) throw new UsageError(`serve takes no arguments, got '${positionals.join(' ')}'`);
   const transport = values.transport;
+  if (values.profile !== undefined && transport !== 'stdio')
+    throw new UsageError('--profile is for stdio; over HTTP each profile is served at /mcp/<profile>');
   if (transport !== 'stdio' && transport !== 'streamable-http' && transport !== 'http') {
     throw new UsageError(`--transport must be stdio or streamable-http, got '${transport}'`);
   }
@@ -125,7 +128,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (watch) await gateway.watchPipelines().ready.catch(() => {});
     await gateway.loadPipelines();
     if (transport === 'stdio') {
-      await gateway.serveStdio();
+      await gateway.serveStdio(values.profile);
       // The client owns our lifetime in stdio mode: when it closes stdin, we are done.
       const onEnd = () => {
         if (!stopping) void stop('stdin closed', { clientGone: true });

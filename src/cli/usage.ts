@@ -37,9 +37,11 @@ Options for serve:
   --metrics-port N           serve Prometheus metrics at http://127.0.0.1:N/metrics (a listener of
                              its own; the token is required when one is set)
   --metrics-host H           bind the metrics listener to H (off loopback a token is required)
+  --profile NAME             over stdio, serve only what profile NAME of the config allows
 
 Options for list:
   --json                     print the backends and their tools as JSON
+  --profile NAME             only the servers and tools profile NAME of the config serves
 
 Options for validate:
   --offline                  do not start the backends: check server names only, not their tools

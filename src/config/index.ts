@@ -50,6 +50,7 @@ export {
 } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
 export { closest } from './problems.js';
+export { DEFAULT_PROFILE } from './profiles.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
 export { splitShellArgs } from './shell-split.js';

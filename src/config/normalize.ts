@@ -13,6 +13,7 @@ import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
 import { servedPrefix, validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
+import { normalizeProfiles, normalizeProfileTokens } from './profiles.js';
 import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import { parseSize } from './size.js';
@@ -369,6 +370,22 @@ export function normalizeGateway(
   const http = isData(root.http) ? root.http : {};
   const limits = isData(root.limits) ? root.limits : {};
   const pipelines = nonEmpty(root.pipelines) ?? DEFAULT_PIPELINES_DIR;
+  const servers = normalizeServers(
+    root[serversKey],
+    [serversKey],
+    { baseDir: ctx.baseDir, source },
+    problems,
+  );
+  const profiles = normalizeProfiles(
+    root.profiles,
+    servers.map((s) => s.name),
+    problems,
+  );
+  const tokens = normalizeProfileTokens(
+    http.tokens,
+    profiles.map((p) => p.name),
+    problems,
+  );
   return {
     ...(ctx.file ? { file: ctx.file } : {}),
     baseDir: ctx.baseDir,
@@ -377,7 +394,7 @@ export function normalizeGateway(
       timeoutValue(root.shutdown_timeout, ['shutdown_timeout'], problems) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     startupGraceMs:
       durationValue(root.startup_grace, ['startup_grace'], problems) ?? DEFAULT_STARTUP_GRACE_MS,
-    http: httpSettings(http, ctx, problems),
+    http: { ...httpSettings(http, ctx, problems), ...(tokens.length > 0 ? { tokens } : {}) },
     limits: {
       maxMessageBytes:
         sizeValue(limits.max_message_size, ['limits', 'max_message_size'], problems) ??
@@ -395,13 +412,14 @@ export function normalizeGateway(
       pipelines: tools.pipelines !== false,
     } satisfies ToolGroups,
     pipelinesDir: isAbsolute(pipelines) ? pipelines : resolve(ctx.baseDir, pipelines),
-    servers: normalizeServers(root[serversKey], [serversKey], { baseDir: ctx.baseDir, source }, problems),
+    servers,
     metrics: root.metrics === true,
     audit: auditSettings(isData(root.audit) ? root.audit : {}, ctx.baseDir),
     surface: surfaceSettings(root.surface, ctx.baseDir),
     ...bridgeEntry(root.bridge, problems),
     cluster: clusterSettings(root.cluster, ctx.env),
     rateLimits: rateLimitSettings(root.rate_limits, problems),
+    ...(profiles.length > 0 ? { profiles } : {}),
   };
 }
 

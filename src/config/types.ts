@@ -136,6 +136,8 @@ export interface HttpSettings {
   port: number;
   /** Bearer token; from config or MCP_GATEWAY_TOKEN. Required for a non-loopback bind. */
   token?: string;
+  /** `http.tokens`: more static tokens, each opening only the profiles it lists (profiles.ts). */
+  tokens?: ProfileToken[];
   /** Extra Host header values accepted besides localhost/127.0.0.1/[::1] and the bind host. */
   allowedHosts: string[];
   /** What `register_server` may start when called over HTTP: command, argument patterns, env, cwd. */
@@ -214,6 +216,25 @@ export interface GatewayConfig {
   cluster: ClusterSettings;
   /** Call limits (`rate_limits:`); see cluster.ts. */
   rateLimits: RateLimitSettings;
+  /** `profiles:` in YAML, in file order; none when absent (the default view only). */
+  profiles?: ProfileConfig[];
+}
+
+/** A named view of the gateway (issue 11); see front/profile-view.ts for what each list means. */
+export interface ProfileConfig {
+  name: string;
+  servers?: string[];
+  tools?: string[];
+  exclude?: string[];
+  pipelines?: string[];
+  metaTools?: string[];
+  mode: 'full' | 'search';
+}
+
+/** An `http.tokens` entry. */
+export interface ProfileToken {
+  token: string;
+  profiles: string[];
 }
 
 /** The audit log (see src/observability/audit.ts). */

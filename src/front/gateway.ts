@@ -21,6 +21,7 @@ import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
 import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
+import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { RequestGate } from './request-gate.js';
 import { ServedNames } from './served-names.js';
@@ -50,6 +51,8 @@ export interface GatewayOptions {
 export class Gateway {
   readonly registry: BackendRegistry;
   readonly table: ToolTable;
+  /** One view of `table` per profile in the config (profiles.ts). */
+  readonly profiles: ProfileTables;
   /** Resources, prompts, completions and logging of every backend, shared by the sessions. */
   readonly hub: ProtocolHub;
   /** Parks what backends ask during 2026-07-28 clients' calls until the client retries (src/bridge). */
@@ -175,6 +178,11 @@ export class Gateway {
       offPins();
       this.surface.pins.close();
     };
+    this.profiles = new ProfileTables(
+      this.table,
+      { servedName: (server, tool) => names.name(server, tool) },
+      options.config.profiles ?? [],
+    );
     this.reloader = new ConfigReloader({
       registry: this.registry,
       logger: options.logger.child('config'),
@@ -190,6 +198,7 @@ export class Gateway {
           this.table.invalidate();
           this.hub.namesChanged();
         }
+        this.profiles.reconfigure(next.profiles ?? []);
         // Which backend serves a name several have follows the file order (served-names.ts).
         if (reordered) {
           this.table.invalidate();
@@ -338,14 +347,16 @@ export class Gateway {
    * 2025 era, a 2026-07-28 request (or `server/discover`) the modern one; either way one server lives
    * for the connection.
    */
-  async serveStdio(): Promise<void> {
+  async serveStdio(profile?: string): Promise<void> {
+    // An unknown profile is refused before anything is served.
+    if (profile !== undefined) this.profiles.table(profile);
     // Ours, not the SDK's: linear framing, and an oversized message is refused without ending the session.
     const logger = this.options.logger.child('stdio');
     const transport = new LineStdioServerTransport({
       maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
       warn: (message) => logger.warn(message),
     });
-    const handle = serveStdio(({ era }) => this.createSession('stdio', { era }), {
+    const handle = serveStdio(({ era }) => this.createSession('stdio', { era, profile }), {
       transport,
       onerror: (err) => logger.debug(`stdio: ${err.message}`),
     });
@@ -425,6 +436,7 @@ export class Gateway {
     this.table.close();
     this.hub.close();
     this.pipelines.close();
+    this.profiles.close();
     await this.registry.close();
   }
 
@@ -435,10 +447,14 @@ export class Gateway {
 
   private createSession(
     transport: FrontTransport,
-    { era = 'legacy', perRequest = false }: { era?: ProtocolEra; perRequest?: boolean } = {},
+    {
+      era = 'legacy',
+      perRequest = false,
+      profile,
+    }: { era?: ProtocolEra; perRequest?: boolean; profile?: string | undefined } = {},
   ) {
     const server = createFrontServer({
-      table: this.table,
+      table: profile === undefined ? this.table : this.profiles.table(profile),
       transport,
       version: this.options.version,
       logger: this.options.logger.child(transport),

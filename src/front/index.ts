@@ -25,6 +25,7 @@ export {
   type PipelineHostOptions,
   type RunContext,
 } from './pipeline-host.js';
+export { ProfileView } from './profile-view.js';
 export { redactEvent, redactRun } from './run-redact.js';
 export type { CallContext, FrontTransport, ServedTool } from './served-tool.js';
 export { errorResult, jsonResult } from './served-tool.js';

@@ -19,15 +19,16 @@ import { callTargets, listedTarget } from './access-check.js';
 import { clientRequester } from './client-bridge.js';
 
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
+import type { SessionTable } from './profile-table.js';
 import { PROTOCOL_CAPABILITIES, serveProtocol } from './protocol-handlers.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
 import type { CallContext, FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { errorResult } from './served-tool.js';
-import type { ToolTable } from './tool-table.js';
 
 export interface FrontServerOptions {
-  table: ToolTable;
+  /** The shared tool table, or a profile's view of it. */
+  table: SessionTable;
   transport: FrontTransport;
   version: string;
   logger: Logger;

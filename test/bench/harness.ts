@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 
-export type Unit = 'ms' | 'calls/s' | 'MB' | 'ms/step';
+export type Unit = 'ms' | 'calls/s' | 'MB' | 'ms/step' | 'recall';
 
 /**
  * What a row must reach. `ratio` bounds figure / reference; `max` bounds the figure itself;
@@ -14,6 +14,7 @@ export type Unit = 'ms' | 'calls/s' | 'MB' | 'ms/step';
 export type Target =
   | { kind: 'ratio'; op: '<=' | '>='; bound: number }
   | { kind: 'max'; bound: number }
+  | { kind: 'min'; bound: number }
   | { kind: 'overRef'; bound: number };
 
 export type Verdict = 'met' | 'missed' | 'info' | 'n/a';
@@ -46,6 +47,7 @@ export function judge(row: Row): RowResult {
   else {
     const t = row.target;
     if (t.kind === 'max') verdict = row.figure <= t.bound ? 'met' : 'missed';
+    else if (t.kind === 'min') verdict = row.figure >= t.bound ? 'met' : 'missed';
     else if (t.kind === 'overRef') {
       verdict = ref === null ? 'n/a' : row.figure - ref <= t.bound ? 'met' : 'missed';
     } else if (ratio === null) verdict = 'n/a';
@@ -180,6 +182,7 @@ function formatTarget(row: RowResult): string {
   if (!t) return '—';
   if (t.kind === 'ratio') return `${t.op === '<=' ? '≤' : '≥'} ${t.bound}x`;
   if (t.kind === 'max') return `≤ ${formatNumber(t.bound, row.unit)}`;
+  if (t.kind === 'min') return `≥ ${formatNumber(t.bound, row.unit)}`;
   return `≤ ref + ${formatNumber(t.bound, row.unit)}`;
 }
 

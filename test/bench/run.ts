@@ -17,6 +17,7 @@ import { type PeerSizes, peerRows } from './peers.js';
 import { gatewayPipelineRows } from './pipelines.js';
 import { reloadRows } from './reload.js';
 import { schedulerRows } from './scheduler.js';
+import { searchRows } from './search.js';
 import { writeResults } from './write-docs.js';
 
 export interface Sizes {
@@ -31,6 +32,8 @@ export interface Sizes {
   footprintStarts: number;
   observability: ObservabilitySizes;
   peers: PeerSizes;
+  /** Passes over the search queries for the latency figure. */
+  searchRounds: number;
 }
 
 const FULL: Sizes = {
@@ -46,6 +49,7 @@ const FULL: Sizes = {
   footprintStarts: 3,
   observability: { rounds: 9, sequential: 3600, concurrent: 18_000, warmup: 300 },
   peers: { rounds: 6, sequential: 1800, concurrent: 9000, warmup: 300 },
+  searchRounds: 30,
 };
 
 const QUICK: Sizes = {
@@ -61,6 +65,7 @@ const QUICK: Sizes = {
   footprintStarts: 1,
   observability: { rounds: 3, sequential: 300, concurrent: 1500, warmup: 100 },
   peers: { rounds: 2, sequential: 200, concurrent: 1000, warmup: 100 },
+  searchRounds: 5,
 };
 
 const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
@@ -72,6 +77,7 @@ const SUITES: Record<string, (sizes: Sizes) => Promise<Row[]>> = {
   footprint: (s) => footprintRows(s),
   observability: (s) => observabilityRows(s.observability),
   peers: (s) => peerRows(s.peers),
+  search: (s) => searchRows(s.searchRounds),
 };
 
 /**

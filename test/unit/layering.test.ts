@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
     'observability',
     'surface',
     'cluster',
+    'search',
   ],
   front: [
     'bridge',
@@ -32,6 +33,7 @@ const ALLOWED: Record<string, string[]> = {
     'surface',
     'auth',
     'cluster',
+    'search',
   ],
   // The tool surface: filters, overrides, name fitting, pins; pure but for the pins file.
   surface: ['config'],
@@ -49,6 +51,8 @@ const ALLOWED: Record<string, string[]> = {
   transport: ['config'],
   config: [],
   servers: [],
+  // The tool search index: pure, MiniSearch only.
+  search: [],
 };
 const ROOT_MODULES = new Set(['errors', 'log', 'secrets']);
 
