@@ -21,37 +21,40 @@ function checkKubernetes(dir: string) {
   return JSON.parse(run.stdout) as { checked: string[]; problems: string[] };
 }
 
-describe.skipIf(!existsSync(NODE22) && !process.env.CI)('Kubernetes manifests (cd test/deploy && npm ci first)', () => {
-  it('every document validates against its kind', () => {
-    const result = checkKubernetes(path.join(DEPLOY, 'kubernetes'));
-    expect(result.problems).toEqual([]);
-    const kinds = result.checked.map((c) => c.split(': ')[1]?.split(' ')[0]);
-    for (const kind of [
-      'Deployment',
-      'Service',
-      'ConfigMap',
-      'HorizontalPodAutoscaler',
-      'PodDisruptionBudget',
-    ])
-      expect(kinds).toContain(kind);
-  });
+describe.skipIf(!existsSync(NODE22) && !process.env.CI)(
+  'Kubernetes manifests (cd test/deploy && npm ci first)',
+  () => {
+    it('every document validates against its kind', () => {
+      const result = checkKubernetes(path.join(DEPLOY, 'kubernetes'));
+      expect(result.problems).toEqual([]);
+      const kinds = result.checked.map((c) => c.split(': ')[1]?.split(' ')[0]);
+      for (const kind of [
+        'Deployment',
+        'Service',
+        'ConfigMap',
+        'HorizontalPodAutoscaler',
+        'PodDisruptionBudget',
+      ])
+        expect(kinds).toContain(kind);
+    });
 
-  it('a broken manifest is caught', () => {
-    const dir = tempDir('deploy-broken-');
-    cpSync(path.join(DEPLOY, 'kubernetes/pdb.yaml'), path.join(dir, 'pdb.yaml'));
-    const text = readFileSync(path.join(DEPLOY, 'kubernetes/deployment.yaml'), 'utf8');
-    writeFileSync(path.join(dir, 'deployment.yaml'), text.replace('replicas: 3', 'replicas: three'));
-    expect(checkKubernetes(dir).problems.join('\n')).toMatch(/Deployment mcp-gateway.*replicas/s);
-  });
+    it('a broken manifest is caught', () => {
+      const dir = tempDir('deploy-broken-');
+      cpSync(path.join(DEPLOY, 'kubernetes/pdb.yaml'), path.join(dir, 'pdb.yaml'));
+      const text = readFileSync(path.join(DEPLOY, 'kubernetes/deployment.yaml'), 'utf8');
+      writeFileSync(path.join(dir, 'deployment.yaml'), text.replace('replicas: 3', 'replicas: three'));
+      expect(checkKubernetes(dir).problems.join('\n')).toMatch(/Deployment mcp-gateway.*replicas/s);
+    });
 
-  it('probes /readyz and /healthz, and gives the drain time to finish', () => {
-    const deployment = parse(readFileSync(path.join(DEPLOY, 'kubernetes/deployment.yaml'), 'utf8'));
-    const pod = deployment.spec.template.spec;
-    expect(pod.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
-    expect(pod.containers[0].livenessProbe.httpGet.path).toBe('/healthz');
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(20 + 5);
-  });
-});
+    it('probes /readyz and /healthz, and gives the drain time to finish', () => {
+      const deployment = parse(readFileSync(path.join(DEPLOY, 'kubernetes/deployment.yaml'), 'utf8'));
+      const pod = deployment.spec.template.spec;
+      expect(pod.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+      expect(pod.containers[0].livenessProbe.httpGet.path).toBe('/healthz');
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(20 + 5);
+    });
+  },
+);
 
 describe('compose.yaml', () => {
   it('has the structure Compose expects: Redis, three replicas, nginx', () => {
