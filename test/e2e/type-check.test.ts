@@ -214,9 +214,10 @@ describe('the served gateway: type problems and derived output schemas', () => {
         message: expect.stringContaining("filesystem.write_file's 'content' takes a string"),
       }),
     ]);
-    expect(gw.stderr()).toContain(
-      `${path.join(dir, 'pipelines', 'export-products.yaml')}:14:16: error: filesystem.write_file's 'content' takes a string`,
-    );
+    // The log line is written when the check runs; stderr reaches the test a moment later.
+    const logged = `${path.join(dir, 'pipelines', 'export-products.yaml')}:14:16: error: filesystem.write_file's 'content' takes a string`;
+    await waitFor(() => gw.stderr().includes(logged), { message: 'the type problem is logged' });
+    expect(gw.stderr()).toContain(logged);
 
     // Fixed on disk: the hot reload checks it again, and the problem is gone.
     await waitUntilWatching(gw, path.join(dir, 'pipelines'));
