@@ -14,6 +14,7 @@ import { accessOf, stepUpCheck } from './access-check.js';
 import { frontNames } from './call-target.js';
 import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
+import type { ConsoleGuard } from './console-host.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { httpCallLimits } from './http-limits.js';
 import { backendMetaTools } from './meta-tools.js';
@@ -385,6 +386,26 @@ export class Gateway {
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
       limitCall: httpCallLimits({ limiter: this.limiter, table: this.table }),
+      // Loaded only when on: with the console off, none of its code is read.
+      ...(settings.console
+        ? {
+            console: async (guard: ConsoleGuard) => {
+              const { loadConsole } = await import('./console-host.js');
+              return loadConsole(
+                {
+                  registry: this.registry,
+                  table: this.table,
+                  pipelines: this.pipelines,
+                  hub: this.hub,
+                  gate: this.gate,
+                  config: () => this.currentConfig,
+                  logger: this.options.logger.child('console'),
+                },
+                guard,
+              );
+            },
+          }
+        : {}),
     });
     this.closers.push(() => front.close());
     this.httpFronts.push(front);

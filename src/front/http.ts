@@ -20,8 +20,10 @@ import {
   sameCaller,
 } from '../auth/index.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
+import type { ConsoleHandler } from '../console/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ConsoleGuard } from './console-host.js';
 import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
@@ -70,7 +72,15 @@ export interface HttpFrontOptions {
   ready?: () => boolean;
   /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
   limitCall?: CallLimitCheck;
+  /**
+   * `http.console`: makes the web console, given the checks /mcp makes; it then answers every path
+   * under {@link CONSOLE_PATH}. Without it those paths are 404 and the console is never loaded.
+   */
+  console?: (guard: ConsoleGuard) => Promise<ConsoleHandler>;
 }
+
+/** Where the web console is served (src/console), when `http.console` is on. */
+export const CONSOLE_PATH = '/console';
 
 export interface HttpFront {
   url: string;
@@ -134,6 +144,27 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     return true;
   };
 
+  const consoleHandler = options.console
+    ? await options.console({
+        mode: authenticator ? 'oauth' : settings.token ? 'token' : 'none',
+        checkOrigin(req, res) {
+          const verdict = checkRequest(req, allowed, undefined);
+          if (!verdict.ok) sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
+          return verdict.ok;
+        },
+        async authenticate(req, res) {
+          const verdict = checkRequest(req, allowed, authenticator ? undefined : settings.token);
+          if (!verdict.ok) {
+            sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
+            return undefined;
+          }
+          const authed = req as AuthedRequest;
+          if (!(await authenticate(authed, res))) return undefined;
+          return authed.auth ? { authInfo: authed.auth } : {};
+        },
+      })
+    : undefined;
+
   const handle = async (req: AuthedRequest, res: ServerResponse) => {
     if (req.method === 'POST') {
       posts++;
@@ -161,6 +192,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       }
       return serveMetrics(req, res, options.metrics, allowed, settings.token);
     }
+    if (consoleHandler && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`)))
+      return consoleHandler.handle(req, res, url.pathname);
     if (url.pathname !== MCP_PATH)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
     const verdict = checkRequest(req, allowed, authenticator ? undefined : settings.token);
@@ -341,6 +374,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     },
     async close() {
       clearInterval(sweep);
+      consoleHandler?.close();
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
       await modern?.close();
       sessions.clear();
