@@ -65,7 +65,10 @@ function consoleHost(sources: ConsoleSources, guard: ConsoleGuard): ConsoleHost 
       if (!verdict) return undefined;
       const caller = callerOf(verdict.authInfo);
       return {
-        whoami: { caller: callerLabel(caller) ?? 'local', auth: guard.mode },
+        whoami: {
+          caller: callerLabel(caller) ?? (guard.mode === 'token' ? 'token' : 'local'),
+          auth: guard.mode,
+        },
         auth: verdict.authInfo,
       };
     },
