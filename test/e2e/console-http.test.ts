@@ -3,10 +3,13 @@
  * with its security headers and no inline script, the API behind the token and the Host/Origin
  * checks, a run started by an ordinary MCP client seen in the run journal and on the live stream.
  */
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleGateway, startConsoleGateway } from '../helpers/console.js';
-import { connectHttp } from '../helpers/gateway.js';
+import { connectHttp, ROOT, tempDir } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/http-raw.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface RunJson {
   id: string;
@@ -23,12 +26,14 @@ interface RunJson {
 
 describe('the web console over HTTP', () => {
   let gw: ConsoleGateway;
+  const pipelines = tempDir('mcp-gateway-console-pipelines-');
   const auth = () => ({ Authorization: `Bearer ${gw.token}` });
   const get = (path: string, headers: Record<string, string> = {}) =>
     rawRequest(`${gw.base}${path}`, { method: 'GET', headers });
 
   beforeAll(async () => {
-    gw = await startConsoleGateway();
+    cpSync(path.join(ROOT, 'pipelines'), pipelines, { recursive: true });
+    gw = await startConsoleGateway({ pipelinesDir: pipelines });
   }, 30_000);
   afterAll(async () => {
     await gw?.close();
@@ -151,7 +156,41 @@ describe('the web console over HTTP', () => {
     const tables = run.steps.find((s) => s.id === 'tables')!;
     expect(schemas.start!).toBeGreaterThanOrEqual(tables.end! - 1);
   });
+
+  it("shows a broken pipeline file's problems at line:column, its last good version still serving", async () => {
+    const list = async () =>
+      (JSON.parse((await get('/console/api/pipelines', auth())).body) as { pipelines: PipelineJson[] })
+        .pipelines;
+    const before = (await list()).find((p) => p.name === 'weather-analysis')!;
+    expect(before).toMatchObject({ valid: true, serving: true });
+    expect(before.mermaid).toMatch(/^flowchart TD/);
+    const file = path.join(pipelines, 'weather-analysis.yaml');
+    writeFileSync(
+      file,
+      'name: weather-analysis\nsteps:\n  a:\n    server: weather\n    tool: get_alerts\n    needs: [nowhere]\n',
+    );
+    const broken = await waitFor(
+      async () => {
+        const entry = (await list()).find((p) => p.name === 'weather-analysis');
+        return entry && !entry.valid ? entry : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(broken.serving).toBe(true);
+    // The last good version is what is drawn and served.
+    expect(broken.mermaid).toBe(before.mermaid);
+    expect(broken.issues[0]).toMatchObject({ line: 6 });
+    expect(broken.issues[0]?.message).toContain('nowhere');
+  });
 });
+
+interface PipelineJson {
+  name: string;
+  valid: boolean;
+  serving: boolean;
+  mermaid?: string;
+  issues: { line: number; column: number; message: string }[];
+}
 
 describe('the web console when off (the default)', () => {
   let gw: ConsoleGateway;

@@ -19,11 +19,15 @@ export interface ConsoleGateway {
  * gateway.yaml with `http.console` set as asked and its relative paths made absolute, so it can be
  * written to a temp folder.
  */
-export function bundledConfig(consoleOn: boolean, dir = tempDir('mcp-gateway-console-')): string {
+export function bundledConfig(
+  consoleOn: boolean,
+  dir = tempDir('mcp-gateway-console-'),
+  pipelinesDir = `${ROOT}/pipelines`,
+): string {
   const text = readFileSync(path.join(ROOT, 'gateway.yaml'), 'utf8')
     .replaceAll('dist/servers/', `${ROOT}/dist/servers/`)
     .replaceAll('node_modules/', `${ROOT}/node_modules/`)
-    .replace('pipelines: ./pipelines', `pipelines: ${ROOT}/pipelines`)
+    .replace('pipelines: ./pipelines', `pipelines: ${pipelinesDir}`)
     .replace(/^ {2}allow_commands: \[\].*$/m, `  allow_commands: []\n  console: ${consoleOn}`);
   if (!text.includes(`console: ${consoleOn}`))
     throw new Error('gateway.yaml changed shape: no http.allow_commands line');
@@ -33,15 +37,18 @@ export function bundledConfig(consoleOn: boolean, dir = tempDir('mcp-gateway-con
 }
 
 export async function startConsoleGateway(
-  options: { console?: boolean; token?: string } = {},
+  options: { console?: boolean; token?: string; pipelinesDir?: string } = {},
 ): Promise<ConsoleGateway> {
   const token = options.token ?? 'console-test-token';
   const nws: NwsFixture = await startNwsFixture();
   const data = tempDir('mcp-gateway-data-');
   mkdirSync(path.join(data, 'sandbox'), { recursive: true });
-  const gw = await startHttpGateway(['--config', bundledConfig(options.console ?? true)], {
-    env: { NWS_API_BASE: nws.url, MCP_GATEWAY_DATA: data, MCP_GATEWAY_TOKEN: token },
-  });
+  const gw = await startHttpGateway(
+    ['--config', bundledConfig(options.console ?? true, undefined, options.pipelinesDir)],
+    {
+      env: { NWS_API_BASE: nws.url, MCP_GATEWAY_DATA: data, MCP_GATEWAY_TOKEN: token },
+    },
+  );
   return {
     base: gw.url.replace(/\/mcp$/, ''),
     token,
