@@ -182,6 +182,29 @@ describe('the web console over HTTP', () => {
     expect(broken.issues[0]).toMatchObject({ line: 6 });
     expect(broken.issues[0]?.message).toContain('nowhere');
   });
+
+  it('streams the backends as they change (last: it removes one)', async () => {
+    const stream = new AbortController();
+    const events = await fetch(`${gw.base}/console/api/events`, { headers: auth(), signal: stream.signal });
+    const gone = (async () => {
+      const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        text += value;
+        for (const m of text.matchAll(/^data: (.*)$/gm)) {
+          const event = JSON.parse(m[1] as string) as { type: string; backends?: { name: string }[] };
+          if (event.type === 'backends' && !event.backends!.some((b) => b.name === 'filesystem')) return true;
+        }
+      }
+    })();
+    const client = await connectHttp(`${gw.base}/mcp`, { token: gw.token });
+    await client.callTool({ name: 'remove_server', arguments: { name: 'filesystem' } });
+    await client.close();
+    expect(await gone).toBe(true);
+    stream.abort();
+  });
 });
 
 interface PipelineJson {
