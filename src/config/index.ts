@@ -49,7 +49,7 @@ export {
   validateServerName,
 } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
-export { closest } from './problems.js';
+export { closest, pointerToPath } from './problems.js';
 export { DEFAULT_PROFILE } from './profiles.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';
