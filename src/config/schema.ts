@@ -23,7 +23,6 @@ interface Validators {
   serverSchema: unknown;
 }
 
-
 let compiled: Validators | undefined;
 
 /** The schema as shipped in `schemas/gateway.schema.json`. */
