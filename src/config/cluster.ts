@@ -12,6 +12,8 @@ import type { Problem, Segment } from './problems.js';
 export const REDIS_URL_ENV = 'MCP_GATEWAY_REDIS_URL';
 /** Environment variable that sets `cluster.replica_id` when the file does not. */
 export const REPLICA_ID_ENV = 'MCP_GATEWAY_REPLICA_ID';
+/** Environment variable that sets `cluster.advertise_url` when the file does not. */
+export const ADVERTISE_URL_ENV = 'MCP_GATEWAY_ADVERTISE_URL';
 export const DEFAULT_KEY_PREFIX = 'mcpgw';
 
 export interface ClusterSettings {
@@ -21,6 +23,11 @@ export interface ClusterSettings {
   replicaId?: string;
   /** Prefix of every Redis key and channel, so gateways of several deployments can share one Redis. */
   keyPrefix: string;
+  /**
+   * The base URL (`http://10.0.3.7:8003`) at which the other replicas reach this one, for a retry
+   * that must be answered here (a bridged input_required); unset: derived from the listen address.
+   */
+  advertiseUrl?: string;
 }
 
 /** `calls` per `perMs`. */
@@ -56,9 +63,11 @@ export function clusterSettings(value: unknown, env: Env): ClusterSettings {
     if (password) secrets.add(password, '<redis password>');
   }
   const replicaId = str(data.replica_id) ?? str(env[REPLICA_ID_ENV]);
+  const advertiseUrl = str(data.advertise_url) ?? str(env[ADVERTISE_URL_ENV]);
   return {
     ...(redis ? { redis } : {}),
     ...(replicaId ? { replicaId } : {}),
+    ...(advertiseUrl ? { advertiseUrl: advertiseUrl.replace(/\/+$/, '') } : {}),
     keyPrefix: str(data.key_prefix) ?? DEFAULT_KEY_PREFIX,
   };
 }

@@ -12,6 +12,7 @@ export {
   parseClaudeDesktopText,
 } from './claude-desktop.js';
 export {
+  ADVERTISE_URL_ENV,
   type ClusterSettings,
   DEFAULT_KEY_PREFIX,
   type RateLimit,

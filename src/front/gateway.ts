@@ -23,6 +23,7 @@ import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
+import { advertisedUrl, replicaForwarder } from './replica-forward.js';
 import { RequestGate } from './request-gate.js';
 import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
@@ -113,6 +114,7 @@ export class Gateway {
             registry: this.registry,
             current: config,
             configStatus: () => this.configStatus(),
+            bridgeReplica: this.bridge.replica,
             logger: options.logger.child('cluster'),
           });
     this.limiter = new CallLimiter(
@@ -385,7 +387,9 @@ export class Gateway {
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
       limitCall: httpCallLimits({ limiter: this.limiter, table: this.table }),
+      ...(this.cluster ? { forward: this.forwarder(this.cluster) } : {}),
     });
+    this.cluster?.advertise(advertisedUrl(this.currentConfig.cluster.advertiseUrl, front.url));
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
     const modern = front.modern;
@@ -438,6 +442,15 @@ export class Gateway {
     this.pipelines.close();
     this.profiles.close();
     await this.registry.close();
+  }
+
+  /** A retry owed to another replica goes there (replica-forward.ts). */
+  private forwarder(cluster: ClusterSync) {
+    return replicaForwarder({
+      self: this.bridge.replica,
+      lookup: (name) => cluster.addressOf(name),
+      logger: this.options.logger.child('forward'),
+    });
   }
 
   /** How the front names things, for the audit log and metric labels. */

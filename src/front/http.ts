@@ -28,6 +28,7 @@ import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './ht
 import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
+import type { ReplicaForward } from './replica-forward.js';
 
 export const MCP_PATH = '/mcp';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -70,6 +71,8 @@ export interface HttpFrontOptions {
   ready?: () => boolean;
   /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
   limitCall?: CallLimitCheck;
+  /** With a cluster: a modern retry owed to another replica goes there (see replica-forward.ts). */
+  forward?: ReplicaForward;
 }
 
 export interface HttpFront {
@@ -187,6 +190,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
             { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway is shutting down' }, id: null },
             { Connection: 'close', 'Retry-After': '0' },
           );
+        // Before the limits: the replica that answers counts the call, not this one too.
+        if (await options.forward?.(req, res, body.value)) return;
         if (await refusedByLimits(req, res, body.value, undefined)) return;
         return modern.handle(req, res, body.value);
       }
