@@ -44,11 +44,21 @@ export interface RateLimitSettings {
   /** Each backend server, counted over every caller; `servers` overrides it by name. */
   perServer?: RateLimit;
   servers: Record<string, RateLimit>;
+  /** Concurrency caps (`in_flight`): calls in flight at once, by the same subjects. */
+  inFlight: InFlightCaps;
   /**
    * While Redis cannot be reached: `open` lets calls through unlimited, `closed` refuses them.
    * Default `open` — a limiter outage should not become a gateway outage.
    */
   whenRedisDown: 'open' | 'closed';
+}
+
+/** `rate_limits.in_flight`: the most calls in flight at once per caller, profile, server. */
+export interface InFlightCaps {
+  perCaller?: number;
+  perProfile?: number;
+  perServer?: number;
+  servers: Record<string, number>;
 }
 
 type Data = Record<string, unknown>;
@@ -90,7 +100,30 @@ export function rateLimitSettings(value: unknown, problems: Problem[]): RateLimi
     ...(perProfile ? { perProfile } : {}),
     ...(perServer ? { perServer } : {}),
     servers,
+    inFlight: inFlightCaps(data.in_flight),
     whenRedisDown: data.when_redis_down === 'closed' ? 'closed' : 'open',
+  };
+}
+
+/** `in_flight:`; the schema checked each cap is a whole number, 1 or more. */
+function inFlightCaps(value: unknown): InFlightCaps {
+  const data = isData(value) ? value : {};
+  const cap = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined);
+  const servers: Record<string, number> = {};
+  if (isData(data.servers)) {
+    for (const [name, v] of Object.entries(data.servers)) {
+      const parsed = cap(v);
+      if (parsed !== undefined) servers[name] = parsed;
+    }
+  }
+  const perCaller = cap(data.per_caller);
+  const perProfile = cap(data.per_profile);
+  const perServer = cap(data.per_server);
+  return {
+    ...(perCaller !== undefined ? { perCaller } : {}),
+    ...(perProfile !== undefined ? { perProfile } : {}),
+    ...(perServer !== undefined ? { perServer } : {}),
+    servers,
   };
 }
 

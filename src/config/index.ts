@@ -15,6 +15,7 @@ export {
   ADVERTISE_URL_ENV,
   type ClusterSettings,
   DEFAULT_KEY_PREFIX,
+  type InFlightCaps,
   type RateLimit,
   type RateLimitSettings,
   REDIS_URL_ENV,

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
-import { CallLimiter, replicaId, setReplicaId } from '../cluster/index.js';
+import { CallLimiter, InFlightLimiter, replicaId, setReplicaId } from '../cluster/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
@@ -78,6 +78,8 @@ export class Gateway {
   readonly cluster: ClusterSync | undefined;
   /** `rate_limits:`, in Redis with a cluster, else in this process. */
   private readonly limiter: CallLimiter;
+  /** `rate_limits.in_flight`: concurrency caps, counted like the rate limits. */
+  private readonly inFlight: InFlightLimiter;
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
@@ -118,6 +120,11 @@ export class Gateway {
             logger: options.logger.child('cluster'),
           });
     this.limiter = new CallLimiter(
+      () => this.currentConfig.rateLimits,
+      this.cluster?.link.redis,
+      cluster.keyPrefix,
+    );
+    this.inFlight = new InFlightLimiter(
       () => this.currentConfig.rateLimits,
       this.cluster?.link.redis,
       cluster.keyPrefix,
@@ -386,7 +393,7 @@ export class Gateway {
       logger: this.options.logger.child('http'),
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
-      limitCall: httpCallLimits({ limiter: this.limiter, table: this.table }),
+      limitCall: httpCallLimits({ limiter: this.limiter, inFlight: this.inFlight, table: this.table }),
       ...(this.cluster ? { forward: this.forwarder(this.cluster) } : {}),
     });
     this.cluster?.advertise(advertisedUrl(this.currentConfig.cluster.advertiseUrl, front.url));

@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
-import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
+import type { CallLimitCheck } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 import type { ReplicaForward } from './replica-forward.js';
@@ -224,8 +224,14 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     body: unknown,
     sessionId: string | undefined,
   ): Promise<boolean> => {
-    const refusal: LimitRefusal | undefined = await options.limitCall?.(req, body, sessionId);
-    if (!refusal) return false;
+    const outcome = await options.limitCall?.(req, body, sessionId);
+    if (!outcome) return false;
+    if (outcome.ok) {
+      // In flight until the answer is out (or the client went away).
+      res.once('close', outcome.release);
+      return false;
+    }
+    const { refusal } = outcome;
     const id = (body as { id?: unknown } | null)?.id ?? null;
     sendJson(
       res,
