@@ -2,7 +2,14 @@ import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
-import { CallLimiter, InFlightLimiter, replicaId, setReplicaId } from '../cluster/index.js';
+import {
+  CallLimiter,
+  InFlightLimiter,
+  MemoryRunStore,
+  RedisRunStore,
+  replicaId,
+  setReplicaId,
+} from '../cluster/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
@@ -25,6 +32,7 @@ import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
 import { advertisedUrl, replicaForwarder } from './replica-forward.js';
 import { RequestGate } from './request-gate.js';
+import { RunRecords } from './run-records.js';
 import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { createFrontServer, type ListHints } from './server.js';
@@ -133,6 +141,11 @@ export class Gateway {
       registry: this.registry,
       config,
       surface: this.surface,
+      runs: new RunRecords(
+        this.cluster ? new RedisRunStore(this.cluster.link.redis, cluster.keyPrefix) : new MemoryRunStore(),
+        replicaId(),
+        options.logger.child('runs'),
+      ),
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
