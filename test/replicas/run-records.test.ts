@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} and ${VAR} are the pipeline and config syntax
 /**
  * Records of recent pipeline runs in Redis: a run on one replica is listed, with its status and step
  * results, by `list_pipelines` with `runs` on another; secrets in a step's error are redacted there as
