@@ -75,7 +75,7 @@ export function replicaForwarder(options: ReplicaForwardOptions): ReplicaForward
     }
     // A replica that advertises no address (an older version): answered here, as before.
     if (!target.url) return false;
-    logger.debug(`forwarding a retry to replica '${owner}' at ${target.url}`);
+    logger.info(`forwarding a retry to replica '${owner}' at ${target.url}`);
     await relay(new URL(req.url ?? '/', `${target.url}/`), req, res, body, { ...options, owner });
     return true;
   };

@@ -3,12 +3,20 @@
  * replica the load balancer picks: the one it lands on forwards it (each replica publishes its
  * address in Redis) and relays the answer. A forwarded request is never forwarded again, and a retry
  * for a replica that is gone (stopped, or killed) gets a clear error saying to start again.
- * Real processes: a Redis, three gateway replicas, a 2025-only backend that elicits mid-call.
+ * Real processes: a Redis, three gateway replicas (and nginx in front of two), a 2025-only backend
+ * that elicits mid-call.
  */
 import { type Client, StreamableHTTPClientTransport, withInputRequired } from '@modelcontextprotocol/client';
 import { CallToolResultSchema } from '@modelcontextprotocol/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisProcess, type Replica, startRedis, startReplica, waitReady } from '../helpers/cluster.js';
+import {
+  type RedisProcess,
+  type Replica,
+  startNginx,
+  startRedis,
+  startReplica,
+  waitReady,
+} from '../helpers/cluster.js';
 import { ERA_LEGACY, eraClient, eraServer } from '../helpers/eras.js';
 import { stopProcess, writeConfig } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
@@ -84,6 +92,23 @@ describe('a bridged input_required retry that lands on another replica', () => {
     expect(done.content?.[0]?.text).toBe('hello Ada');
     // It was A's parked call that the retry resumed: the state is used up there.
     await expect(call(onA, 'Who?', retry)).rejects.toThrow(/invalid requestState: it was already used/);
+  });
+
+  it('through nginx (round-robin over two replicas), every retry reaches the call it answers', async () => {
+    const nginx = await startNginx([new URL(a.url).host, new URL(b.url).host]);
+    const forwarded = () => `${a.stderr()}${b.stderr()}`.split('forwarding a retry').length - 1;
+    const before = forwarded();
+    try {
+      const client = await connect(nginx.url);
+      for (const question of ['One?', 'Two?', 'Three?', 'Four?']) {
+        const { retry } = await asked(client, question);
+        expect((await call(client, question, retry)).content?.[0]?.text).toBe('hello Ada');
+      }
+      // Round-robin sent retries to the replica that did not hold the call: forwarded.
+      expect(forwarded()).toBeGreaterThan(before);
+    } finally {
+      await nginx.stop();
+    }
   });
 
   it('is not forwarded a second time: a request already forwarded is answered where it lands', async () => {
