@@ -30,7 +30,7 @@ import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
-import { advertisedUrl, replicaForwarder } from './replica-forward.js';
+import { advertisedUrl, checkAdvertiseUrl, replicaForwarder } from './replica-forward.js';
 import { RequestGate } from './request-gate.js';
 import { RunRecords } from './run-records.js';
 import { ServedNames } from './served-names.js';
@@ -388,6 +388,7 @@ export class Gateway {
   /** Throws the USAGE error `serveHttp` would for these settings, without listening or starting anything. */
   checkHttp(overrides: { host?: string; port?: number } = {}): void {
     checkHttpSettings({ ...this.currentConfig.http, ...definedOnly(overrides) });
+    if (this.cluster) checkAdvertiseUrl(this.currentConfig.cluster.advertiseUrl);
   }
 
   /** `metrics`: what `/metrics` serves (see src/observability); without it, `/metrics` is 404. */

@@ -2,7 +2,8 @@ import { type IncomingHttpHeaders, type IncomingMessage, request, type ServerRes
 import { request as requestTls } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import { stateReplica } from '../bridge/index.js';
-import { errorMessage } from '../errors.js';
+import { ADVERTISE_URL_ENV } from '../config/index.js';
+import { errorMessage, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { sendJson } from './http-body.js';
 
@@ -160,7 +161,10 @@ function answerGone(res: ServerResponse, body: unknown, owner: string, self: str
  * address, which in a container is the one its network routes to it.
  */
 export function advertisedUrl(configured: string | undefined, listening: string): string {
-  if (configured) return configured;
+  if (configured) {
+    checkAdvertiseUrl(configured);
+    return configured;
+  }
   const url = new URL(listening);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === '0.0.0.0' || host === '::') {
@@ -170,4 +174,13 @@ export function advertisedUrl(configured: string | undefined, listening: string)
     url.hostname = address ?? '127.0.0.1';
   }
   return url.origin;
+}
+
+/** Throws USAGE unless `configured` is an http(s) base URL: the schema checks the file's value, not the environment's. */
+export function checkAdvertiseUrl(configured: string | undefined): void {
+  if (configured === undefined || /^https?:\/\/[^/?#]+$/.test(configured)) return;
+  throw new GatewayError(
+    'USAGE',
+    `cluster.advertise_url (or ${ADVERTISE_URL_ENV}) '${configured}' is not an http:// or https:// base URL like http://10.0.3.7:8003`,
+  );
 }
