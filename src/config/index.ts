@@ -12,8 +12,10 @@ export {
   parseClaudeDesktopText,
 } from './claude-desktop.js';
 export {
+  ADVERTISE_URL_ENV,
   type ClusterSettings,
   DEFAULT_KEY_PREFIX,
+  type InFlightCaps,
   type RateLimit,
   type RateLimitSettings,
   REDIS_URL_ENV,
