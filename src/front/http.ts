@@ -27,9 +27,10 @@ import type { ConsoleGuard } from './console-host.js';
 import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
-import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
+import type { CallLimitCheck } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
+import type { ReplicaForward } from './replica-forward.js';
 
 export const MCP_PATH = '/mcp';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -72,6 +73,8 @@ export interface HttpFrontOptions {
   ready?: () => boolean;
   /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
   limitCall?: CallLimitCheck;
+  /** With a cluster: a modern retry owed to another replica goes there (see replica-forward.ts). */
+  forward?: ReplicaForward;
   /**
    * `http.console`: makes the web console, given the checks /mcp makes; it then answers every path
    * under {@link CONSOLE_PATH}. Without it those paths are 404 and the console is never loaded.
@@ -220,6 +223,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
             { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway is shutting down' }, id: null },
             { Connection: 'close', 'Retry-After': '0' },
           );
+        // Before the limits: the replica that answers counts the call, not this one too.
+        if (await options.forward?.(req, res, body.value)) return;
         if (await refusedByLimits(req, res, body.value, undefined)) return;
         return modern.handle(req, res, body.value);
       }
@@ -252,8 +257,14 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     body: unknown,
     sessionId: string | undefined,
   ): Promise<boolean> => {
-    const refusal: LimitRefusal | undefined = await options.limitCall?.(req, body, sessionId);
-    if (!refusal) return false;
+    const outcome = await options.limitCall?.(req, body, sessionId);
+    if (!outcome) return false;
+    if (outcome.ok) {
+      // In flight until the answer is out (or the client went away).
+      res.once('close', outcome.release);
+      return false;
+    }
+    const { refusal } = outcome;
     const id = (body as { id?: unknown } | null)?.id ?? null;
     sendJson(
       res,

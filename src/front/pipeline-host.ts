@@ -34,6 +34,7 @@ import { compileCustomPipeline } from './custom-pipeline.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
 import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
+import type { RunRecord, RunRecords } from './run-records.js';
 import { type RunWatcher, watchRun } from './run-watch.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import type { ToolSource } from './tool-table.js';
@@ -47,6 +48,8 @@ export interface PipelineHostOptions {
   logger: Logger;
   /** Refuses the tools a server's filters hide in pipelines sent inline (src/surface). */
   surface?: Surface;
+  /** Where each run is recorded (run-records.ts); unrecorded without it. */
+  runs?: RunRecords;
 }
 
 /** What a run needs from the request that started it. */
@@ -207,6 +210,7 @@ export class PipelineHost implements ToolSource {
       inputs,
     );
     const watch = watched.onEvent;
+    const recorded = this.options.runs?.started(pipeline.name);
     const result = await runPipeline(pipeline, inputs, {
       invoker: registry,
       pipelines,
@@ -222,8 +226,12 @@ export class PipelineHost implements ToolSource {
           : (report ?? watch),
       observer: watched.observer,
       trace: ctx.trace,
+    }).catch((err: unknown) => {
+      recorded?.({ thrown: err });
+      throw err;
     });
     watched.ended(result);
+    recorded?.(result);
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     const ids = telemetry.logFields(ctx.trace);
     if (result.status === 'succeeded') logger.debug(line, ids);
@@ -238,6 +246,11 @@ export class PipelineHost implements ToolSource {
   watchRuns(watcher: RunWatcher): () => void {
     this.watchers.add(watcher);
     return () => this.watchers.delete(watcher);
+  }
+
+  /** The newest `limit` runs recorded (every replica's, with a cluster), newest first. */
+  recentRuns(limit: number): Promise<RunRecord[]> {
+    return this.options.runs?.recent(limit) ?? Promise.resolve([]);
   }
 
   close(): void {
