@@ -29,14 +29,23 @@ export async function routeToBackend<T extends object>(
       method,
       ({ client, capabilities, signal, timeoutMs }) => {
         const has = capability === 'subscribe' ? capabilities.resources?.subscribe : capabilities[capability];
-        if (!has) {
-          const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
-          throw new ProtocolError(
+        const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
+        const unsupported = () =>
+          new ProtocolError(
             ProtocolErrorCode.InvalidParams,
             `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
           );
-        }
-        return fn(client, { signal, timeout: timeoutMs }).then(withoutBackendEnvelope);
+        const send = () => fn(client, { signal, timeout: timeoutMs }).then(withoutBackendEnvelope);
+        if (has) return send();
+        // Completions are asked anyway: 2026-07-28 servers in the field serve completion/complete without
+        // declaring it in server/discover (the conformance reference server does); only a server that
+        // then answers "method not found" gets the clear refusal.
+        if (capability !== 'completions') throw unsupported();
+        return send().catch((err: unknown) => {
+          if (err instanceof ProtocolError && err.code === ProtocolErrorCode.MethodNotFound)
+            throw unsupported();
+          throw err;
+        });
       },
       { signal: route.signal },
     );
