@@ -32,7 +32,11 @@ export class BackendClient extends Client {
     const send = this.request.bind(this) as (...args: unknown[]) => Promise<unknown>;
     this.request = ((...args: unknown[]) => {
       const method = (args[0] as { method: string }).method;
+      const params = (args[0] as { params?: unknown }).params;
       if (GATEWAY_OWN.has(method)) return send(...args);
+      // A prompts/get or resources/read registered with its client's requester (routed-send.ts) is
+      // tied to that client like a tool call, not one of the others.
+      if (typeof params === 'object' && params !== null && this.calls.has(params)) return send(...args);
       const done = this.calls.beginOther();
       const result = send(...args);
       result.then(done, done);

@@ -51,6 +51,11 @@ export class CallRequesters {
     };
   }
 
+  /** Whether `params` belong to a request registered with {@link begin}. */
+  has(params: object): boolean {
+    return this.calls.has(params);
+  }
+
   /** Counts a request other than a tool call while it runs; the returned function ends it (once). */
   beginOther(): () => void {
     this.others++;

@@ -1,3 +1,10 @@
+export {
+  type BridgedMethod,
+  type BridgedRequestSpec,
+  type BridgedToolCall,
+  bridgedCall,
+  bridgedRequest,
+} from './bridged-request.js';
 export { missingCapability } from './capabilities.js';
 export {
   type BridgedRequest,
@@ -6,4 +13,3 @@ export {
   DEFAULT_STATE_TTL_MS,
   InputBridge,
 } from './input-bridge.js';
-export { type BridgedToolCall, bridgedCall } from './tool-call.js';

@@ -1,7 +1,10 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
-import { type BackendRegistry, withoutBackendEnvelope } from '../backends/index.js';
+import { type Backend, type BackendRegistry, withoutBackendEnvelope } from '../backends/index.js';
 import { GatewayError } from '../errors.js';
+
+/** The live connection a routed request runs on (BackendCalls.request). */
+export type RouteLive = Parameters<Parameters<Backend['request']>[1]>[0];
 
 /** What a backend must have declared for a request routed to it. */
 export type Capability = 'resources' | 'prompts' | 'completions' | 'subscribe' | 'logging';
@@ -13,7 +16,7 @@ export type Capability = 'resources' | 'prompts' | 'completions' | 'subscribe' |
 export async function routeToBackend<T extends object>(
   registry: BackendRegistry,
   route: { server: string; capability: Capability; method: string; signal: AbortSignal },
-  fn: (client: Client, options: { signal: AbortSignal; timeout: number }) => Promise<T>,
+  fn: (client: Client, options: { signal: AbortSignal; timeout: number }, live: RouteLive) => Promise<T>,
 ): Promise<T> {
   const { server, capability, method } = route;
   const backend = registry.get(server);
@@ -27,7 +30,8 @@ export async function routeToBackend<T extends object>(
   try {
     return await backend.request(
       method,
-      ({ client, capabilities, signal, timeoutMs }) => {
+      (live) => {
+        const { client, capabilities, signal, timeoutMs } = live;
         const has = capability === 'subscribe' ? capabilities.resources?.subscribe : capabilities[capability];
         const what = capability === 'subscribe' ? 'resources.subscribe' : capability;
         const unsupported = () =>
@@ -35,7 +39,7 @@ export async function routeToBackend<T extends object>(
             ProtocolErrorCode.InvalidParams,
             `${method}: server '${server}' does not support it (it did not declare the '${what}' capability)`,
           );
-        const send = () => fn(client, { signal, timeout: timeoutMs }).then(withoutBackendEnvelope);
+        const send = () => fn(client, { signal, timeout: timeoutMs }, live).then(withoutBackendEnvelope);
         if (has) return send();
         // Completions are asked anyway: 2026-07-28 servers in the field serve completion/complete without
         // declaring it in server/discover (the conformance reference server does); only a server that
