@@ -37,7 +37,8 @@ export class CallRequesters {
   private others = 0;
 
   /**
-   * Registers a tools/call that is about to be sent with `params` (pass the same object to
+   * Registers a tools/call (or a client's prompts/get or resources/read: routed-send.ts) that is about
+   * to be sent with `params` (pass the same object to
    * client.request); the returned function unregisters it when the call ends.
    */
   begin(params: object, requester: ClientRequester | undefined): () => void {
@@ -143,7 +144,7 @@ export class CallRequesters {
       throw refusal(
         server,
         method,
-        `tool calls of ${sessions.size} client sessions were running on it, and over stdio a request does not say which call it belongs to, so the gateway refuses it rather than guess. To use ${method} from several clients at once, serve '${server}' over Streamable HTTP (the gateway then routes by the call), or configure one copy of it per client`,
+        `requests (tool calls, prompts/get, resources/read) of ${sessions.size} client sessions were running on it, and over stdio a request does not say which call it belongs to, so the gateway refuses it rather than guess. To use ${method} from several clients at once, serve '${server}' over Streamable HTTP (the gateway then routes by the call), or configure one copy of it per client`,
         'ambiguous',
         { sessions: sessions.size },
       );
