@@ -128,7 +128,7 @@ export class CallRequesters {
       throw refusal(
         server,
         method,
-        "a client's request other than a tool call (resources/read, prompts/get, completion…) was also running on it, and over stdio a request does not say which one it belongs to, so the gateway refuses it rather than guess",
+        "a client's request other than a tool call, prompts/get or resources/read (a completion…) was also running on it, and over stdio a request does not say which one it belongs to, so the gateway refuses it rather than guess",
         'ambiguous',
       );
     }
