@@ -3,7 +3,8 @@
  * tools/call results carry no `resultType`, and it serves completion/complete without declaring
  * `completions` in server/discover. The gateway passes its content through unchanged (audio, image,
  * embedded resource) and forwards its completions. Real processes: the built gateway (HTTP front)
- * and a hand-written HTTP backend answering JSON-RPC as such a server does.
+ * and a hand-written HTTP backend answering JSON-RPC as such a server does. It also sees, per request,
+ * what the calling client declared (the gateway tells it in `_meta`), and refuses with -32021.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -27,6 +28,9 @@ const CONTENT = [
 /** The caching hints 2026-07-28 requires on list results. */
 const HINTS = { ttlMs: 60_000, cacheScope: 'public' };
 
+/** The backend's -32021 for a client without sampling (sent with HTTP 400, as the reference does). */
+const MISSING_SAMPLING = Symbol('missing sampling');
+
 /** What the backend answers per method; results without resultType, as the field's servers send. */
 function answer(method: string, params: Record<string, unknown>): unknown {
   switch (method) {
@@ -37,9 +41,18 @@ function answer(method: string, params: Record<string, unknown>): unknown {
         _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'field', version: '1.0.0' } },
       };
     case 'tools/list':
-      return { tools: [{ name: 'media', inputSchema: { type: 'object', properties: {} } }], ...HINTS };
-    case 'tools/call':
-      return { content: CONTENT };
+      return {
+        tools: ['media', 'caps'].map((name) => ({ name, inputSchema: { type: 'object', properties: {} } })),
+        ...HINTS,
+      };
+    case 'tools/call': {
+      if (params.name === 'media') return { content: CONTENT };
+      // What the client declared, as the gateway tells it: this is what a backend asks by.
+      const meta = (params._meta ?? {}) as Record<string, unknown>;
+      const caps = meta['io.modelcontextprotocol/clientCapabilities'] as Record<string, unknown> | undefined;
+      if (!caps?.sampling) return MISSING_SAMPLING;
+      return { content: [{ type: 'text', text: JSON.stringify(caps) }] };
+    }
     case 'prompts/list':
       return { prompts: [{ name: 'pick', arguments: [{ name: 'colour' }] }], ...HINTS };
     case 'completion/complete': {
@@ -67,6 +80,16 @@ beforeAll(async () => {
       const message = JSON.parse(body) as { id?: number; method: string; params?: Record<string, unknown> };
       if (message.id === undefined) return void res.writeHead(202).end();
       const result = answer(message.method, message.params ?? {});
+      if (result === MISSING_SAMPLING) {
+        const error = {
+          code: -32021,
+          message: 'sampling required',
+          data: { requiredCapabilities: { sampling: {} } },
+        };
+        return void res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error }));
+      }
       const reply =
         result === undefined
           ? { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Method not found' } }
@@ -106,5 +129,27 @@ describe('a 2026 backend whose results carry no resultType', () => {
       argument: { name: 'colour', value: 'g' },
     });
     expect(result.completion.values).toEqual(['green']);
+  });
+});
+
+describe("the client's own capabilities, told to a 2026 backend per request", () => {
+  it('are what the backend sees (narrowed to what the gateway forwards), and its -32021 reaches the client', async () => {
+    // This client declares form elicitation only (eraClient): the backend needs sampling.
+    await expect(client.callTool({ name: 'caps', arguments: {} })).rejects.toMatchObject({ code: -32021 });
+    const sampler = eraClient('modern', undefined, {
+      capabilities: {
+        sampling: { tools: {} },
+        elicitation: { form: {}, url: {} },
+        roots: { listChanged: true },
+      },
+    }).client;
+    await sampler.connect(httpTransport(gateway?.url ?? ''));
+    try {
+      const result = await sampler.callTool({ name: 'caps', arguments: {} });
+      const [first] = result.content as { text: string }[];
+      expect(JSON.parse(first?.text ?? '')).toEqual({ sampling: {}, elicitation: { form: {} }, roots: {} });
+    } finally {
+      await sampler.close();
+    }
   });
 });
