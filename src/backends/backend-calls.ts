@@ -36,8 +36,7 @@ const ALLOW_INPUT_SCHEMA = withInputRequired(CallToolResultSchema);
 function pausing(requester: ClientRequester | undefined, clock: PausableTimer): ClientRequester | undefined {
   if (!requester) return undefined;
   return {
-    session: requester.session,
-    ...(requester.maxInputRounds !== undefined ? { maxInputRounds: requester.maxInputRounds } : {}),
+    ...requester,
     request: (request, options) => clock.while(() => requester.request(request, options)),
   };
 }
@@ -74,6 +73,8 @@ export type BackendRequest<T> = (c: {
   capabilities: ServerCapabilities;
   signal: AbortSignal;
   timeoutMs: number;
+  /** Registers the request's requester, for a 2025 backend's requests during it (sendRouted). */
+  requesters: CallRequesters;
 }) => Promise<T>;
 
 export class BackendCalls {
@@ -279,7 +280,8 @@ export class BackendCalls {
     try {
       const own = call.controller.signal;
       const live = await this.connection(what, { timeoutMs: limit, signal: own });
-      return await fn({ ...live, signal: own, timeoutMs: Math.max(limit - (Date.now() - started), 1) });
+      const timeoutMs = Math.max(limit - (Date.now() - started), 1);
+      return await fn({ ...live, signal: own, timeoutMs, requesters: this.requesters });
     } catch (err) {
       throw call.endedBy ?? err;
     } finally {

@@ -37,7 +37,8 @@ export class CallRequesters {
   private others = 0;
 
   /**
-   * Registers a tools/call that is about to be sent with `params` (pass the same object to
+   * Registers a tools/call (or a client's prompts/get or resources/read: routed-send.ts) that is about
+   * to be sent with `params` (pass the same object to
    * client.request); the returned function unregisters it when the call ends.
    */
   begin(params: object, requester: ClientRequester | undefined): () => void {
@@ -49,6 +50,11 @@ export class CallRequesters {
       const at = this.order.indexOf(entry);
       if (at >= 0) this.order.splice(at, 1);
     };
+  }
+
+  /** Whether `params` belong to a request registered with {@link begin}. */
+  has(params: object): boolean {
+    return this.calls.has(params);
   }
 
   /** Counts a request other than a tool call while it runs; the returned function ends it (once). */
@@ -122,7 +128,7 @@ export class CallRequesters {
       throw refusal(
         server,
         method,
-        "a client's request other than a tool call (resources/read, prompts/get, completion…) was also running on it, and over stdio a request does not say which one it belongs to, so the gateway refuses it rather than guess",
+        "a client's request other than a tool call, prompts/get or resources/read (a completion…) was also running on it, and over stdio a request does not say which one it belongs to, so the gateway refuses it rather than guess",
         'ambiguous',
       );
     }
@@ -138,7 +144,7 @@ export class CallRequesters {
       throw refusal(
         server,
         method,
-        `tool calls of ${sessions.size} client sessions were running on it, and over stdio a request does not say which call it belongs to, so the gateway refuses it rather than guess. To use ${method} from several clients at once, serve '${server}' over Streamable HTTP (the gateway then routes by the call), or configure one copy of it per client`,
+        `requests (tool calls, prompts/get, resources/read) of ${sessions.size} client sessions were running on it, and over stdio a request does not say which call it belongs to, so the gateway refuses it rather than guess. To use ${method} from several clients at once, serve '${server}' over Streamable HTTP (the gateway then routes by the call), or configure one copy of it per client`,
         'ambiguous',
         { sessions: sessions.size },
       );

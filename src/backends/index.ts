@@ -4,6 +4,7 @@ export { planReconcile, type ReconcilePlan, sameBackend } from './reconcile.js';
 export { BackendRegistry, type BackendRegistryOptions } from './registry.js';
 export { withoutBackendEnvelope } from './relay.js';
 export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
+export { sendRouted } from './routed-send.js';
 export type {
   BackendClientRequest,
   BackendInfo,

@@ -1,4 +1,6 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   type InputRequiredResult,
   isInputRequiredResult,
   ProtocolError,
@@ -41,7 +43,11 @@ export interface InputRoundsSpec<T> {
 export async function withInputRounds<T>(spec: InputRoundsSpec<T>): Promise<T> {
   const { server, what, requester } = spec;
   const maxRounds = requester?.maxInputRounds ?? DEFAULT_MAX_INPUT_ROUNDS;
-  let result = await spec.send(spec.params);
+  const params = withClientCapabilities(spec.params, requester);
+  // Answers the client gave before being asked go with the first request (ephemeral SEP-2322 flow).
+  let result = await spec.send(
+    requester?.inputResponses ? { ...params, inputResponses: requester.inputResponses } : params,
+  );
   let round = 0;
   while (isInputRequiredResult(result)) {
     round++;
@@ -74,13 +80,13 @@ export async function withInputRounds<T>(spec: InputRoundsSpec<T>): Promise<T> {
         }
         const params = (ask as { params?: Record<string, unknown> }).params;
         responses[key] = await (requester as ClientRequester).request(
-          { server, method, ...(params ? { params } : {}) },
+          { server, method, ...(params ? { params } : {}), inputKey: key },
           { signal: spec.signal },
         );
       }),
     );
     result = await spec.send({
-      ...spec.params,
+      ...params,
       ...(asks.length > 0 ? { inputResponses: responses } : {}),
       ...(result.requestState !== undefined ? { requestState: result.requestState } : {}),
     });
@@ -100,4 +106,35 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
       { once: true },
     );
   });
+}
+
+/**
+ * What the gateway can forward of what the client declared (BACKEND_CLIENT_CAPABILITIES: sampling,
+ * form elicitation, roots).
+ */
+export function forwardableCapabilities(caps: ClientCapabilities): ClientCapabilities {
+  const elicitation = caps.elicitation;
+  const form = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
+  return {
+    ...(caps.sampling ? { sampling: {} } : {}),
+    ...(form ? { elicitation: { form: {} } } : {}),
+    ...(caps.roots ? { roots: {} } : {}),
+  };
+}
+
+/**
+ * `params` with the client's capabilities in `_meta` when the requester knows them: a 2026-07-28 backend
+ * reads them per request (the SDK's own envelope, which a `_meta` key overrides, would declare the
+ * gateway's, i.e. everything it can forward, whatever this client can answer).
+ */
+function withClientCapabilities(
+  params: Record<string, unknown>,
+  requester: ClientRequester | undefined,
+): Record<string, unknown> {
+  if (!requester?.capabilities) return params;
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  return {
+    ...params,
+    _meta: { ...meta, [CLIENT_CAPABILITIES_META_KEY]: forwardableCapabilities(requester.capabilities) },
+  };
 }

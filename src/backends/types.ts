@@ -1,5 +1,6 @@
 import type {
   CallToolResult,
+  ClientCapabilities,
   LoggingLevel,
   LoggingMessageNotification,
   Tool,
@@ -82,6 +83,11 @@ export interface BackendClientRequest {
   server: string;
   method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
   params?: Record<string, unknown>;
+  /**
+   * The key a 2026-07-28 backend gave this ask in its `inputRequests`: kept when the ask is handed on
+   * to a 2026-07-28 client as the gateway's own input_required, so the client sees the backend's key.
+   */
+  inputKey?: string;
 }
 
 /**
@@ -101,6 +107,17 @@ export interface ClientRequester {
    * gives up (bridge.max_rounds); DEFAULT_MAX_INPUT_ROUNDS without it.
    */
   readonly maxInputRounds?: number;
+  /**
+   * What the client declared it can be asked (its session's capabilities, or a 2026-07-28 request's
+   * envelope): sent on to 2026-07-28 backends in the request's `_meta`, narrowed to what the gateway
+   * forwards, so a backend asks only what the client can answer (and refuses with -32021 otherwise).
+   */
+  readonly capabilities?: ClientCapabilities;
+  /**
+   * Answers a 2026-07-28 client sent on its first request, without a requestState (SEP-2322 lets a
+   * client answer before being asked): passed on with the first request to a 2026-07-28 backend.
+   */
+  readonly inputResponses?: Record<string, unknown>;
   request(request: BackendClientRequest, options: { signal: AbortSignal }): Promise<Record<string, unknown>>;
 }
 

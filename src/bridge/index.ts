@@ -1,3 +1,10 @@
+export {
+  type BridgedMethod,
+  type BridgedRequestSpec,
+  type BridgedToolCall,
+  bridgedCall,
+  bridgedRequest,
+} from './bridged-request.js';
 export { missingCapability } from './capabilities.js';
 export {
   type BridgedRequest,
@@ -7,4 +14,3 @@ export {
   InputBridge,
 } from './input-bridge.js';
 export { stateReplica } from './state-codec.js';
-export { type BridgedToolCall, bridgedCall } from './tool-call.js';

@@ -1,5 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type InputRequiredResult, inputRequired } from '@modelcontextprotocol/server';
+import {
+  type ClientCapabilities,
+  type InputRequiredResult,
+  inputRequired,
+} from '@modelcontextprotocol/server';
 import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
 import type { Logger } from '../log.js';
 import { ParkedCall } from './parked-call.js';
@@ -37,6 +41,8 @@ export interface BridgedRequest {
   progress?: Progress | undefined;
   /** Refuses an ask the client cannot take (a capability it did not declare). */
   refuse?: (request: BackendClientRequest) => Error | undefined;
+  /** What the client declared it can be asked (its request's envelope). */
+  capabilities?: ClientCapabilities | undefined;
 }
 
 /**
@@ -101,7 +107,10 @@ export class InputBridge {
     } else {
       call = new ParkedCall(start, {
         maxInputRounds: this.settings.maxRounds,
-        ...(request.refuse ? { refuse: request.refuse } : {}),
+        refuse: request.refuse,
+        capabilities: request.capabilities,
+        // Answers sent unasked (no requestState) go to the backend with the first request.
+        inputResponses: request.inputResponses,
       });
     }
     const round = await call.next(request.signal, request.progress);

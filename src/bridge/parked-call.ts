@@ -1,4 +1,4 @@
-import type { InputRequest } from '@modelcontextprotocol/server';
+import type { ClientCapabilities, InputRequest } from '@modelcontextprotocol/server';
 import type { BackendClientRequest, ClientRequester } from '../backends/index.js';
 
 /** One request a backend made of the client during the call, waiting for the client's answer. */
@@ -16,6 +16,16 @@ export type Round<T> =
   | { kind: 'asks'; inputRequests: Record<string, InputRequest> };
 
 type Progress = (p: { progress: number; total?: number; message?: string }) => void;
+
+export interface ParkedCallOptions {
+  maxInputRounds: number;
+  /** Refuses an ask the client cannot take (a capability it did not declare). */
+  refuse?: (request: BackendClientRequest) => Error | undefined;
+  /** What the client declared, for 2026-07-28 backends (ClientRequester.capabilities). */
+  capabilities?: ClientCapabilities | undefined;
+  /** Answers the client sent unasked with its first request (ClientRequester.inputResponses). */
+  inputResponses?: Record<string, unknown> | undefined;
+}
 
 /**
  * A backend call made for a 2026-07-28 client, which cannot be sent requests: what the backend asks
@@ -37,17 +47,18 @@ export class ParkedCall<T> {
 
   constructor(
     start: (requester: ClientRequester, signal: AbortSignal, progress: Progress) => Promise<T>,
-    options: { maxInputRounds: number; refuse?: (request: BackendClientRequest) => Error | undefined },
+    options: ParkedCallOptions,
   ) {
     this.requester = {
       session: this,
       maxInputRounds: options.maxInputRounds,
+      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+      ...(options.inputResponses ? { inputResponses: options.inputResponses } : {}),
       request: (request) =>
         new Promise((resolve, reject) => {
           const refused = options.refuse?.(request);
           if (refused) return reject(refused);
-          this.counter++;
-          this.fresh.push({ key: `input-${this.counter}`, request, resolve, reject });
+          this.fresh.push({ key: this.keyFor(request), request, resolve, reject });
           this.wake?.();
         }),
     };
@@ -56,6 +67,16 @@ export class ParkedCall<T> {
       (value) => ({ kind: 'done', value }),
       (error: unknown) => ({ kind: 'failed', error }),
     );
+  }
+
+  /** The backend's own key for an ask when it has one not in use, else the gateway's `input-<n>`. */
+  private keyFor(request: BackendClientRequest): string {
+    const taken = (key: string) => this.handedOut.has(key) || this.fresh.some((ask) => ask.key === key);
+    if (request.inputKey !== undefined && !taken(request.inputKey)) return request.inputKey;
+    let key: string;
+    do key = `input-${++this.counter}`;
+    while (taken(key));
+    return key;
   }
 
   /**

@@ -54,5 +54,11 @@ export function clientRequester(
         return extra.mcpReq.send(outgoing, ListRootsResultSchema, options);
     }
   };
-  return { session: server, request, ...(maxInputRounds !== undefined ? { maxInputRounds } : {}) };
+  const capabilities = server.getClientCapabilities();
+  return {
+    session: server,
+    request,
+    ...(maxInputRounds !== undefined ? { maxInputRounds } : {}),
+    ...(capabilities ? { capabilities } : {}),
+  };
 }

@@ -1,4 +1,7 @@
-import type { Server, ServerCapabilities } from '@modelcontextprotocol/server';
+import type { Server, ServerCapabilities, ServerContext } from '@modelcontextprotocol/server';
+import type { ClientRequester } from '../backends/index.js';
+import { type BridgedMethod, bridgedRequest, type InputBridge } from '../bridge/index.js';
+import { clientRequester } from './client-bridge.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
 import type { ListHints } from './server.js';
@@ -10,6 +13,10 @@ export interface ServeProtocolOptions {
   hints?: (() => ListHints) | undefined;
   /** A server for one modern HTTP request: it holds no hub session (subscriptions, log level). */
   perRequest?: boolean | undefined;
+  /** The era the session's client speaks: how what a backend asks during a request reaches it. */
+  era?: 'legacy' | 'modern' | undefined;
+  /** Parks a backend's asks for a 2026-07-28 client as input_required (src/bridge). */
+  bridge?: InputBridge | undefined;
 }
 
 /**
@@ -39,14 +46,42 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
   server.setRequestHandler('resources/templates/list', (req) =>
     gated('resources/templates/list', () => hinted(hub.listTemplates(req.params?.cursor))),
   );
+  // What a backend asks during prompts/get or resources/read reaches the client as during a tool call:
+  // over the session for a 2025 client, as input_required for a 2026 one (through the bridge).
+  const routed = <T>(
+    method: BridgedMethod,
+    name: string,
+    args: unknown,
+    extra: ServerContext,
+    send: (route: { signal: AbortSignal; requester?: ClientRequester }) => Promise<T>,
+  ): Promise<T> => {
+    if (options.era === 'modern') {
+      if (!options.bridge) return send({ signal: extra.mcpReq.signal });
+      return bridgedRequest(options.bridge, {
+        method,
+        name,
+        args,
+        extra,
+        start: (requester, signal) => send({ signal, requester }),
+      }) as Promise<T>;
+    }
+    const requester = clientRequester(server, extra, options.bridge?.maxRounds);
+    return send({ signal: extra.mcpReq.signal, requester });
+  };
   server.setRequestHandler('resources/read', (req, extra) =>
-    gated('resources/read', () => hub.readResource(req.params, extra.mcpReq.signal)),
+    gated('resources/read', () =>
+      routed('resources/read', req.params.uri, {}, extra, (route) => hub.readResource(req.params, route)),
+    ),
   );
   server.setRequestHandler('prompts/list', (req) =>
     gated('prompts/list', () => hinted(hub.listPrompts(req.params?.cursor))),
   );
   server.setRequestHandler('prompts/get', (req, extra) =>
-    gated('prompts/get', () => hub.getPrompt(req.params, extra.mcpReq.signal)),
+    gated('prompts/get', () =>
+      routed('prompts/get', req.params.name, req.params.arguments ?? {}, extra, (route) =>
+        hub.getPrompt(req.params, route),
+      ),
+    ),
   );
   server.setRequestHandler('completion/complete', (req, extra) =>
     gated('completion/complete', () => hub.complete(req.params, extra.mcpReq.signal)),

@@ -20,7 +20,7 @@ import { type HubSession, notifySession } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
 import type { NameClashes } from './name-clashes.js';
 import { PAGE_SIZE } from './paging.js';
-import { complete, getPrompt, readResource } from './routed-requests.js';
+import { complete, getPrompt, type RouteContext, readResource } from './routed-requests.js';
 import { ServedNames } from './served-names.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -122,12 +122,12 @@ export class ProtocolHub {
     return this.lists.countsByServer();
   }
 
-  readResource(params: ReadResourceRequest['params'], signal: AbortSignal): Promise<ReadResourceResult> {
-    return readResource(this.registry, this.lists, params, signal);
+  readResource(params: ReadResourceRequest['params'], route: RouteContext): Promise<ReadResourceResult> {
+    return readResource(this.registry, this.lists, params, route);
   }
 
-  getPrompt(params: GetPromptRequest['params'], signal: AbortSignal): Promise<GetPromptResult> {
-    return getPrompt(this.registry, this.lists, params, signal);
+  getPrompt(params: GetPromptRequest['params'], route: RouteContext): Promise<GetPromptResult> {
+    return getPrompt(this.registry, this.lists, params, route);
   }
 
   complete(params: CompleteRequest['params'], signal: AbortSignal): Promise<CompleteResult> {

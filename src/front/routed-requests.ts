@@ -13,29 +13,51 @@ import {
   type ReadResourceRequest,
   type ReadResourceResult,
 } from '@modelcontextprotocol/server';
-import type { BackendRegistry } from '../backends/index.js';
+import { type BackendRegistry, type ClientRequester, sendRouted } from '../backends/index.js';
 import type { AggregatedLists } from './aggregated-lists.js';
 import { routeToBackend } from './backend-route.js';
 
 // The requests a client makes of one backend through the gateway: the served name or URI maps back to
 // the backend's own (served-names.ts), and URIs in the answer get their served form.
 
+/** Who a routed request is for: its signal, and where what the backend asks during it goes. */
+export interface RouteContext {
+  signal: AbortSignal;
+  /** The client's requester (its session, or the bridge's parking one); none: asks are refused. */
+  requester?: ClientRequester | undefined;
+}
+
+/** The client's params without what belongs to its own round trips with the gateway (src/bridge). */
+function forBackend<P extends object>(params: P): P {
+  const {
+    inputResponses: _answers,
+    requestState: _state,
+    ...rest
+  } = params as P & {
+    inputResponses?: unknown;
+    requestState?: unknown;
+  };
+  return rest as P;
+}
+
 export async function readResource(
   registry: BackendRegistry,
   lists: AggregatedLists,
   params: ReadResourceRequest['params'],
-  signal: AbortSignal,
+  { signal, requester }: RouteContext,
 ): Promise<ReadResourceResult> {
   const target = await lists.resolveUri(params.uri);
   const result = await routeToBackend(
     registry,
     { server: target.server, capability: 'resources', method: 'resources/read', signal },
-    (client, options) =>
-      client.request(
-        { method: 'resources/read', params: { ...params, uri: target.uri } },
-        ReadResourceResultSchema,
-        options,
-      ),
+    (_client, _options, live) =>
+      sendRouted(live, {
+        server: target.server,
+        method: 'resources/read',
+        params: { ...forBackend(params), uri: target.uri },
+        schema: ReadResourceResultSchema,
+        requester,
+      }),
   );
   return {
     ...result,
@@ -47,7 +69,7 @@ export async function getPrompt(
   registry: BackendRegistry,
   lists: AggregatedLists,
   params: GetPromptRequest['params'],
-  signal: AbortSignal,
+  { signal, requester }: RouteContext,
 ): Promise<GetPromptResult> {
   const target = await lists.resolvePrompt(params.name);
   if (!target) {
@@ -59,12 +81,14 @@ export async function getPrompt(
   const result = await routeToBackend(
     registry,
     { server: target.server, capability: 'prompts', method: 'prompts/get', signal },
-    (client, options) =>
-      client.request(
-        { method: 'prompts/get', params: { ...params, name: target.name } },
-        GetPromptResultSchema,
-        options,
-      ),
+    (_client, _options, live) =>
+      sendRouted(live, {
+        server: target.server,
+        method: 'prompts/get',
+        params: { ...forBackend(params), name: target.name },
+        schema: GetPromptResultSchema,
+        requester,
+      }),
   );
   // Resources embedded in (or linked from) the messages get their served URIs, so they can be read.
   const uri = (u: string) => lists.names.uri(target.server, u);

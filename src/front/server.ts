@@ -87,7 +87,10 @@ export function createFrontServer(options: FrontServerOptions): Server {
     },
   );
   const gate = options.gate;
-  if (options.hub) serveProtocol(server, options.hub, { gate, hints, perRequest: options.perRequest });
+  if (options.hub) {
+    const { perRequest, bridge } = options;
+    serveProtocol(server, options.hub, { gate, hints, perRequest, era, bridge });
+  }
 
   server.setRequestHandler('tools/list', async (_request, extra) => {
     await options.ready?.();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PausableTimer } from '../../src/backends/pausable-timer.js';
+import { ParkedCall } from '../../src/bridge/parked-call.js';
 import { PendingTable } from '../../src/bridge/pending-table.js';
 import { bindingOf, StateCodec } from '../../src/bridge/state-codec.js';
 
@@ -130,5 +131,33 @@ describe('StateCodec', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('ParkedCall', () => {
+  it("hands a client the backend's own keys, numbering only asks without one or with a clash", async () => {
+    const answers: Record<string, unknown>[] = [];
+    const call = new ParkedCall(
+      async (requester) => {
+        const ask = (inputKey?: string) =>
+          requester.request(
+            { server: 's', method: 'roots/list', ...(inputKey ? { inputKey } : {}) },
+            { signal: new AbortController().signal },
+          );
+        answers.push(...(await Promise.all([ask('user_name'), ask('user_name'), ask()])));
+        return 'done';
+      },
+      { maxInputRounds: 8, capabilities: { roots: {} }, inputResponses: { early: {} } },
+    );
+    // What the client declared and answered unasked travel with the requester to a 2026 backend.
+    expect(call.requester.capabilities).toEqual({ roots: {} });
+    expect(call.requester.inputResponses).toEqual({ early: {} });
+    const round = await call.next(new AbortController().signal, undefined);
+    expect(round.kind).toBe('asks');
+    const keys = round.kind === 'asks' ? Object.keys(round.inputRequests) : [];
+    expect(keys).toEqual(['user_name', 'input-1', 'input-2']);
+    call.answer(Object.fromEntries(keys.map((k) => [k, { roots: [], key: k }])));
+    expect(await call.next(new AbortController().signal, undefined)).toEqual({ kind: 'done', value: 'done' });
+    expect(answers.map((a) => a.key)).toEqual(keys);
   });
 });
