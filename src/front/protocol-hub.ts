@@ -9,14 +9,13 @@ import type {
   ReadResourceResult,
   Resource,
   ResourceTemplateType as ResourceTemplate,
-  Server,
   ServerCapabilities,
   ServerNotification,
 } from '@modelcontextprotocol/server';
 import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import type { Logger } from '../log.js';
 import { AggregatedLists, type ListVisibility } from './aggregated-lists.js';
-import { type HubSession, notifySession } from './hub-session.js';
+import { type HubSession, notifySession, type SessionNotifier } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
 import type { NameClashes } from './name-clashes.js';
 import { PAGE_SIZE } from './paging.js';
@@ -24,7 +23,7 @@ import { complete, getPrompt, readResource } from './routed-requests.js';
 import { ServedNames } from './served-names.js';
 import { Subscriptions } from './subscriptions.js';
 
-export type { HubSession } from './hub-session.js';
+export type { HubSession, SessionNotifier } from './hub-session.js';
 
 export interface ProtocolHubOptions {
   registry: BackendRegistry;
@@ -82,7 +81,11 @@ export class ProtocolHub {
     };
   }
 
-  attach(server: Server): HubSession {
+  /**
+   * A session joins: a client's server, or a sink that stands for many clients (the modern fronts'
+   * subscriptions/listen streams: listen-subscriptions.ts).
+   */
+  attach(server: SessionNotifier): HubSession {
     const session: HubSession = { server, subscriptions: new Set(), logLevel: undefined };
     this.sessions.add(session);
     return session;

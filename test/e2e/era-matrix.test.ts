@@ -92,8 +92,9 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         expect(asked.slice(before).map((a) => a.message)).toEqual([`Who calls ${server}?`]);
       });
 
-      // A 2026 client's subscriptions/listen for resources is not routed to backends yet.
-      it.runIf(era === 'legacy')('reads a resource and hears of its update', async () => {
+      // A 2026 client listens (subscriptions/listen): the gateway watches the resource on the backend
+      // (resources/subscribe on a 2025 one, its own listen stream on a 2026 one).
+      it('reads a resource and hears of its update', async () => {
         const listed = await client.listResources();
         const uri = listed.resources.find((r) => r.uri.includes(server) && r.uri.includes('era://note'))?.uri;
         expect(uri, JSON.stringify(listed.resources)).toBeDefined();
