@@ -4,6 +4,7 @@ import type {
   GetPromptRequest,
   GetPromptResult,
   LoggingLevel,
+  LoggingMessageNotification,
   Prompt,
   ReadResourceRequest,
   ReadResourceResult,
@@ -167,6 +168,18 @@ export class ProtocolHub {
    */
   setLevel(session: HubSession, level: LoggingLevel): Promise<void> {
     return this.logLevels.setLevel(session, level);
+  }
+
+  /**
+   * A 2026-07-28 request asked for log messages at `level` (in its `_meta`) and runs on backend
+   * `server`: that backend's messages go to `deliver` until the returned function is called.
+   */
+  tapLogs(
+    server: string,
+    level: LoggingLevel,
+    deliver: (message: LoggingMessageNotification['params']) => void,
+  ): Promise<() => void> {
+    return this.logLevels.tap(server, level, deliver);
   }
 
   // ── from backends to clients ─────────────────────────────────────────────

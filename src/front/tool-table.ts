@@ -249,6 +249,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             onProgress: ctx.progress,
             requester: ctx.requester,
             trace: ctx.trace,
+            ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
           }),
       };
       this.originals.set(entry, listed.name);

@@ -7,7 +7,7 @@
  * (era-modern.mjs).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Client, Transport } from '@modelcontextprotocol/client';
+import { type Client, LOG_LEVEL_META_KEY, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ERA_LEGACY,
@@ -116,15 +116,33 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         }
       });
 
-      // logging/setLevel is a 2025 request; a 2026 backend gets the level in each request's `_meta`.
-      it.runIf(era === 'legacy')('hears the backend log at the level it set', async () => {
+      // A 2025 client sets its level for the session (logging/setLevel); a 2026 client asks per request
+      // in `_meta`, and gets the backend's messages of that call on its response stream. Either way a
+      // 2026 backend gets the level in its request's `_meta`, a 2025 one through logging/setLevel.
+      it('hears the backend log at the level it set', async () => {
         const heard: string[] = [];
         client.setNotificationHandler('notifications/message', (n) => {
           heard.push(`${n.params.logger} ${String(n.params.data)}`);
         });
-        await client.setLoggingLevel('info');
-        await client.callTool({ name: `${server}__log`, arguments: { message: `from ${server}` } });
+        const log = (message: string, level?: string) =>
+          client.callTool({
+            name: `${server}__log`,
+            arguments: { message },
+            ...(level ? { _meta: { [LOG_LEVEL_META_KEY]: level } } : {}),
+          });
+        if (era === 'legacy') {
+          await client.setLoggingLevel('info');
+          await log(`from ${server}`);
+        } else {
+          // Below the request's level (the fixture logs at info), and with no level: nothing is sent.
+          await log(`quiet ${server}`, 'warning');
+          await log(`unasked ${server}`);
+          await log(`from ${server}`, 'info');
+        }
         await waitFor(() => heard.includes(`${server}/era from ${server}`), { timeoutMs: 10_000 });
+        expect(heard.filter((h) => h.includes(`quiet ${server}`) || h.includes(`unasked ${server}`))).toEqual(
+          [],
+        );
       });
 
       it('gets a prompt and completes its argument', async () => {
