@@ -181,6 +181,17 @@ describe('names that meet: one rule decides, and it is reported', () => {
     );
   });
 
+  it('sends a name nobody lists to the backend served unchanged, which answers for it', async () => {
+    // A server may have tools it does not list; served transparently, the backend decides.
+    const hidden = await gw.client.callTool({ name: 'hidden', arguments: { x: 1 } });
+    expect(structured(hidden)).toMatchObject({ server: 'alpha', tool: 'hidden', args: { x: 1 } });
+    const unknown = await gw.client.callTool({ name: 'nowhere', arguments: {} }).catch((e: Error) => e);
+    expect(String((unknown as Error).message)).toContain('Unknown tool: nowhere');
+    // A prefixed backend's names stay the gateway's to know: beta is not asked.
+    const prefixed = await gw.client.callTool({ name: 'beta_hidden', arguments: {} }).catch((e: Error) => e);
+    expect(String((prefixed as Error).message)).toContain('tools/list shows the tools served');
+  });
+
   it('never gives a backend one of the gateway’s own names', async () => {
     const result = await gw.client.callTool({ name: 'list_servers', arguments: {} });
     expect(structured<{ servers: unknown[] }>(result).servers).toHaveLength(2);
