@@ -81,6 +81,22 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         expect(progress[0]).toBe(1);
       });
 
+      // A 2025 client cancels with notifications/cancelled, a 2026 one over HTTP by ending its request;
+      // either way the backend hears it in its own era (notifications/cancelled, or its request aborted).
+      it('cancels a call, and the backend hears of it', async () => {
+        const cancels = async () => Number(textOf(await client.callTool({ name: `${server}__cancels` })));
+        const before = await cancels();
+        const stop = new AbortController();
+        const call = client.callTool(
+          { name: `${server}__wait`, arguments: { ms: 30_000 } },
+          { signal: stop.signal },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stop.abort();
+        await expect(call).rejects.toThrow();
+        await waitFor(async () => (await cancels()) > before, { timeoutMs: 10_000 });
+      });
+
       it("answers the backend's elicitation, asked mid-call", async () => {
         const before = asked.length;
         const result = await client.callTool({
