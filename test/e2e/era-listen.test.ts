@@ -1,14 +1,21 @@
 /**
- * 2026-07-28 clients' subscriptions/listen through the HTTP front, with real backends: each listen
+ * 2026-07-28 clients' subscriptions/listen through the HTTP and stdio fronts, with real backends: each listen
  * stream hears the updates of the resources it listed and no other (two clients, two backends of
  * either era), and list changes of the gateway's aggregated lists (a backend registered and removed
  * at run time) reach streams that asked for them; list results' caching hints say "do not cache"
- * while a backend is still connecting.
+ * while a backend is still connecting. Over stdio the stream ends with the client's cancellation.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERA_LEGACY, ERA_MODERN, eraClient, eraServer, httpTransport } from '../helpers/eras.js';
+import {
+  ERA_LEGACY,
+  ERA_MODERN,
+  eraClient,
+  eraServer,
+  httpTransport,
+  stdioTransport,
+} from '../helpers/eras.js';
 import { NODE, startHttpGateway, stopProcess, TESTBED, writeConfig } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -136,5 +143,41 @@ describe('subscriptions/listen on the HTTP front', () => {
     } finally {
       await listening.close();
     }
+  });
+});
+
+describe('subscriptions/listen on the stdio front', () => {
+  it('hears its resource updates and list changes until it closes the stream', async () => {
+    const { client } = eraClient('modern');
+    await client.connect(stdioTransport(config));
+    clients.push(client);
+    await waitFor(async () => (await client.listResources()).resources.some((r) => r.uri.includes('old')), {
+      timeoutMs: 20_000,
+    });
+    const listed = await client.listResources();
+    const uri = listed.resources.find((r) => r.uri.includes('old') && r.uri.includes('era://note'))?.uri;
+    expect(uri, JSON.stringify(listed.resources)).toBeDefined();
+    const updates: string[] = [];
+    let toolsChanged = 0;
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      updates.push(n.params.uri);
+    });
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      toolsChanged++;
+    });
+    const listening = await client.listen({ toolsListChanged: true, resourceSubscriptions: [uri as string] });
+    await client.callTool({ name: 'old__touch', arguments: {} });
+    await waitFor(() => updates.includes(uri as string), { timeoutMs: 10_000 });
+    const added = await client.callTool({
+      name: 'register_server',
+      arguments: { name: 'late', command: NODE, args: LATE_ARGS },
+    });
+    expect(added.isError, JSON.stringify(added)).toBeFalsy();
+    await waitFor(() => toolsChanged > 0, { timeoutMs: 10_000 });
+    await listening.close();
+    const before = updates.length;
+    await client.callTool({ name: 'old__touch', arguments: {} });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(updates).toHaveLength(before);
   });
 });
