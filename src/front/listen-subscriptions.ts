@@ -12,8 +12,11 @@ import type { HubSession, ProtocolHub } from './protocol-hub.js';
  */
 export class ListenSubscriptions {
   private readonly session: HubSession;
-  /** Served URI → how many open streams list it. */
-  private readonly counts = new Map<string, number>();
+  /**
+   * Served URI → how many open streams hold it, and whether watching it worked: a stream that lists
+   * a URI another is still subscribing waits for that same subscription.
+   */
+  private readonly watching = new Map<string, { count: number; ready: Promise<boolean> }>();
 
   constructor(
     private readonly hub: ProtocolHub,
@@ -31,21 +34,29 @@ export class ListenSubscriptions {
   /**
    * A stream opened listing `uris`: subscribes what nobody listened to yet, before the stream is
    * acknowledged, so an update right after the acknowledgement is not missed. A URI that cannot be
-   * subscribed (unknown, or its backend is down) is logged and left out: the stream still opens.
-   * Returns how to release them when the stream ends (idempotent).
+   * subscribed (unknown, or its backend is down) is logged and left out: the stream still opens, and
+   * the next stream that lists it tries again. Returns how to release them when the stream ends
+   * (idempotent).
    */
   async open(uris: readonly string[], signal: AbortSignal): Promise<() => void> {
-    const held = [...new Set(uris)];
+    const held: string[] = [];
     await Promise.all(
-      held.map(async (uri) => {
-        const count = this.counts.get(uri) ?? 0;
-        this.counts.set(uri, count + 1);
-        if (count > 0) return;
-        try {
-          await this.hub.subscribe(this.session, uri, signal);
-        } catch (err) {
-          this.logger.info(`subscriptions/listen: ${uri} is not watched: ${errorMessage(err)}`);
+      [...new Set(uris)].map(async (uri) => {
+        let entry = this.watching.get(uri);
+        if (!entry) {
+          const ready = this.hub.subscribe(this.session, uri, signal).then(
+            () => true,
+            (err: unknown) => {
+              this.logger.info(`subscriptions/listen: ${uri} is not watched: ${errorMessage(err)}`);
+              return false;
+            },
+          );
+          entry = { count: 0, ready };
+          this.watching.set(uri, entry);
         }
+        entry.count++;
+        if (await entry.ready) held.push(uri);
+        else this.release(uri);
       }),
     );
     let released = false;
@@ -57,18 +68,19 @@ export class ListenSubscriptions {
   }
 
   close(): void {
-    this.counts.clear();
+    this.watching.clear();
     this.hub.detach(this.session);
   }
 
   private release(uri: string): void {
-    const count = (this.counts.get(uri) ?? 1) - 1;
-    if (count > 0) {
-      this.counts.set(uri, count);
-      return;
-    }
-    this.counts.delete(uri);
-    void this.hub.unsubscribe(this.session, uri);
+    const entry = this.watching.get(uri);
+    if (!entry) return;
+    entry.count--;
+    if (entry.count > 0) return;
+    this.watching.delete(uri);
+    void entry.ready.then((watched) => {
+      if (watched) void this.hub.unsubscribe(this.session, uri);
+    });
   }
 }
 
