@@ -149,7 +149,7 @@ export class BackendCalls {
     }
     const conn = this.host.readyConnection(tool, limit);
     const tools = this.host.tools();
-    if (!tools.some((t) => t.name === tool)) {
+    if (!options.unlisted && !tools.some((t) => t.name === tool)) {
       const names = tools.map((t) => t.name).join(', ') || '(none)';
       throw new GatewayError(
         'TOOL_UNKNOWN',

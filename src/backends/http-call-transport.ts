@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { telemetry } from '../observability/index.js';
 import { type CallRequesters, RELATED_REQUEST_META_KEY } from './call-routing.js';
+import { jsonLinesToSse } from './json-lines-sse.js';
 
 /**
  * The Streamable HTTP client transport, telling which of our requests a backend's request belongs to.
@@ -44,8 +45,19 @@ function markingFetch(base: FetchLike): FetchLike {
   return async (url, init) => {
     const response = await base(url, telemetry.traceHeaders(init));
     const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    const request = init?.method === 'POST' ? requestOf(init.body) : undefined;
+    if (response.ok && response.body && type === 'application/json' && request?.method === LISTEN) {
+      // A listen stream sent as JSON lines: read as the SSE stream it stands for (json-lines-sse.ts).
+      const headers = new Headers(response.headers);
+      headers.set('content-type', 'text/event-stream');
+      return new Response(response.body.pipeThrough(jsonLinesToSse()), {
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+      });
+    }
     if (!response.ok || !response.body || type !== 'text/event-stream') return response;
-    const related = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
+    const related = request?.id;
     return new Response(response.body.pipeThrough(markRequests(related)), {
       status: response.status,
       statusText: response.statusText,
@@ -54,15 +66,17 @@ function markingFetch(base: FetchLike): FetchLike {
   };
 }
 
-/** The id of the one JSON-RPC request in a POST body; undefined for anything else. */
-function requestIdOf(body: unknown): RequestId | undefined {
+const LISTEN = 'subscriptions/listen';
+
+/** The method and id of the one JSON-RPC request in a POST body; undefined for anything else. */
+function requestOf(body: unknown): { method: string; id: RequestId | undefined } | undefined {
   if (typeof body !== 'string') return undefined;
   try {
     const message = JSON.parse(body) as unknown;
     if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
     const { id, method } = message as { id?: unknown; method?: unknown };
     if (typeof method !== 'string') return undefined;
-    return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+    return { method, id: typeof id === 'string' || typeof id === 'number' ? id : undefined };
   } catch {
     return undefined;
   }

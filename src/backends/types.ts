@@ -72,6 +72,11 @@ export interface CallOptions {
   /** The log level the caller asked for on this request (a 2026-07-28 client's envelope). */
   logLevel?: LoggingLevel;
   /**
+   * Send the call even though the backend did not list the tool (a backend served transparently,
+   * `prefix: ""`, may have tools it does not list): the backend answers for an unknown name itself.
+   */
+  unlisted?: boolean;
+  /**
    * Opaque: the tracing span this call belongs to (src/observability sets it and reads it; everything
    * between hands it on untouched).
    */

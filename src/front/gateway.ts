@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import type { Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
@@ -24,6 +25,8 @@ import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-r
 import type { ConsoleGuard } from './console-host.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { httpCallLimits } from './http-limits.js';
+import type { ModernLeg } from './http-modern.js';
+import { ListenSubscriptions } from './listen-subscriptions.js';
 import { backendMetaTools } from './meta-tools.js';
 import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
@@ -38,6 +41,7 @@ import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { createFrontServer, type ListHints } from './server.js';
 import { StartupGrace } from './startup-grace.js';
+import { ListenTapTransport } from './stdio-listen.js';
 import { createSurface, listVisibility, surfaceChanged } from './surface-host.js';
 import { type ToolSource, ToolTable } from './tool-table.js';
 
@@ -379,10 +383,28 @@ export class Gateway {
       maxMessageBytes: () => this.currentConfig.limits.maxMessageBytes,
       warn: (message) => logger.warn(message),
     });
-    const handle = serveStdio(({ era }) => this.createSession('stdio', { era, profile }), {
-      transport,
-      onerror: (err) => logger.debug(`stdio: ${err.message}`),
-    });
+    // A modern client's subscriptions/listen names resource URIs the SDK routes updates to; the
+    // gateway watches them on the backends (stdio-listen.ts) and tells the connection's server.
+    let session: Server | undefined;
+    const listens = new ListenSubscriptions(
+      this.hub,
+      (n) => {
+        session?.notification(n).catch((err: unknown) => logger.debug(`${n.method}: ${String(err)}`));
+      },
+      logger,
+    );
+    this.closers.push(async () => listens.close());
+    const wire = new ListenTapTransport(transport, { open: (uris, signal) => listens.open(uris, signal) });
+    const handle = serveStdio(
+      ({ era }) => {
+        session = this.createSession('stdio', { era, profile });
+        return session;
+      },
+      {
+        transport: wire,
+        onerror: (err) => logger.debug(`stdio: ${err.message}`),
+      },
+    );
     this.closers.push(() => handle.close());
   }
 
@@ -398,7 +420,19 @@ export class Gateway {
     metrics?: MetricsSource,
   ): Promise<HttpFront> {
     const settings = { ...this.currentConfig.http, ...definedOnly(overrides) };
+    // Resource updates for modern clients' listen streams go through the front's bus, which filters
+    // each stream by the URIs it listed; bound once the front exists.
+    let modernLeg: ModernLeg | undefined;
+    const listens = new ListenSubscriptions(
+      this.hub,
+      (n) => {
+        if (n.method === 'notifications/resources/updated') modernLeg?.resourceUpdated(n.params.uri);
+      },
+      this.options.logger.child('http'),
+    );
+    this.closers.push(async () => listens.close());
     const front = await startHttpFront({
+      modernLeg: { listen: (uris, signal) => listens.open(uris, signal) },
       settings,
       ...(metrics ? { metrics } : {}),
       createSession: () => this.createSession('http'),
@@ -435,6 +469,7 @@ export class Gateway {
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
     const modern = front.modern;
+    modernLeg = modern;
     if (modern) {
       // Modern clients hear of changes through subscriptions/listen, which the front's bus serves.
       const onTools = () => modern.toolsChanged();

@@ -8,6 +8,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { listenedUris } from './listen-subscriptions.js';
 
 /**
  * The 2026-07-28 leg of the HTTP front: stateless, one server per request, no session — so any
@@ -30,7 +31,19 @@ export interface ModernLeg {
   close(): Promise<void>;
 }
 
-export function createModernLeg(createServer: () => Server, logger: Logger): ModernLeg {
+export interface ModernLegOptions {
+  /**
+   * A `subscriptions/listen` stream is opening with these resource URIs: resolves once they are
+   * watched (before the SDK acknowledges the stream), with how to stop when the stream ends.
+   */
+  listen?: (uris: string[], signal: AbortSignal) => Promise<() => void>;
+}
+
+export function createModernLeg(
+  createServer: () => Server,
+  logger: Logger,
+  options: ModernLegOptions = {},
+): ModernLeg {
   const handler = createMcpHandler(() => createServer(), {
     // 2025-era traffic is routed to the sessionful leg before it reaches this handler.
     legacy: 'reject',
@@ -57,7 +70,17 @@ export function createModernLeg(createServer: () => Server, logger: Logger): Mod
       const web = await toWebRequest(req, body);
       return !(await isLegacyRequest(web, body, { maxRequestBodySize: maxBodyBytes }));
     },
-    handle: (req, res, body) => serve(req, res, body),
+    async handle(req, res, body) {
+      const uris = options.listen ? listenedUris(body) : [];
+      if (!options.listen || uris.length === 0) return serve(req, res, body);
+      // The stream lives as long as this response: its URIs are watched until it closes.
+      const ended = new AbortController();
+      res.once('close', () => ended.abort());
+      const release = await options.listen(uris, ended.signal);
+      if (ended.signal.aborted) release();
+      else res.once('close', release);
+      return serve(req, res, body);
+    },
     toolsChanged: () => publish('tools list_changed', () => handler.notify.toolsChanged()),
     promptsChanged: () => publish('prompts list_changed', () => handler.notify.promptsChanged()),
     resourcesChanged: () => publish('resources list_changed', () => handler.notify.resourcesChanged()),

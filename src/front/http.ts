@@ -28,7 +28,7 @@ import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
 import type { CallLimitCheck } from './http-limits.js';
-import { createModernLeg, type ModernLeg } from './http-modern.js';
+import { createModernLeg, type ModernLeg, type ModernLegOptions } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 import type { ReplicaForward } from './replica-forward.js';
 
@@ -55,6 +55,8 @@ export interface HttpFrontOptions {
   createSession: () => Server;
   /** Makes the MCP server for one 2026-07-28 request; without it the front speaks the 2025 era only. */
   createModernServer?: () => Server;
+  /** Hooks of the modern leg (subscriptions/listen's resource URIs). */
+  modernLeg?: ModernLegOptions;
   logger: Logger;
   /** Overrides {@link SESSION_IDLE_MS} (tests). */
   sessionIdleMs?: number;
@@ -127,7 +129,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const maxSessions = options.maxSessions ?? MAX_SESSIONS;
   let accepting = true;
   const maxBodyBytes = () => options.maxBodyBytes?.() ?? MAX_BODY_BYTES;
-  const modern = options.createModernServer ? createModernLeg(options.createModernServer, logger) : undefined;
+  const modern = options.createModernServer
+    ? createModernLeg(options.createModernServer, logger, options.modernLeg)
+    : undefined;
   /** POSTs whose response is not sent yet: what shutdown waits for before closing the sessions. */
   let posts = 0;
   const idleWaiters = new Set<() => void>();

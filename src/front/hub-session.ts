@@ -1,10 +1,15 @@
-import type { LoggingLevel, Server, ServerNotification } from '@modelcontextprotocol/server';
+import type { LoggingLevel, ServerNotification } from '@modelcontextprotocol/server';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 
+/** Where a session's notifications go: its SDK Server, or a sink such as the HTTP front's listen bus. */
+export interface SessionNotifier {
+  notification(notification: ServerNotification): Promise<void>;
+}
+
 /** One client session as the protocol hub sees it. */
 export interface HubSession {
-  readonly server: Server;
+  readonly server: SessionNotifier;
   /** Gateway URIs this session subscribed to. */
   readonly subscriptions: Set<string>;
   /**

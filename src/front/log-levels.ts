@@ -5,7 +5,8 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type HubSession, notifySession } from './hub-session.js';
 
-const LEVELS: readonly LoggingLevel[] = [
+/** MCP's log levels, most verbose first. */
+export const LOGGING_LEVELS: readonly LoggingLevel[] = [
   'debug',
   'info',
   'notice',
@@ -16,14 +17,23 @@ const LEVELS: readonly LoggingLevel[] = [
   'emergency',
 ];
 
+/** A 2026-07-28 request's log level (`_meta`) while it runs on one backend: its messages go there. */
+interface LogTap {
+  server: string;
+  level: LoggingLevel;
+  deliver: (message: LoggingMessageNotification['params']) => void;
+}
+
 /**
  * Logging in both directions: each session's logging/setLevel, the backends set to the most verbose
- * level any session asked for, and the backends' log messages forwarded to each session at or above
- * its own level (a session that never set one gets none).
+ * level any session (or running 2026-07-28 request) asked for, and the backends' log messages
+ * forwarded to each session at or above its own level (a session that never set one gets none), and
+ * to each such request while it runs on that backend.
  */
 export class LogLevels {
   /** The most verbose level any session asked for: what the backends are set to. */
   private backendLevel: LoggingLevel | undefined;
+  private readonly taps = new Set<LogTap>();
 
   constructor(
     private readonly registry: BackendRegistry,
@@ -50,6 +60,25 @@ export class LogLevels {
     await Promise.all(this.registry.names().map((server) => this.sendLevel(server, wanted)));
   }
 
+  /**
+   * A 2026-07-28 request that asked for `level` in its `_meta` runs on backend `server`: until the
+   * returned function is called, that backend's log messages at or above `level` go to `deliver`.
+   * A 2025 backend logs per connection, not per request: it is set to a level that lets them through
+   * first, and what it logs meanwhile is taken as the request's (a message cannot name its request).
+   */
+  async tap(
+    server: string,
+    level: LoggingLevel,
+    deliver: (message: LoggingMessageNotification['params']) => void,
+  ): Promise<() => void> {
+    const tap: LogTap = { server, level, deliver };
+    this.taps.add(tap);
+    await this.apply();
+    return () => {
+      this.taps.delete(tap);
+    };
+  }
+
   /** Backend `server` is ready on a new connection, which knows nothing of the level of the last one. */
   restore(server: string): void {
     if (this.backendLevel !== undefined) void this.sendLevel(server, this.backendLevel);
@@ -59,21 +88,26 @@ export class LogLevels {
   forward(server: string, message: LoggingMessageNotification['params']): void {
     const { logger, ...rest } = message;
     const params = { ...rest, logger: logger ? `${server}/${logger}` : server };
-    const at = LEVELS.indexOf(message.level);
+    const at = LOGGING_LEVELS.indexOf(message.level);
     for (const session of this.sessions) {
-      if (session.logLevel === undefined || at < LEVELS.indexOf(session.logLevel)) continue;
+      if (session.logLevel === undefined || at < LOGGING_LEVELS.indexOf(session.logLevel)) continue;
       notifySession(session, { method: 'notifications/message', params }, this.logger);
+    }
+    for (const tap of this.taps) {
+      if (tap.server !== server || at < LOGGING_LEVELS.indexOf(tap.level)) continue;
+      tap.deliver(params);
     }
   }
 
   private wantedLevel(): LoggingLevel | undefined {
     let min: number | undefined;
-    for (const s of this.sessions) {
-      if (s.logLevel === undefined) continue;
-      const at = LEVELS.indexOf(s.logLevel);
+    const levels = [...[...this.sessions].map((s) => s.logLevel), ...[...this.taps].map((t) => t.level)];
+    for (const level of levels) {
+      if (level === undefined) continue;
+      const at = LOGGING_LEVELS.indexOf(level);
       if (min === undefined || at < min) min = at;
     }
-    return min === undefined ? undefined : LEVELS[min];
+    return min === undefined ? undefined : LOGGING_LEVELS[min];
   }
 
   private async sendLevel(server: string, level: LoggingLevel): Promise<void> {

@@ -4,19 +4,19 @@ import type {
   GetPromptRequest,
   GetPromptResult,
   LoggingLevel,
+  LoggingMessageNotification,
   Prompt,
   ReadResourceRequest,
   ReadResourceResult,
   Resource,
   ResourceTemplateType as ResourceTemplate,
-  Server,
   ServerCapabilities,
   ServerNotification,
 } from '@modelcontextprotocol/server';
 import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import type { Logger } from '../log.js';
 import { AggregatedLists, type ListVisibility } from './aggregated-lists.js';
-import { type HubSession, notifySession } from './hub-session.js';
+import { type HubSession, notifySession, type SessionNotifier } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
 import type { NameClashes } from './name-clashes.js';
 import { PAGE_SIZE } from './paging.js';
@@ -24,7 +24,7 @@ import { complete, getPrompt, type RouteContext, readResource } from './routed-r
 import { ServedNames } from './served-names.js';
 import { Subscriptions } from './subscriptions.js';
 
-export type { HubSession } from './hub-session.js';
+export type { HubSession, SessionNotifier } from './hub-session.js';
 
 export interface ProtocolHubOptions {
   registry: BackendRegistry;
@@ -82,7 +82,11 @@ export class ProtocolHub {
     };
   }
 
-  attach(server: Server): HubSession {
+  /**
+   * A session joins: a client's server, or a sink that stands for many clients (the modern fronts'
+   * subscriptions/listen streams: listen-subscriptions.ts).
+   */
+  attach(server: SessionNotifier): HubSession {
     const session: HubSession = { server, subscriptions: new Set(), logLevel: undefined };
     this.sessions.add(session);
     return session;
@@ -169,6 +173,18 @@ export class ProtocolHub {
    */
   setLevel(session: HubSession, level: LoggingLevel): Promise<void> {
     return this.logLevels.setLevel(session, level);
+  }
+
+  /**
+   * A 2026-07-28 request asked for log messages at `level` (in its `_meta`) and runs on backend
+   * `server`: that backend's messages go to `deliver` until the returned function is called.
+   */
+  tapLogs(
+    server: string,
+    level: LoggingLevel,
+    deliver: (message: LoggingMessageNotification['params']) => void,
+  ): Promise<() => void> {
+    return this.logLevels.tap(server, level, deliver);
   }
 
   // ── from backends to clients ─────────────────────────────────────────────

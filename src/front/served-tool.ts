@@ -1,4 +1,4 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+import type { CallToolResult, LoggingLevel, Tool } from '@modelcontextprotocol/server';
 import type { ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
@@ -21,6 +21,8 @@ export interface CallContext {
   requester?: ClientRequester;
   /** Opaque: the tracing span of this request (src/observability), handed on to backend calls and runs. */
   trace?: unknown;
+  /** The log level a 2026-07-28 request asked for in its `_meta`, handed on to 2026 backends. */
+  logLevel?: LoggingLevel;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

@@ -3,6 +3,8 @@ import {
   type CallToolRequest,
   type CallToolResult,
   type Implementation,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -16,6 +18,7 @@ import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
 import { callTargets, listedTarget } from './access-check.js';
 import { clientRequester } from './client-bridge.js';
+import { LOGGING_LEVELS } from './log-levels.js';
 
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
 import type { SessionTable } from './profile-table.js';
@@ -155,11 +158,14 @@ export function createFrontServer(options: FrontServerOptions): Server {
           .notify({ method: 'notifications/progress', params: { progressToken, ...p } })
           .catch((err) => logger.debug(`progress for ${name} not delivered: ${String(err)}`));
       };
+    // A 2026-07-28 request asks for log messages in its `_meta`; there is no session level to set.
+    const logLevel = era === 'modern' ? requestLogLevel(extra) : undefined;
     const ctx: CallContext = {
       signal: extra.mcpReq.signal,
       transport,
       era,
       trace,
+      ...(logLevel ? { logLevel } : {}),
       ...(options.hub && era === 'legacy'
         ? { requester: clientRequester(server, extra, options.bridge?.maxRounds) }
         : {}),
@@ -180,6 +186,15 @@ export function createFrontServer(options: FrontServerOptions): Server {
               tool.call(args, { ...ctx, signal, requester, ...(ctx.progress ? { progress } : {}) }),
           })
         : tool.call(args, ctx);
+    // The backend's log messages during the call go on this request's stream, at or above its level.
+    const untap =
+      logLevel && tool.backend !== undefined && options.hub
+        ? await options.hub.tapLogs(tool.backend, logLevel, (params) => {
+            extra.mcpReq
+              .notify({ method: 'notifications/message', params })
+              .catch((err) => logger.debug(`a log message for ${name} not delivered: ${String(err)}`));
+          })
+        : undefined;
     try {
       const outcome = await run();
       // The backend asked for input: the client answers and retries (src/bridge).
@@ -203,6 +218,8 @@ export function createFrontServer(options: FrontServerOptions): Server {
       return errorResult(
         secrets.redact(`${name} failed: ${err instanceof Error ? err.message : String(err)}`),
       );
+    } finally {
+      untap?.();
     }
   }
 
@@ -255,6 +272,15 @@ function safeData(data: Record<string, unknown>): Record<string, unknown> {
 
 function isInputRequired(result: object): boolean {
   return (result as { resultType?: unknown }).resultType === 'input_required';
+}
+
+/** The log level a 2026-07-28 request asks for in its `_meta` envelope, if a valid one. */
+function requestLogLevel(extra: ServerContext): LoggingLevel | undefined {
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  const level = envelope?.[LOG_LEVEL_META_KEY];
+  return typeof level === 'string' && LOGGING_LEVELS.includes(level as LoggingLevel)
+    ? (level as LoggingLevel)
+    : undefined;
 }
 
 /** The client info a 2026-07-28 request carries in its `_meta` envelope (no handshake gives it). */

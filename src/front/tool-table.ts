@@ -82,9 +82,34 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     const found = this.get(name);
     if (found) return found;
     const owner = this.backendOf(name);
-    if (!owner || owner.backend.status === 'ready') return undefined;
+    if (owner?.backend.status === 'ready') return this.unlistedTool(name, owner.backend, owner.tool);
+    if (!owner) return undefined;
     if (owner.backend.status === 'connecting' && !signal?.aborted) await this.settled(owner.backend, signal);
     return this.get(name) ?? this.downTool(name, owner.backend, owner.tool);
+  }
+
+  /**
+   * A name no backend lists, whose owner is served transparently (`prefix: ""`): the call goes to
+   * that backend, which answers for it as it would without the gateway — a server may have tools it
+   * does not list. Filters and pins still apply (backendOf); a prefixed name stays unknown.
+   */
+  private unlistedTool(name: string, backend: Backend, tool: string): ServedTool | undefined {
+    if (this.names.prefix(backend.name) !== '' || this.reserved(name)) return undefined;
+    const registry = this.options.registry;
+    return {
+      definition: { name, inputSchema: { type: 'object' } },
+      backend: backend.name,
+      backendTool: tool,
+      call: (args, ctx) =>
+        registry.callTool(backend.name, tool, args, {
+          signal: ctx.signal,
+          onProgress: ctx.progress,
+          requester: ctx.requester,
+          trace: ctx.trace,
+          unlisted: true,
+          ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
+        }),
+    };
   }
 
   /** A call of `name` that the down backend answers with BACKEND_UNAVAILABLE (or serves, if it is back). */
@@ -249,6 +274,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             onProgress: ctx.progress,
             requester: ctx.requester,
             trace: ctx.trace,
+            ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
           }),
       };
       this.originals.set(entry, listed.name);

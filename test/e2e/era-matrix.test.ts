@@ -7,7 +7,7 @@
  * (era-modern.mjs).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Client, Transport } from '@modelcontextprotocol/client';
+import { type Client, LOG_LEVEL_META_KEY, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ERA_LEGACY,
@@ -81,6 +81,22 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         expect(progress[0]).toBe(1);
       });
 
+      // A 2025 client cancels with notifications/cancelled, a 2026 one over HTTP by ending its request;
+      // either way the backend hears it in its own era (notifications/cancelled, or its request aborted).
+      it('cancels a call, and the backend hears of it', async () => {
+        const cancels = async () => Number(textOf(await client.callTool({ name: `${server}__cancels` })));
+        const before = await cancels();
+        const stop = new AbortController();
+        const call = client.callTool(
+          { name: `${server}__wait`, arguments: { ms: 30_000 } },
+          { signal: stop.signal },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stop.abort();
+        await expect(call).rejects.toThrow();
+        await waitFor(async () => (await cancels()) > before, { timeoutMs: 10_000 });
+      });
+
       it("answers the backend's elicitation, asked mid-call", async () => {
         const before = asked.length;
         const result = await client.callTool({
@@ -92,8 +108,9 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         expect(asked.slice(before).map((a) => a.message)).toEqual([`Who calls ${server}?`]);
       });
 
-      // A 2026 client's subscriptions/listen for resources is not routed to backends yet.
-      it.runIf(era === 'legacy')('reads a resource and hears of its update', async () => {
+      // A 2026 client listens (subscriptions/listen): the gateway watches the resource on the backend
+      // (resources/subscribe on a 2025 one, its own listen stream on a 2026 one).
+      it('reads a resource and hears of its update', async () => {
         const listed = await client.listResources();
         const uri = listed.resources.find((r) => r.uri.includes(server) && r.uri.includes('era://note'))?.uri;
         expect(uri, JSON.stringify(listed.resources)).toBeDefined();
@@ -115,15 +132,33 @@ describe.each(fronts)('over the %s front', (_front, transport) => {
         }
       });
 
-      // logging/setLevel is a 2025 request; a 2026 backend gets the level in each request's `_meta`.
-      it.runIf(era === 'legacy')('hears the backend log at the level it set', async () => {
+      // A 2025 client sets its level for the session (logging/setLevel); a 2026 client asks per request
+      // in `_meta`, and gets the backend's messages of that call on its response stream. Either way a
+      // 2026 backend gets the level in its request's `_meta`, a 2025 one through logging/setLevel.
+      it('hears the backend log at the level it set', async () => {
         const heard: string[] = [];
         client.setNotificationHandler('notifications/message', (n) => {
           heard.push(`${n.params.logger} ${String(n.params.data)}`);
         });
-        await client.setLoggingLevel('info');
-        await client.callTool({ name: `${server}__log`, arguments: { message: `from ${server}` } });
+        const log = (message: string, level?: string) =>
+          client.callTool({
+            name: `${server}__log`,
+            arguments: { message },
+            ...(level ? { _meta: { [LOG_LEVEL_META_KEY]: level } } : {}),
+          });
+        if (era === 'legacy') {
+          await client.setLoggingLevel('info');
+          await log(`from ${server}`);
+        } else {
+          // Below the request's level (the fixture logs at info), and with no level: nothing is sent.
+          await log(`quiet ${server}`, 'warning');
+          await log(`unasked ${server}`);
+          await log(`from ${server}`, 'info');
+        }
         await waitFor(() => heard.includes(`${server}/era from ${server}`), { timeoutMs: 10_000 });
+        expect(heard.filter((h) => h.includes(`quiet ${server}`) || h.includes(`unasked ${server}`))).toEqual(
+          [],
+        );
       });
 
       it('gets a prompt and completes its argument', async () => {

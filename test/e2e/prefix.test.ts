@@ -152,7 +152,7 @@ describe('names that meet: one rule decides, and it is reported', () => {
     const alpha = testbedServer(
       'alpha',
       ['--extra-tool', 'beta_echo', '--extra-tool', 'list_servers'],
-      '    prefix: ""\n',
+      '    prefix: ""\n    tools:\n      exclude: [add]\n',
     );
     const beta = testbedServer('beta', [], '    prefix: beta_\n');
     return writeConfig(['servers:', ...(order === 'alpha-first' ? [alpha, beta] : [beta, alpha])].join('\n'));
@@ -179,6 +179,22 @@ describe('names that meet: one rule decides, and it is reported', () => {
         timeoutMs: 5_000,
       },
     );
+  });
+
+  it('sends a name nobody lists to the backend served unchanged, which answers for it', async () => {
+    // A server may have tools it does not list; served transparently, the backend decides.
+    const hidden = await gw.client.callTool({ name: 'hidden', arguments: { x: 1 } });
+    expect(structured(hidden)).toMatchObject({ server: 'alpha', tool: 'hidden', args: { x: 1 } });
+    const unknown = await gw.client.callTool({ name: 'nowhere', arguments: {} }).catch((e: Error) => e);
+    expect(String((unknown as Error).message)).toContain('Unknown tool: nowhere');
+    // A tool the config filters out is not reached that way either.
+    const filtered = await gw.client
+      .callTool({ name: 'add', arguments: { a: 1, b: 2 } })
+      .catch((e: Error) => e);
+    expect(String((filtered as Error).message)).toContain('tools/list shows the tools served');
+    // A prefixed backend's names stay the gateway's to know: beta is not asked.
+    const prefixed = await gw.client.callTool({ name: 'beta_hidden', arguments: {} }).catch((e: Error) => e);
+    expect(String((prefixed as Error).message)).toContain('tools/list shows the tools served');
   });
 
   it('never gives a backend one of the gateway’s own names', async () => {
