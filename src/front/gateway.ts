@@ -16,6 +16,7 @@ import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { httpCallLimits } from './http-limits.js';
+import type { ModernLeg } from './http-modern.js';
 import { backendMetaTools } from './meta-tools.js';
 import type { MetricsSource } from './metrics-http.js';
 import { NameClashes } from './name-clashes.js';
@@ -180,7 +181,9 @@ export class Gateway {
     };
     this.profiles = new ProfileTables(
       this.table,
-      { servedName: (server, tool) => names.name(server, tool) },
+      // The name the table serves the tool as (overrides, shortening), so a profile's globs and
+      // call_backend's check see the same names tools/list shows.
+      { servedName: (server, tool) => this.table.servedNameOf(server, tool) },
       options.config.profiles ?? [],
     );
     this.reloader = new ConfigReloader({
@@ -377,8 +380,17 @@ export class Gateway {
     const front = await startHttpFront({
       settings,
       ...(metrics ? { metrics } : {}),
-      createSession: () => this.createSession('http'),
-      createModernServer: () => this.createSession('http', { era: 'modern', perRequest: true }),
+      createSession: (profile) => this.createSession('http', { profile }),
+      createModernServer: (profile) =>
+        this.createSession('http', { era: 'modern', perRequest: true, profile }),
+      profiles: () => this.profiles.names(),
+      onModernLeg: (leg, profile) => this.wireModernLeg(leg, profile),
+      // Read on each request: a saved gateway.yaml changes which token opens which profile at once.
+      tokens: () => ({
+        ...(settings.token !== undefined ? { token: settings.token } : {}),
+        tokens: this.currentConfig.http.tokens ?? [],
+      }),
+      authRules: () => this.currentConfig.http.auth?.rules,
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       stepUp: stepUpCheck(this.table, () => this.currentConfig.http.auth),
       logger: this.options.logger.child('http'),
@@ -388,21 +400,26 @@ export class Gateway {
     });
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
-    const modern = front.modern;
-    if (modern) {
-      // Modern clients hear of changes through subscriptions/listen, which the front's bus serves.
-      const onTools = () => modern.toolsChanged();
-      this.table.on('changed', onTools);
-      const offHub = this.hub.addListener((n) => {
-        if (n.method === 'notifications/prompts/list_changed') modern.promptsChanged();
-        else if (n.method === 'notifications/resources/list_changed') modern.resourcesChanged();
-      });
-      this.closers.push(async () => {
-        this.table.off('changed', onTools);
-        offHub();
-      });
-    }
     return front;
+  }
+
+  /**
+   * Modern clients hear of changes through subscriptions/listen, which each endpoint's leg serves from
+   * its own bus: `/mcp` follows the whole table, `/mcp/<profile>` that profile's view only (a reload
+   * of one profile tells its listeners, not everyone's).
+   */
+  private wireModernLeg(leg: ModernLeg, profile: string | undefined): () => void {
+    const table = profile === undefined ? this.table : this.profiles.table(profile);
+    const onTools = () => leg.toolsChanged();
+    table.on('changed', onTools);
+    const offHub = this.hub.addListener((n) => {
+      if (n.method === 'notifications/prompts/list_changed') leg.promptsChanged();
+      else if (n.method === 'notifications/resources/list_changed') leg.resourcesChanged();
+    });
+    return () => {
+      table.off('changed', onTools);
+      offHub();
+    };
   }
 
   /**
