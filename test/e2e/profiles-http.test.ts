@@ -34,6 +34,7 @@ const LATE_TOKEN = 'late-token-0123456789';
 const config = (smallTools: string, late = false) =>
   [
     'timeout: 20s',
+    'metrics: true',
     'http:',
     '  tokens:',
     `    - { token: ${SMALL_TOKEN}, profiles: [small] }`,
@@ -216,6 +217,17 @@ describe('profiles over Streamable HTTP', () => {
     expect(unknown.body).toContain('Missing or wrong bearer token');
     await expect(connect(`${base}/finder`, 'modern', SMALL_TOKEN)).rejects.toThrow(/403|may not use/);
     expect((await rawInitialize(`${base}/small`, SMALL_TOKEN)).status).toBe(200);
+  });
+
+  it('/metrics opens to what opens /mcp: a token listing default', async () => {
+    const metrics = new URL('/metrics', base).href;
+    const get = (token?: string) =>
+      fetch(metrics, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    expect((await get()).status).toBe(401);
+    expect((await get(SMALL_TOKEN)).status).toBe(403);
+    const ok = await get(WIDE_TOKEN);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('# HELP');
   });
 
   it('an unknown profile endpoint is 404, naming the profiles served', async () => {
