@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
@@ -15,6 +16,7 @@ import { frontNames } from './call-target.js';
 import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
+import { endpointOf } from './http-endpoints.js';
 import { httpCallLimits } from './http-limits.js';
 import type { ModernLeg } from './http-modern.js';
 import { backendMetaTools } from './meta-tools.js';
@@ -396,7 +398,7 @@ export class Gateway {
       logger: this.options.logger.child('http'),
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
-      limitCall: httpCallLimits({ limiter: this.limiter, table: this.table }),
+      limitCall: httpCallLimits({ limiter: this.limiter, table: this.table, profile: profileOfRequest }),
     });
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
@@ -538,6 +540,12 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     ),
     late,
   ]).finally(() => clearTimeout(timer));
+}
+
+/** The profile whose endpoint (`/mcp/<profile>`) a request came to, for `rate_limits.per_profile`. */
+function profileOfRequest(req: IncomingMessage): string | undefined {
+  const endpoint = endpointOf(new URL(req.url ?? '/', 'http://gateway').pathname);
+  return typeof endpoint === 'object' ? endpoint.profile : undefined;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

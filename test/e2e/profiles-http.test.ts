@@ -3,7 +3,7 @@
  * 2026-07-28 stateless requests, through the SDK 2 Client), with the tool surface composed in (a
  * per-server include/exclude, an override's new name, a name shortened to 64 characters), static
  * tokens each opening only its profiles (http.tokens), and a hot reload of a profile that reaches
- * that endpoint's sessions and listeners with list_changed. Real backends: two testbeds and the
+ * that endpoint's sessions and listeners with list_changed. Real backends: three testbeds and the
  * reference server-everything; over stdio, `serve --profile` serves the same renamed names.
  */
 import path from 'node:path';
@@ -35,10 +35,12 @@ const config = (smallTools: string, late = false) =>
   [
     'timeout: 20s',
     'metrics: true',
+    'rate_limits:',
+    '  servers: { gamma: { calls: 2, per: 1h } }',
     'http:',
     '  tokens:',
     `    - { token: ${SMALL_TOKEN}, profiles: [small] }`,
-    `    - { token: ${WIDE_TOKEN}, profiles: [default, small, finder] }`,
+    `    - { token: ${WIDE_TOKEN}, profiles: [default, small, finder, metered] }`,
     ...(late ? [`    - { token: ${LATE_TOKEN}, profiles: [late] }`] : []),
     'servers:',
     testbedServer('alpha', ['--extra-tool', 'renamed_me', '--extra-tool', LONG]),
@@ -47,6 +49,7 @@ const config = (smallTools: string, late = false) =>
     '      overrides:',
     '        renamed_me: { name: nice_name, description: Told by the config }',
     testbedServer('beta'),
+    testbedServer('gamma'),
     '  everything:',
     `    command: ${JSON.stringify(process.execPath)}`,
     `    args: ${JSON.stringify([EVERYTHING, 'stdio'])}`,
@@ -63,6 +66,10 @@ const config = (smallTools: string, late = false) =>
     '  finder:',
     '    mode: search',
     '    exclude: ["beta__*"]',
+    '    meta_tools: []',
+    '  metered:',
+    '    servers: [gamma]',
+    '    mode: search',
     '    meta_tools: []',
     ...(late ? ['  late:', '    servers: [beta]', '    meta_tools: []'] : []),
   ].join('\n');
@@ -228,6 +235,14 @@ describe('profiles over Streamable HTTP', () => {
     const ok = await get(WIDE_TOKEN);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('# HELP');
+  });
+
+  it("rate_limits count search mode's call_tool against the server of the tool it calls", async () => {
+    const metered = await open(`${base}/metered`, 'legacy', WIDE_TOKEN);
+    const call = () =>
+      metered.callTool({ name: 'call_tool', arguments: { name: 'gamma__echo', arguments: {} } });
+    for (let i = 0; i < 2; i++) expect((await call()).isError).toBeFalsy();
+    await expect(call()).rejects.toThrow(/Rate limit reached \(rate_limits\.servers\.gamma\)/);
   });
 
   it('an unknown profile endpoint is 404, naming the profiles served', async () => {
