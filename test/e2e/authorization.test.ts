@@ -54,7 +54,8 @@ http:
       - name: analyst agents
         when: { scopes: [mcp:read] }
         tools: [tb__echo]
-        meta: [list_servers]
+        meta: [list_servers, find_tools, describe_tool, call_tool]
+        profiles: [searchable]
       - name: analysts
         when: { groups: [analysts] }
         tools: [tb__echo]
@@ -68,6 +69,9 @@ http:
 profiles:
   reads:
     tools: [tb__echo]
+    meta_tools: []
+  searchable:
+    mode: search
     meta_tools: []
 `,
     dir,
@@ -394,5 +398,29 @@ describe('profile endpoints: each its own resource, opened by the rules', () => 
     const res = await initialize(token, profileUrl());
     expect(res.status).toBe(403);
     expect(String(res.body)).toMatch(/may not use \/mcp\/reads: no rule of http.auth.rules/);
+  });
+});
+
+describe('a search profile over OAuth', () => {
+  it("call_tool reaches only what the caller's rules allow", async () => {
+    const resource = 'https://gateway.test/mcp/searchable';
+    const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', resource);
+    const client = await connect(token, { mode: 'legacy' }, `${gw.url}/searchable`);
+    try {
+      expect(await toolNames(client)).toEqual(['call_tool', 'describe_tool', 'find_tools']);
+      const allowed = await client.callTool({
+        name: 'call_tool',
+        arguments: { name: 'tb__echo', arguments: { text: 'hi' } },
+      });
+      expect(allowed.isError).toBeFalsy();
+      const refused = await client.callTool({
+        name: 'call_tool',
+        arguments: { name: 'tb__add', arguments: { a: 1, b: 2 } },
+      });
+      expect(refused.isError).toBe(true);
+      expect(structured(refused).code).toBe('ACCESS_DENIED');
+    } finally {
+      await client.close();
+    }
   });
 });
