@@ -13,6 +13,7 @@ import { NEGOTIATION } from '../helpers/eras.js';
 import {
   type HttpGatewayProcess,
   ROOT,
+  runCli,
   type StdioGateway,
   startHttpGateway,
   startStdioGateway,
@@ -333,8 +334,9 @@ describe('profiles over Streamable HTTP', () => {
 
 describe('profiles over stdio serve the surface names', () => {
   let gw: StdioGateway;
+  let file: string;
   beforeAll(async () => {
-    const file = writeConfig(config(SMALL_TOOLS));
+    file = writeConfig(config(SMALL_TOOLS));
     gw = await startStdioGateway(['serve', '--config', file, '--profile', 'small']);
     await waitFor(async () => (await gw.client.listTools()).tools.some((t) => t.name === 'everything__sum'), {
       timeoutMs: 30_000,
@@ -355,4 +357,13 @@ describe('profiles over stdio serve the surface names', () => {
     expect(viaMeta.isError).toBeFalsy();
     expect(textOf(viaMeta)).toContain('9');
   });
+
+  it('list --profile matches the profile against the served names too', async () => {
+    const listed = await runCli(['list', '--config', file, '--profile', 'small'], { timeoutMs: 60_000 });
+    expect(listed.code).toBe(0);
+    // renamed_me is kept as alpha__nice_name; add is outside the profile.
+    expect(listed.stdout).toContain('  renamed_me');
+    expect(listed.stdout).not.toMatch(/^ {2}add /m);
+    expect(listed.stdout).not.toContain('beta');
+  }, 70_000);
 });
