@@ -1,7 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { allowedProfiles, type Caller, callerLabel } from '../auth/index.js';
 import type { AuthRule } from '../config/index.js';
-import { DEFAULT_PROFILE, mayUse, type ProfileAccessSettings, profilesFor } from './profile-access.js';
+import {
+  DEFAULT_PROFILE,
+  mayUse,
+  type ProfileAccess,
+  type ProfileAccessSettings,
+  profilesFor,
+} from './profile-access.js';
 
 /**
  * The HTTP front's MCP endpoints: `/mcp` (the default view) and `/mcp/<profile>` (one profile's view,
@@ -31,12 +37,13 @@ export function endpointOf(pathname: string): Endpoint | 'bad-profile' | undefin
   return { path: `${MCP_PATH}/${match[1]}`, profile: match[1] };
 }
 
-/** The 404 text for a profile endpoint the config does not have (now: a reload may have removed it). */
-export function unknownProfileMessage(profile: string, known: readonly string[]): string {
+/**
+ * The 404 text for a profile endpoint the config does not have (now: a reload may have removed it),
+ * naming the endpoints of `open`: those the caller may use, so a token learns no other profile's name.
+ */
+export function unknownProfileMessage(profile: string, open: readonly string[]): string {
   const where = profile === DEFAULT_PROFILE ? `; the default view is served at ${MCP_PATH}` : '';
-  const list = known.length
-    ? `; profiles served: ${known.map((p) => `${MCP_PATH}/${p}`).join(', ')}`
-    : '; the config has no profiles: (only the default view, at /mcp)';
+  const list = open.length ? `; profiles you may use: ${open.map((p) => `${MCP_PATH}/${p}`).join(', ')}` : '';
   return `No profile '${profile}' in the gateway config${where}${list}`;
 }
 
@@ -46,35 +53,43 @@ export type EndpointVerdict =
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="mcp-gateway"' };
 
+/** Static-token mode: who the bearer token says the caller is, as the profiles it opens. */
+export type StaticAccess =
+  | { ok: true; access: ProfileAccess }
+  | { ok: false; status: 401; message: string; headers: Record<string, string> };
+
 /**
- * Static-token mode: whether the request's bearer token opens `endpoint`. `/mcp` is the profile
- * named `default` in `http.tokens`. `requireToken`: the front started with a token (it may listen
- * beyond loopback because of it), so a reload that removes every token closes the endpoints instead
- * of opening them.
+ * Static-token mode, first step: a token that opens something, or 401. `requireToken`: the front
+ * started with a token (it may listen beyond loopback because of it), so a reload that removes every
+ * token closes the endpoints instead of opening them.
  */
-export function staticTokenVerdict(
+export function staticAccess(
   req: IncomingMessage,
   endpoint: Endpoint,
   settings: ProfileAccessSettings,
   requireToken: boolean,
-): EndpointVerdict {
+): StaticAccess {
   const unconfigured = settings.token === undefined && settings.tokens.length === 0;
   if (unconfigured && requireToken)
     return { ok: false, status: 401, message: 'No bearer token is configured any more', headers: CHALLENGE };
   const access = profilesFor(req.headers.authorization, settings);
-  if (!access.ok)
-    return {
-      ok: false,
-      status: 401,
-      message:
-        access.reason === 'missing-token'
-          ? `Missing or wrong bearer token: ${endpoint.path} needs one`
-          : 'Missing or wrong bearer token',
-      headers: CHALLENGE,
-    };
+  if (access.ok) return { ok: true, access };
+  return {
+    ok: false,
+    status: 401,
+    message:
+      access.reason === 'missing-token'
+        ? `Missing or wrong bearer token: ${endpoint.path} needs one`
+        : 'Missing or wrong bearer token',
+    headers: CHALLENGE,
+  };
+}
+
+/** Static-token mode, second step: whether the token's profiles include `endpoint`'s (`/mcp` is `default`). */
+export function staticTokenVerdict(access: ProfileAccess, endpoint: Endpoint): EndpointVerdict {
   const profile = endpoint.profile ?? DEFAULT_PROFILE;
   if (mayUse(access, profile)) return { ok: true };
-  const mine = access.profiles === 'all' ? [] : [...access.profiles];
+  const mine = access.ok && access.profiles !== 'all' ? [...access.profiles] : [];
   return {
     ok: false,
     status: 403,

@@ -29,6 +29,7 @@ import {
   endpointOf,
   MCP_PATH,
   oauthProfileVerdict,
+  staticAccess,
   staticTokenVerdict,
   unknownProfileMessage,
 } from './http-endpoints.js';
@@ -36,7 +37,7 @@ import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './ht
 import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
-import type { ProfileAccessSettings } from './profile-access.js';
+import { mayUse, type ProfileAccessSettings } from './profile-access.js';
 
 export { MCP_PATH } from './http-endpoints.js';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -219,8 +220,11 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       // What opens /mcp opens /metrics: the single token, or a token of http.tokens listing `default`.
       const hostOk = checkRequest(req, allowed, undefined);
       if (!hostOk.ok) return sendJson(res, hostOk.status, { error: hostOk.message });
-      const open = staticTokenVerdict(req, { path: MCP_PATH, profile: undefined }, tokens(), requireToken);
-      if (!open.ok) return sendJson(res, open.status, { error: open.message }, open.headers);
+      const main = { path: MCP_PATH, profile: undefined };
+      const who = staticAccess(req, main, tokens(), requireToken);
+      if (!who.ok) return sendJson(res, who.status, { error: who.message }, who.headers);
+      const open = staticTokenVerdict(who.access, main);
+      if (!open.ok) return sendJson(res, open.status, { error: open.message });
       return serveMetrics(req, res, options.metrics, allowed, undefined);
     }
     const endpoint = endpointOf(url.pathname);
@@ -232,12 +236,19 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       });
     const verdict = checkRequest(req, allowed, undefined);
     if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
-    // Unknown before any token is checked: a profile's name is configuration, not a secret.
-    if (!isServed(endpoint))
-      return sendJson(res, 404, { error: unknownProfileMessage(endpoint.profile ?? '', profiles()) });
     if (!authenticator) {
-      const open = staticTokenVerdict(req, endpoint, tokens(), requireToken);
-      if (!open.ok) return sendJson(res, open.status, { error: open.message }, open.headers);
+      // A token that opens something first; then 404 naming only the endpoints it opens, then 403.
+      const who = staticAccess(req, endpoint, tokens(), requireToken);
+      if (!who.ok) return sendJson(res, who.status, { error: who.message }, who.headers);
+      if (!isServed(endpoint)) {
+        const open = profiles().filter((p) => mayUse(who.access, p));
+        return sendJson(res, 404, { error: unknownProfileMessage(endpoint.profile ?? '', open) });
+      }
+      const open = staticTokenVerdict(who.access, endpoint);
+      if (!open.ok) return sendJson(res, open.status, { error: open.message });
+    } else if (!isServed(endpoint)) {
+      // With OAuth, which profiles exist is public already (RFC 9728 metadata is served per endpoint).
+      return sendJson(res, 404, { error: unknownProfileMessage(endpoint.profile ?? '', []) });
     }
     if (!(await authenticate(req, res, endpoint.path))) return;
     if (authenticator) {

@@ -250,7 +250,12 @@ describe('profiles over Streamable HTTP', () => {
     const missing = await rawInitialize(`${base}/smal`, WIDE_TOKEN);
     expect(missing.status).toBe(404);
     expect(missing.body).toContain("No profile 'smal' in the gateway config");
-    expect(missing.body).toContain('/mcp/small');
+    expect(missing.body).toContain('profiles you may use: /mcp/small, /mcp/finder');
+    // A token learns only the names of the profiles it opens; without one, nothing.
+    const narrow = await rawInitialize(`${base}/smal`, SMALL_TOKEN);
+    expect(narrow.status).toBe(404);
+    expect(narrow.body).toContain('profiles you may use: /mcp/small"');
+    expect((await rawInitialize(`${base}/smal`)).status).toBe(401);
   });
 
   it('a session is known at the endpoint that opened it only', async () => {
@@ -310,7 +315,9 @@ describe('profiles over Streamable HTTP', () => {
     await names(finder);
     const subscription = await modern.listen({ toolsListChanged: true });
     await waitFor(() => gw.stderr().includes(`watching ${file} for changes`));
-    expect((await rawInitialize(`${base}/late`, LATE_TOKEN)).status).toBe(404);
+    // Neither the profile nor its token exist yet.
+    expect((await rawInitialize(`${base}/late`, LATE_TOKEN)).status).toBe(401);
+    expect((await rawInitialize(`${base}/late`, WIDE_TOKEN)).status).toBe(404);
 
     writeConfig(config('alpha__nice_name, "everything__*"', true), dir);
     await waitFor(() => legacyChanged > 0 && modernChanged > 0, {
