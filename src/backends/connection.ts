@@ -4,8 +4,6 @@ import {
   type Implementation,
   type PriorDiscovery,
   type ProgressNotification,
-  ProtocolError,
-  ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
   SSEClientTransport,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/types.js';
 import { type Connection, delay } from './connection.js';
 import { describeError, describeTarget } from './describe.js';

@@ -6,4 +6,5 @@ export {
   DEFAULT_STATE_TTL_MS,
   InputBridge,
 } from './input-bridge.js';
+export { stateReplica } from './state-codec.js';
 export { type BridgedToolCall, bridgedCall } from './tool-call.js';

@@ -124,6 +124,16 @@ function stable(value: unknown): unknown {
   );
 }
 
+/**
+ * The replica a requestState names, unverified (another replica's key signed it): where a retry
+ * carrying it must be answered. Undefined when it is not one of the gateway's states.
+ */
+export function stateReplica(wire: unknown): string | undefined {
+  if (typeof wire !== 'string') return undefined;
+  const replica = peek(wire)?.replica;
+  return typeof replica === 'string' && replica !== '' ? replica : undefined;
+}
+
 /** The payload of a `v1.<body>.<mac>` state, unverified; undefined when it does not parse. */
 function peek(wire: string): Partial<BridgeState> | undefined {
   const body = wire.split('.')[1];

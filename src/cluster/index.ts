@@ -4,6 +4,15 @@
  * the front or the backends: the front wires them (front/cluster-sync.ts).
  */
 
+export { InFlightLimiter, type InFlightVerdict, LEASE_MS } from './in-flight.js';
 export { type ClusterEvent, ClusterLink, type ReplicaStatus, type StoredRegistration } from './link.js';
 export { CallLimiter, type CallSubject, type LimitVerdict } from './rate-limits.js';
 export { replicaId, setReplicaId } from './replica.js';
+export {
+  MAX_RUNS,
+  MemoryRunStore,
+  RedisRunStore,
+  RUN_TTL_MS,
+  type RunStore,
+  type StoredRun,
+} from './run-store.js';

@@ -35,6 +35,10 @@ export interface ReplicaStatus {
   /** When the config that serves was read (ms since epoch). */
   loadedAt: number;
   draining?: boolean;
+  /** Where the other replicas reach this one (cluster.advertise_url): a retry owed here is forwarded to it. */
+  url?: string;
+  /** The name in the requestStates this replica issues, when bridge.replica sets one unlike `replica`. */
+  bridge?: string;
   at: number;
 }
 

@@ -12,6 +12,8 @@ import type { Problem, Segment } from './problems.js';
 export const REDIS_URL_ENV = 'MCP_GATEWAY_REDIS_URL';
 /** Environment variable that sets `cluster.replica_id` when the file does not. */
 export const REPLICA_ID_ENV = 'MCP_GATEWAY_REPLICA_ID';
+/** Environment variable that sets `cluster.advertise_url` when the file does not. */
+export const ADVERTISE_URL_ENV = 'MCP_GATEWAY_ADVERTISE_URL';
 export const DEFAULT_KEY_PREFIX = 'mcpgw';
 
 export interface ClusterSettings {
@@ -21,6 +23,11 @@ export interface ClusterSettings {
   replicaId?: string;
   /** Prefix of every Redis key and channel, so gateways of several deployments can share one Redis. */
   keyPrefix: string;
+  /**
+   * The base URL (`http://10.0.3.7:8003`) at which the other replicas reach this one, for a retry
+   * that must be answered here (a bridged input_required); unset: derived from the listen address.
+   */
+  advertiseUrl?: string;
 }
 
 /** `calls` per `perMs`. */
@@ -37,11 +44,21 @@ export interface RateLimitSettings {
   /** Each backend server, counted over every caller; `servers` overrides it by name. */
   perServer?: RateLimit;
   servers: Record<string, RateLimit>;
+  /** Concurrency caps (`in_flight`): calls in flight at once, by the same subjects. */
+  inFlight: InFlightCaps;
   /**
    * While Redis cannot be reached: `open` lets calls through unlimited, `closed` refuses them.
    * Default `open` — a limiter outage should not become a gateway outage.
    */
   whenRedisDown: 'open' | 'closed';
+}
+
+/** `rate_limits.in_flight`: the most calls in flight at once per caller, profile, server. */
+export interface InFlightCaps {
+  perCaller?: number;
+  perProfile?: number;
+  perServer?: number;
+  servers: Record<string, number>;
 }
 
 type Data = Record<string, unknown>;
@@ -56,9 +73,11 @@ export function clusterSettings(value: unknown, env: Env): ClusterSettings {
     if (password) secrets.add(password, '<redis password>');
   }
   const replicaId = str(data.replica_id) ?? str(env[REPLICA_ID_ENV]);
+  const advertiseUrl = str(data.advertise_url) ?? str(env[ADVERTISE_URL_ENV]);
   return {
     ...(redis ? { redis } : {}),
     ...(replicaId ? { replicaId } : {}),
+    ...(advertiseUrl ? { advertiseUrl: advertiseUrl.replace(/\/+$/, '') } : {}),
     keyPrefix: str(data.key_prefix) ?? DEFAULT_KEY_PREFIX,
   };
 }
@@ -81,7 +100,30 @@ export function rateLimitSettings(value: unknown, problems: Problem[]): RateLimi
     ...(perProfile ? { perProfile } : {}),
     ...(perServer ? { perServer } : {}),
     servers,
+    inFlight: inFlightCaps(data.in_flight),
     whenRedisDown: data.when_redis_down === 'closed' ? 'closed' : 'open',
+  };
+}
+
+/** `in_flight:`; the schema checked each cap is a whole number, 1 or more. */
+function inFlightCaps(value: unknown): InFlightCaps {
+  const data = isData(value) ? value : {};
+  const cap = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined);
+  const servers: Record<string, number> = {};
+  if (isData(data.servers)) {
+    for (const [name, v] of Object.entries(data.servers)) {
+      const parsed = cap(v);
+      if (parsed !== undefined) servers[name] = parsed;
+    }
+  }
+  const perCaller = cap(data.per_caller);
+  const perProfile = cap(data.per_profile);
+  const perServer = cap(data.per_server);
+  return {
+    ...(perCaller !== undefined ? { perCaller } : {}),
+    ...(perProfile !== undefined ? { perProfile } : {}),
+    ...(perServer !== undefined ? { perServer } : {}),
+    servers,
   };
 }
 

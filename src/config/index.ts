@@ -12,8 +12,10 @@ export {
   parseClaudeDesktopText,
 } from './claude-desktop.js';
 export {
+  ADVERTISE_URL_ENV,
   type ClusterSettings,
   DEFAULT_KEY_PREFIX,
+  type InFlightCaps,
   type RateLimit,
   type RateLimitSettings,
   REDIS_URL_ENV,
@@ -49,7 +51,7 @@ export {
   validateServerName,
 } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
-export { closest } from './problems.js';
+export { closest, pointerToPath } from './problems.js';
 export { DEFAULT_PROFILE } from './profiles.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';
 export { gatewaySchema } from './schema.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
-import { closest, type Problem, quote, type Segment } from './problems.js';
+import { closest, type Problem, pointerToPath, quote, type Segment } from './problems.js';
 
 const SCHEMA_URL = new URL('../../schemas/gateway.schema.json', import.meta.url);
 
@@ -22,8 +22,6 @@ interface Validators {
   serversSchema: unknown;
   serverSchema: unknown;
 }
-
-type Data = Record<string, unknown>;
 
 let compiled: Validators | undefined;
 
@@ -192,26 +190,4 @@ function typeNames(types: string): string {
     .split(',')
     .map((t) => TYPE_NAMES[t] ?? t)
     .join(' or ');
-}
-
-/** A JSON pointer as path segments; indexes into arrays become numbers. */
-function pointerToPath(pointer: string, data: unknown): Segment[] {
-  if (pointer === '') return [];
-  const path: Segment[] = [];
-  let node = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      const index = Number(key);
-      path.push(index);
-      node = node[index];
-    } else {
-      path.push(key);
-      node =
-        node !== null && typeof node === 'object' && Object.hasOwn(node, key)
-          ? (node as Data)[key]
-          : undefined;
-    }
-  }
-  return path;
 }

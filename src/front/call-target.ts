@@ -25,6 +25,18 @@ export function describeCall(tool: string, args: unknown): CallTarget {
   return { kind: 'meta' };
 }
 
+/**
+ * Names as the front serves them now: a served backend tool is described by the table (a server's
+ * `prefix` may be custom or empty, so the name alone cannot tell), anything else by its name.
+ */
 export function frontNames(table: ToolTable): FrontNames {
-  return { describe: describeCall, served: (tool) => table.get(tool) !== undefined };
+  return {
+    describe(tool, args) {
+      const served = table.get(tool);
+      if (served?.backend !== undefined)
+        return { kind: 'backend', server: served.backend, backendTool: served.backendTool ?? tool };
+      return describeCall(tool, args);
+    },
+    served: (tool) => table.get(tool) !== undefined,
+  };
 }

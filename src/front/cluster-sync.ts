@@ -29,6 +29,8 @@ export interface ClusterSyncOptions {
   /** The config serving now, read at each use. */
   current(): GatewayConfig;
   configStatus(): ConfigStatus;
+  /** The replica name in the requestStates the bridge issues (bridge.replica, else the replica id). */
+  bridgeReplica: string;
   logger: Logger;
 }
 
@@ -42,6 +44,8 @@ export class ClusterSync implements SharedRegistrations {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
+  /** Where the other replicas reach this one; set once the HTTP front listens. */
+  private url: string | undefined;
 
   constructor(private readonly options: ClusterSyncOptions) {
     this.link = new ClusterLink(options.cluster, options.logger);
@@ -80,7 +84,25 @@ export class ClusterSync implements SharedRegistrations {
   }
 
   async status(): Promise<{ replica: string; replicas: ReplicaStatus[] }> {
-    return { replica: this.link.replica, replicas: await this.link.statuses() };
+    // Internal addresses are the replicas' business, not a client's: left out of list_servers.
+    const replicas = (await this.link.statuses()).map(({ url: _url, bridge: _bridge, ...shown }) => shown);
+    return { replica: this.link.replica, replicas };
+  }
+
+  /** Publishes where the other replicas reach this one (the HTTP front listens there). */
+  advertise(url: string): void {
+    this.url = url;
+    void this.publishStatus(true);
+  }
+
+  /**
+   * Where the live replica that issued requestStates under `name` is reached; undefined when no live
+   * replica goes by that name (gone, or its status older than 30 s) or it advertised no address.
+   */
+  async addressOf(name: string): Promise<{ replica: string; url?: string } | undefined> {
+    const found = (await this.link.statuses()).find((s) => (s.bridge ?? s.replica) === name);
+    if (!found) return undefined;
+    return { replica: found.replica, ...(found.url ? { url: found.url } : {}) };
   }
 
   /** After a config reload (applied or refused): every replica's list_servers shows it. */
@@ -103,6 +125,8 @@ export class ClusterSync implements SharedRegistrations {
           ...(status.error ? { issues: status.error.issues } : {}),
           loadedAt: status.loadedAt.getTime(),
           ...(this.draining ? { draining: true } : {}),
+          ...(this.url ? { url: this.url } : {}),
+          ...(this.options.bridgeReplica !== this.link.replica ? { bridge: this.options.bridgeReplica } : {}),
         },
         announce,
       );

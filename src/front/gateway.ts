@@ -3,7 +3,14 @@ import { dirname } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { BackendRegistry, type BackendStatus } from '../backends/index.js';
 import { DEFAULT_MAX_ROUNDS, DEFAULT_STATE_TTL_MS, InputBridge } from '../bridge/index.js';
-import { CallLimiter, replicaId, setReplicaId } from '../cluster/index.js';
+import {
+  CallLimiter,
+  InFlightLimiter,
+  MemoryRunStore,
+  RedisRunStore,
+  replicaId,
+  setReplicaId,
+} from '../cluster/index.js';
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type FrontNames, telemetry } from '../observability/index.js';
@@ -26,7 +33,9 @@ import { PipelineHost } from './pipeline-host.js';
 import { pipelineMetaTools } from './pipeline-tools.js';
 import { ProfileTables } from './profiles.js';
 import { ProtocolHub } from './protocol-hub.js';
+import { advertisedUrl, checkAdvertiseUrl, replicaForwarder } from './replica-forward.js';
 import { RequestGate } from './request-gate.js';
+import { RunRecords } from './run-records.js';
 import { ServedNames } from './served-names.js';
 import type { FrontTransport, ProtocolEra, ServedTool } from './served-tool.js';
 import { createFrontServer, type ListHints } from './server.js';
@@ -80,6 +89,8 @@ export class Gateway {
   readonly cluster: ClusterSync | undefined;
   /** `rate_limits:`, in Redis with a cluster, else in this process. */
   private readonly limiter: CallLimiter;
+  /** `rate_limits.in_flight`: concurrency caps, counted like the rate limits. */
+  private readonly inFlight: InFlightLimiter;
 
   constructor(private readonly options: GatewayOptions) {
     this.currentConfig = options.config;
@@ -116,9 +127,15 @@ export class Gateway {
             registry: this.registry,
             current: config,
             configStatus: () => this.configStatus(),
+            bridgeReplica: this.bridge.replica,
             logger: options.logger.child('cluster'),
           });
     this.limiter = new CallLimiter(
+      () => this.currentConfig.rateLimits,
+      this.cluster?.link.redis,
+      cluster.keyPrefix,
+    );
+    this.inFlight = new InFlightLimiter(
       () => this.currentConfig.rateLimits,
       this.cluster?.link.redis,
       cluster.keyPrefix,
@@ -127,6 +144,11 @@ export class Gateway {
       registry: this.registry,
       config,
       surface: this.surface,
+      runs: new RunRecords(
+        this.cluster ? new RedisRunStore(this.cluster.link.redis, cluster.keyPrefix) : new MemoryRunStore(),
+        replicaId(),
+        options.logger.child('runs'),
+      ),
       dir: options.pipelinesDir,
       logger: options.logger.child('pipelines'),
     });
@@ -371,6 +393,7 @@ export class Gateway {
   /** Throws the USAGE error `serveHttp` would for these settings, without listening or starting anything. */
   checkHttp(overrides: { host?: string; port?: number } = {}): void {
     checkHttpSettings({ ...this.currentConfig.http, ...definedOnly(overrides) });
+    if (this.cluster) checkAdvertiseUrl(this.currentConfig.cluster.advertiseUrl);
   }
 
   /** `metrics`: what `/metrics` serves (see src/observability); without it, `/metrics` is 404. */
@@ -398,8 +421,15 @@ export class Gateway {
       logger: this.options.logger.child('http'),
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
-      limitCall: httpCallLimits({ limiter: this.limiter, table: this.table, profile: profileOfRequest }),
+      limitCall: httpCallLimits({
+        limiter: this.limiter,
+        inFlight: this.inFlight,
+        table: this.table,
+        profile: profileOfRequest,
+      }),
+      ...(this.cluster ? { forward: this.forwarder(this.cluster) } : {}),
     });
+    this.cluster?.advertise(advertisedUrl(this.currentConfig.cluster.advertiseUrl, front.url));
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
     return front;
@@ -457,6 +487,15 @@ export class Gateway {
     this.pipelines.close();
     this.profiles.close();
     await this.registry.close();
+  }
+
+  /** A retry owed to another replica goes there (replica-forward.ts). */
+  private forwarder(cluster: ClusterSync) {
+    return replicaForwarder({
+      self: this.bridge.replica,
+      lookup: (name) => cluster.addressOf(name),
+      logger: this.options.logger.child('forward'),
+    });
   }
 
   /** How the front names things, for the audit log and metric labels. */

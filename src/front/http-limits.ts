@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { CallLimiter, CallSubject } from '../cluster/index.js';
+import type { CallLimiter, CallSubject, InFlightLimiter } from '../cluster/index.js';
 import type { ToolTable } from './tool-table.js';
 
 /**
- * `rate_limits:` at the HTTP front: a tools/call over a limit is answered before it reaches MCP, with
- * HTTP 429 and `Retry-After` (seconds), so clients and proxies that know HTTP back off by themselves.
+ * `rate_limits:` at the HTTP front: a tools/call over a limit (or a concurrency cap, `in_flight`) is
+ * answered before it reaches MCP, with HTTP 429 and `Retry-After` (seconds), so clients and proxies
+ * that know HTTP back off by themselves. A call let through holds its in-flight points until its
+ * answer has been sent (the front calls `release` when the response closes).
  *
  * Who the caller is: a legacy request's session; a modern request (no session) its principal — the
  * bearer token it presented (hashed, never stored) — and the client name in its `_meta` envelope.
@@ -13,6 +15,8 @@ import type { ToolTable } from './tool-table.js';
  */
 export interface HttpLimitOptions {
   limiter: CallLimiter;
+  /** `rate_limits.in_flight`: calls at once; a call's points are given back when its answer is sent. */
+  inFlight?: InFlightLimiter;
   table: ToolTable;
   /** Who authenticated the request, when the front knows better than the bearer token (OAuth). */
   principal?: (req: IncomingMessage) => string | undefined;
@@ -27,17 +31,32 @@ export interface LimitRefusal {
   data: Record<string, unknown>;
 }
 
+/** Refused, or let through with what to call when the request's answer has been sent. */
+export type LimitOutcome = { ok: false; refusal: LimitRefusal } | { ok: true; release: () => void };
+
 export type CallLimitCheck = (
   req: IncomingMessage,
   body: unknown,
   sessionId: string | undefined,
-) => Promise<LimitRefusal | undefined>;
+) => Promise<LimitOutcome>;
+
+const NOTHING_HELD: LimitOutcome = { ok: true, release: () => {} };
 
 const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo';
 
 export function httpCallLimits(options: HttpLimitOptions): CallLimitCheck {
   return async (req, body, sessionId) => {
-    if (!options.limiter.active()) return undefined;
+    const rates = options.limiter.active();
+    const inFlight = options.inFlight?.active() ? options.inFlight : undefined;
+    if (!rates && !inFlight) return NOTHING_HELD;
+    const held: (() => void)[] = [];
+    const release = () => {
+      for (const fn of held.splice(0)) fn();
+    };
+    const refuse = (refusal: LimitRefusal): LimitOutcome => {
+      release();
+      return { ok: false, refusal };
+    };
     const calls = (Array.isArray(body) ? body : [body]).filter(isToolCall);
     for (const call of calls) {
       const subject: CallSubject = {
@@ -45,25 +64,44 @@ export function httpCallLimits(options: HttpLimitOptions): CallLimitCheck {
         ...optional('profile', options.profile?.(req)),
         ...optional('server', serverOf(call, options.table)),
       };
-      const verdict = await options.limiter.check(subject);
-      if (verdict.ok) continue;
-      if (verdict.reason === 'unavailable') {
-        return {
-          status: 503,
-          headers: { 'Retry-After': '1' },
-          message: verdict.message,
-          data: { code: 'RATE_LIMITED', reason: 'unavailable' },
-        };
+      if (rates) {
+        const verdict = await options.limiter.check(subject);
+        if (!verdict.ok) {
+          if (verdict.reason === 'unavailable') return refuse(unavailable(verdict.message));
+          const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+          return refuse({
+            status: 429,
+            headers: { 'Retry-After': String(seconds) },
+            message: `Rate limit reached (${verdict.limit}) for ${call.params.name}; retry after ${seconds} s`,
+            data: { code: 'RATE_LIMITED', limit: verdict.limit, retryAfterMs: verdict.retryAfterMs },
+          });
+        }
       }
-      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      return {
-        status: 429,
-        headers: { 'Retry-After': String(seconds) },
-        message: `Rate limit reached (${verdict.limit}) for ${call.params.name}; retry after ${seconds} s`,
-        data: { code: 'RATE_LIMITED', limit: verdict.limit, retryAfterMs: verdict.retryAfterMs },
-      };
+      if (inFlight) {
+        const taken = await inFlight.acquire(subject);
+        if (!taken.ok) {
+          if (taken.reason === 'unavailable') return refuse(unavailable(taken.message));
+          // When a slot frees is unknown: a second is the shortest wait HTTP can say.
+          return refuse({
+            status: 429,
+            headers: { 'Retry-After': '1' },
+            message: `Too many calls in flight (${taken.limit}: ${taken.max}) for ${call.params.name}; retry when one has finished`,
+            data: { code: 'RATE_LIMITED', limit: taken.limit, max: taken.max, retryAfterMs: 1000 },
+          });
+        }
+        held.push(taken.release);
+      }
     }
-    return undefined;
+    return { ok: true, release };
+  };
+}
+
+function unavailable(message: string): LimitRefusal {
+  return {
+    status: 503,
+    headers: { 'Retry-After': '1' },
+    message,
+    data: { code: 'RATE_LIMITED', reason: 'unavailable' },
   };
 }
 

@@ -34,10 +34,11 @@ import {
   unknownProfileMessage,
 } from './http-endpoints.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
-import type { CallLimitCheck, LimitRefusal } from './http-limits.js';
+import type { CallLimitCheck } from './http-limits.js';
 import { createModernLeg, type ModernLeg } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
 import { mayUse, type ProfileAccessSettings } from './profile-access.js';
+import type { ReplicaForward } from './replica-forward.js';
 
 export { MCP_PATH } from './http-endpoints.js';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
@@ -97,6 +98,8 @@ export interface HttpFrontOptions {
   ready?: () => boolean;
   /** `rate_limits:`: checked for every tools/call before it reaches MCP (see http-limits.ts). */
   limitCall?: CallLimitCheck;
+  /** With a cluster: a modern retry owed to another replica goes there (see replica-forward.ts). */
+  forward?: ReplicaForward;
 }
 
 export interface HttpFront {
@@ -279,6 +282,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
             { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway is shutting down' }, id: null },
             { Connection: 'close', 'Retry-After': '0' },
           );
+        // Before the limits: the replica that answers counts the call, not this one too.
+        if (await options.forward?.(req, res, body.value)) return;
         if (await refusedByLimits(req, res, body.value, undefined)) return;
         return modern.handle(req, res, body.value);
       }
@@ -311,8 +316,14 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     body: unknown,
     sessionId: string | undefined,
   ): Promise<boolean> => {
-    const refusal: LimitRefusal | undefined = await options.limitCall?.(req, body, sessionId);
-    if (!refusal) return false;
+    const outcome = await options.limitCall?.(req, body, sessionId);
+    if (!outcome) return false;
+    if (outcome.ok) {
+      // In flight until the answer is out (or the client went away).
+      res.once('close', outcome.release);
+      return false;
+    }
+    const { refusal } = outcome;
     const id = (body as { id?: unknown } | null)?.id ?? null;
     sendJson(
       res,

@@ -34,6 +34,7 @@ import { compileCustomPipeline } from './custom-pipeline.js';
 import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
 import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
+import type { RunRecord, RunRecords } from './run-records.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import type { ToolSource } from './tool-table.js';
 
@@ -46,6 +47,8 @@ export interface PipelineHostOptions {
   logger: Logger;
   /** Refuses the tools a server's filters hide in pipelines sent inline (src/surface). */
   surface?: Surface;
+  /** Where each run is recorded (run-records.ts); unrecorded without it. */
+  runs?: RunRecords;
 }
 
 /** What a run needs from the request that started it. */
@@ -196,6 +199,7 @@ export class PipelineHost implements ToolSource {
       }
     }
     const progress = ctx.progress;
+    const recorded = this.options.runs?.started(pipeline.name);
     const result = await runPipeline(pipeline, inputs, {
       invoker: registry,
       pipelines,
@@ -206,12 +210,21 @@ export class PipelineHost implements ToolSource {
       // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
       observer: telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
       trace: ctx.trace,
+    }).catch((err: unknown) => {
+      recorded?.({ thrown: err });
+      throw err;
     });
+    recorded?.(result);
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     const ids = telemetry.logFields(ctx.trace);
     if (result.status === 'succeeded') logger.debug(line, ids);
     else logger.info(`${line}: ${result.error ?? ''}`, ids);
     return result;
+  }
+
+  /** The newest `limit` runs recorded (every replica's, with a cluster), newest first. */
+  recentRuns(limit: number): Promise<RunRecord[]> {
+    return this.options.runs?.recent(limit) ?? Promise.resolve([]);
   }
 
   close(): void {

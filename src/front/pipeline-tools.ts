@@ -3,11 +3,13 @@
  * inline, `list_pipelines` shows them all, valid or not.
  */
 import type { Tool } from '@modelcontextprotocol/server';
+import { MAX_RUNS } from '../cluster/index.js';
 import { GatewayError } from '../errors.js';
 import { CUSTOM_SCENARIO, servedPipeline, summarize } from '../pipeline/index.js';
 import { pipelineToolName } from './naming.js';
 import { formatSummaries, runToolResult } from './pipeline-format.js';
 import type { PipelineHost } from './pipeline-host.js';
+import { formatRuns } from './run-records.js';
 import type { ServedTool } from './served-tool.js';
 import { jsonResult } from './served-tool.js';
 import { describeType, isPlainObject, optionalString, requireString } from './tool-args.js';
@@ -78,10 +80,23 @@ function listPipelines(host: PipelineHost): ServedTool {
         'Every pipeline in the pipelines folder: name, description, inputs schema, steps and what each ' +
         'waits for, and whether the file is valid (with each problem at file:line:column when not, and ' +
         'servingLastGood when the version from before it broke still serves), and typeProblems: where a ' +
-        "value cannot (error) or may not (warning) fit the tool parameter it feeds, per the backends' schemas.",
-      inputSchema: { type: 'object', properties: {} },
+        "value cannot (error) or may not (warning) fit the tool parameter it feeds, per the backends' schemas. " +
+        'With `runs: N`, also the N most recent runs (of every replica, when the gateway runs as several): ' +
+        'status, replica, times, error and each step’s status, attempts and time.',
+      inputSchema: {
+        type: 'object',
+        properties: {
+          runs: {
+            type: 'integer',
+            minimum: 0,
+            maximum: MAX_RUNS,
+            description: `How many recent runs to list, newest first (0–${MAX_RUNS}); default none`,
+          },
+        },
+      },
     },
-    async call() {
+    async call(args) {
+      const runs = runCount(args.runs);
       const catalog = host.current();
       const pipelines = catalog.list().map((entry) => {
         const summary = summarize(entry);
@@ -93,9 +108,25 @@ function listPipelines(host: PipelineHost): ServedTool {
           ...(typeProblems.length ? { typeProblems: [...typeProblems] } : {}),
         };
       });
-      return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
+      if (runs === 0)
+        return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
+      const recent = await host.recentRuns(runs);
+      return jsonResult(
+        { dir: catalog.dir, pipelines, runs: recent },
+        `${formatSummaries(catalog.dir, pipelines)}\n\n${formatRuns(recent)}`,
+      );
     },
   };
+}
+
+function runCount(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_RUNS)
+    throw new GatewayError(
+      'PARAMS_INVALID',
+      `list_pipelines: 'runs' must be a whole number from 0 to ${MAX_RUNS}, got ${describeType(value)}`,
+    );
+  return value;
 }
 
 /** `inputs` as an object, or a JSON string of one; absent means none. */

@@ -7,7 +7,6 @@ import {
   ProtocolErrorCode,
   Server,
   type ServerContext,
-  type ServerRequest,
 } from '@modelcontextprotocol/server';
 import { type Access, callerLabel, callerOf } from '../auth/index.js';
 import { bridgedCall, type InputBridge } from '../bridge/index.js';

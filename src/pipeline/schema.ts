@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+import { pointerToPath } from '../config/index.js';
 import type { Segment } from './expr.js';
 import { didYouMean, dq, list } from './suggest.js';
 
@@ -149,23 +150,4 @@ function toProblem(err: ErrorObject, data: unknown): SchemaProblem | undefined {
 function withArticle(type: string): string {
   const name = type === 'object' ? 'mapping' : type === 'array' ? 'list' : type;
   return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
-}
-
-/** A JSON pointer into `data` → key path, with array indexes as numbers. */
-function pointerToPath(pointer: string, data: unknown): Segment[] {
-  if (pointer === '') return [];
-  const path: Segment[] = [];
-  let node: unknown = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      const index = Number(key);
-      path.push(index);
-      node = node[index];
-    } else {
-      path.push(key);
-      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-    }
-  }
-  return path;
 }

@@ -4,38 +4,42 @@
  * check even when an earlier one failed (on whatever parts have the right shape), so an author sees
  * all problems at once.
  */
-import { Ajv } from 'ajv';
-import { DURATION_PATTERN, parseDuration } from '../config/index.js';
+import { parseDuration } from '../config/index.js';
 import { formatAt } from '../errors.js';
+import { compileInputs } from './compile-inputs.js';
 import {
   type CompiledTemplate,
   compileTemplate,
   conditionTypeProblem,
-  type ExpressionRef,
   expressionRefs,
   type Segment,
   type Template,
   type TemplateSite,
 } from './expr.js';
 import { analyzeGraph, type DependencyEdge } from './graph.js';
+import { Collector, type Data, isObject, sorted, type Where } from './issue-collector.js';
 import { type ParsedSource, type Position, parsePipelineText } from './parse.js';
-import { checkPipelineSchema, formatPath } from './schema.js';
-import { didYouMean, list, sq } from './suggest.js';
-import type {
-  CompiledPipeline,
-  CompiledStep,
-  InputSchema,
-  InputsSchema,
-  KnownTools,
-  PipelineCall,
-  PipelineIssue,
-  RetryPolicy,
-} from './types.js';
+import { checkPipelineSchema } from './schema.js';
+import {
+  checkDuration,
+  checkInputRef,
+  checkPipelineStep,
+  checkTools,
+  compiledStep,
+  reportGraph,
+  type Section,
+  type StepDraft,
+} from './step-checks.js';
+import { didYouMean, sq } from './suggest.js';
+import type { CompiledPipeline, CompiledStep, KnownTools, PipelineIssue } from './types.js';
+
+export {
+  DEFAULT_RETRY_BACKOFF_MS,
+  DEFAULT_RETRY_FACTOR,
+  DEFAULT_RETRY_MAX_BACKOFF_MS,
+} from './step-checks.js';
 
 export const DEFAULT_CONCURRENCY = 8;
-export const DEFAULT_RETRY_BACKOFF_MS = 100;
-export const DEFAULT_RETRY_FACTOR = 2;
-export const DEFAULT_RETRY_MAX_BACKOFF_MS = 30_000;
 /** The name `route_pipeline` uses for a pipeline sent inline; no file may take it. */
 export const CUSTOM_SCENARIO = 'custom';
 
@@ -57,54 +61,6 @@ export type ValidationResult =
 /** `file:line:col: message`, the form editors and terminals make clickable. */
 export function formatIssue(issue: PipelineIssue): string {
   return formatAt(issue, issue.message);
-}
-
-type Data = Record<string, unknown>;
-const isObject = (v: unknown): v is Data => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Where a dependency or expression is: a key path, and for an expression its place in the string. */
-interface Where {
-  path: Segment[];
-  site?: { offset: number; raw: string };
-}
-
-class Collector {
-  readonly issues: PipelineIssue[] = [];
-  readonly warnings: PipelineIssue[] = [];
-  constructor(
-    private readonly source: ParsedSource | undefined,
-    private readonly file: string | undefined,
-  ) {}
-
-  error(where: Where | Position, message: string, at: 'key' | 'value' = 'value'): void {
-    this.issues.push(this.issue(where, message, at));
-  }
-
-  warn(where: Where | Position, message: string, at: 'key' | 'value' = 'value'): void {
-    this.warnings.push(this.issue(where, message, at));
-  }
-
-  locate(path: Segment[]): Position {
-    return this.source ? this.source.locate(path, 'key') : { line: 1, column: 1 };
-  }
-
-  private issue(where: Where | Position, message: string, at: 'key' | 'value'): PipelineIssue {
-    let pos: Position;
-    let step: string | undefined;
-    if ('line' in where) pos = where;
-    else {
-      const src = this.source!;
-      pos = where.site
-        ? src.locateIn(where.path, where.site.offset, where.site.raw)
-        : src.locate(where.path, at);
-      if ((where.path[0] === 'steps' || where.path[0] === 'on_failure') && typeof where.path[1] === 'string')
-        step = where.path[1];
-    }
-    const issue: PipelineIssue = { line: pos.line, column: pos.column, message };
-    if (this.file !== undefined) issue.file = this.file;
-    if (step !== undefined) issue.step = step;
-    return issue;
-  }
 }
 
 export function validatePipelineText(text: string, options: ValidateOptions = {}): ValidationResult {
@@ -141,24 +97,8 @@ function siteLocator(source: ParsedSource): (site: TemplateSite) => Position {
       : source.locate(site.path, 'value');
 }
 
-function sorted(issues: PipelineIssue[]): PipelineIssue[] {
-  return issues.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
-}
-
 /** `on_failure` steps' whole section has this deadline, from when it starts. */
 export const COMPENSATION_GRACE_MS = 30_000;
-
-type Section = 'steps' | 'on_failure';
-
-interface StepDraft {
-  id: string;
-  section: Section;
-  raw: Data;
-  args?: Template;
-  when?: Template;
-  forEach?: Template;
-  refs: string[];
-}
 
 function compile(
   data: Data,
@@ -379,210 +319,4 @@ function compile(
     ...(onFailure ? { onFailure } : {}),
     locate,
   };
-}
-
-function reportGraph(
-  graph: ReturnType<typeof analyzeGraph<Where>>,
-  ids: readonly string[],
-  out: Collector,
-): void {
-  for (const edge of graph.unknown) {
-    const hint = didYouMean(edge.dependsOn, ids, sq);
-    out.error(
-      edge.where,
-      edge.kind === 'needs'
-        ? `step ${sq(edge.step)} needs unknown step ${sq(edge.dependsOn)}${hint}`
-        : `step ${sq(edge.step)} references unknown step ${sq(edge.dependsOn)}${hint}`,
-    );
-  }
-  for (const edge of graph.selfRefs) {
-    out.error(
-      edge.where,
-      edge.kind === 'needs'
-        ? `step ${sq(edge.step)} needs itself`
-        : `step ${sq(edge.step)} references its own result`,
-    );
-  }
-  for (const cycle of graph.cycles) out.error(cycle.edge.where, `cycle: ${cycle.path.join(' -> ')}`);
-}
-
-function compiledStep(
-  draft: StepDraft,
-  graph: ReturnType<typeof analyzeGraph<Where>>,
-  out: Collector,
-): CompiledStep {
-  const raw = draft.raw;
-  const base: Segment[] = [draft.section, draft.id];
-  const pos = out.locate(base);
-  const call = pipelineCall(raw, base, out);
-  return {
-    id: draft.id,
-    server: call ? '' : (raw.server as string),
-    tool: call ? '' : (raw.tool as string),
-    ...(call ? { pipeline: call } : {}),
-    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
-    ...(draft.args ? { args: draft.args } : {}),
-    ...(draft.when ? { when: draft.when } : {}),
-    ...(draft.forEach ? { forEach: draft.forEach } : {}),
-    ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
-    ...(raw.timeout !== undefined ? { timeoutMs: parseDuration(raw.timeout as string | number) } : {}),
-    retry: retryPolicy(raw.retry),
-    onError: raw.on_error === 'continue' ? 'continue' : 'fail',
-    ...(raw.parse === 'json' || raw.parse === 'text' ? { parse: raw.parse } : {}),
-    needs: Array.isArray(raw.needs) ? (raw.needs as string[]) : [],
-    refs: draft.refs,
-    dependsOn: graph.deps.get(draft.id) ?? [],
-    dependents: graph.dependents.get(draft.id) ?? [],
-    line: pos.line,
-    column: pos.column,
-  };
-}
-
-/** A step calls a tool or a pipeline, not both; `parse` reads a tool's result, so only a tool step has it. */
-function checkPipelineStep(raw: Data, base: Segment[], out: Collector): void {
-  if (raw.pipeline === undefined) return;
-  for (const key of ['server', 'tool', 'parse'] as const) {
-    if (raw[key] === undefined) continue;
-    out.error(
-      { path: [...base, key] },
-      key === 'parse'
-        ? `${formatPath(base)}: parse only applies to a tool step; a pipeline step's output is the pipeline's output`
-        : `${formatPath(base)}: a step calls a tool (server and tool) or a pipeline, not both; remove ${sq(key)} or ${sq('pipeline')}`,
-      'key',
-    );
-  }
-}
-
-function pipelineCall(raw: Data, base: Segment[], out: Collector): PipelineCall | undefined {
-  if (typeof raw.pipeline !== 'string') return undefined;
-  const at = out.locate([...base, 'pipeline']);
-  const argsAt = isObject(raw.args) || typeof raw.args === 'string' ? out.locate([...base, 'args']) : at;
-  const inputs = isObject(raw.args)
-    ? Object.keys(raw.args).map((name) => ({ name, ...out.locate([...base, 'args', name]) }))
-    : raw.args === undefined
-      ? []
-      : undefined;
-  return {
-    name: raw.pipeline,
-    line: at.line,
-    column: at.column,
-    argsAt: { line: argsAt.line, column: argsAt.column },
-    ...(inputs ? { inputs } : {}),
-  };
-}
-
-function checkInputRef(site: ExpressionRef, names: string[], out: Collector): void {
-  const name = site.input;
-  if (name === undefined || names.includes(name)) return;
-  const known = names.length > 0 ? `; inputs: ${list(names)}` : '; the pipeline declares no inputs';
-  out.error({ path: site.path, site }, `unknown input ${sq(name)}${didYouMean(name, names, sq)}${known}`);
-}
-
-function checkDuration(value: unknown, path: Segment[], out: Collector, positive: boolean): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' && typeof value !== 'number') return; // the schema reports it
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch (err) {
-    // The schema's pattern reports malformed values; this catches the rest (too large).
-    if (typeof value === 'number' || new RegExp(DURATION_PATTERN).test(value)) {
-      out.error({ path }, `${formatPath(path)}: ${(err as Error).message}`);
-    }
-    return;
-  }
-  if (positive && ms === 0) out.error({ path }, `${formatPath(path)}: must be more than 0`);
-}
-
-function retryPolicy(raw: unknown): RetryPolicy {
-  if (!isObject(raw)) {
-    return {
-      attempts: 1,
-      backoffMs: DEFAULT_RETRY_BACKOFF_MS,
-      factor: DEFAULT_RETRY_FACTOR,
-      maxBackoffMs: DEFAULT_RETRY_MAX_BACKOFF_MS,
-    };
-  }
-  return {
-    attempts: typeof raw.attempts === 'number' ? raw.attempts : 1,
-    backoffMs:
-      raw.backoff !== undefined ? parseDuration(raw.backoff as string | number) : DEFAULT_RETRY_BACKOFF_MS,
-    factor: typeof raw.factor === 'number' ? raw.factor : DEFAULT_RETRY_FACTOR,
-    maxBackoffMs:
-      raw.max_backoff !== undefined
-        ? parseDuration(raw.max_backoff as string | number)
-        : DEFAULT_RETRY_MAX_BACKOFF_MS,
-  };
-}
-
-let schemaChecker: Ajv | undefined;
-
-function compileInputs(
-  raw: unknown,
-  out: Collector,
-): { names: string[]; properties: Record<string, InputSchema>; schema: InputsSchema } {
-  const properties: Record<string, InputSchema> = {};
-  const required: string[] = [];
-  const defaults: Record<string, unknown> = {};
-  const entries = isObject(raw) ? Object.entries(raw) : [];
-  for (const [name, spec] of entries) {
-    if (!isObject(spec)) continue;
-    const { required: req, ...property } = spec;
-    Object.defineProperty(properties, name, {
-      value: property,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    if (req === true || (req === undefined && !('default' in spec))) required.push(name);
-    if ('default' in spec) defaults[name] = spec.default;
-  }
-  const schema: InputsSchema = { type: 'object', properties, required, additionalProperties: false };
-  if (entries.length > 0 && out.issues.length === 0) {
-    schemaChecker ??= new Ajv({ allErrors: true, strict: false, logger: false });
-    try {
-      const check = schemaChecker.compile({ ...schema, required: [] });
-      if (!check(defaults)) {
-        for (const err of check.errors ?? []) {
-          const inputName = err.instancePath.split('/')[1];
-          if (inputName === undefined) continue;
-          const allowed =
-            err.keyword === 'enum' ? (err.params as { allowedValues: unknown[] }).allowedValues : [];
-          const text =
-            err.keyword === 'enum'
-              ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
-              : (err.message ?? 'does not match the input');
-          out.error({ path: ['inputs', inputName, 'default'] }, `inputs.${inputName}.default: ${text}`);
-        }
-      }
-    } catch (err) {
-      out.error({ path: ['inputs'] }, `inputs: not a valid JSON Schema: ${(err as Error).message}`, 'key');
-    }
-  }
-  return { names: entries.filter(([, s]) => isObject(s)).map(([n]) => n), properties, schema };
-}
-
-function checkTools(
-  drafts: StepDraft[],
-  known: KnownTools,
-  knownServers: readonly string[] | undefined,
-  out: Collector,
-): void {
-  const lookup = typeof known === 'function' ? known : (server: string) => known.get(server);
-  const servers = typeof known === 'function' ? (knownServers ?? []) : [...known.keys()];
-  for (const { id, section, raw } of drafts) {
-    if (typeof raw.server !== 'string' || raw.pipeline !== undefined) continue;
-    const tools = lookup(raw.server);
-    if (tools === undefined) {
-      out.error(
-        { path: [section, id, 'server'] },
-        `unknown server ${sq(raw.server)}${didYouMean(raw.server, servers, sq)}; servers: ${list([...servers])}`,
-      );
-    } else if (tools !== null && typeof raw.tool === 'string' && !tools.includes(raw.tool)) {
-      out.error(
-        { path: [section, id, 'tool'] },
-        `server ${sq(raw.server)} has no tool ${sq(raw.tool)}${didYouMean(raw.tool, tools, sq)}; its tools: ${list([...tools])}`,
-      );
-    }
-  }
 }

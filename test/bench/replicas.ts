@@ -3,27 +3,11 @@
  * p50/p99 of a modern (2026-07-28) tools/call of a testbed echo, CONCURRENCY at a time, for
  * DURATION_MS. `npm run bench:replicas`. Needs redis-server and nginx on PATH.
  */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { freePort, rawModernCall, startRedis, startReplica, waitReady } from '../helpers/cluster.js';
-import { stopProcess, tempDir, testbedServer, writeConfig } from '../helpers/gateway.js';
+import { rawModernCall, startNginx, startRedis, startReplica, waitReady } from '../helpers/cluster.js';
+import { stopProcess, testbedServer, writeConfig } from '../helpers/gateway.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 8_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-
-async function startNginx(upstreams: string[]) {
-  const dir = tempDir('bench-nginx-');
-  const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nworker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${dir};\n  proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir};\n  uwsgi_temp_path ${dir};\n  scgi_temp_path ${dir};\n  upstream gw {\n${upstreams.map((u) => `    server ${u};`).join('\n')}\n    keepalive 32;\n  }\n  server {\n    listen 127.0.0.1:${port};\n    location / {\n      proxy_pass http://gw;\n      proxy_http_version 1.1;\n      proxy_set_header Connection "";\n      proxy_set_header Host localhost;\n      proxy_buffering off;\n      proxy_next_upstream error http_502 http_503 non_idempotent;\n    }\n  }\n}\n`,
-  );
-  const child = spawn('nginx', ['-c', conf, '-p', dir, '-e', `${dir}/error.log`], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return { url: `http://127.0.0.1:${port}/mcp`, stop: () => stopProcess(child) };
-}
 
 async function load(url: string) {
   const latencies: number[] = [];

@@ -50,7 +50,7 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   RECORDING_INVALID:
     "A recording (`--replay FILE`, a test's `recording:`) or a pipeline test file (`*.test.yaml`) does not follow its schema (schemas/recording.schema.json, schemas/pipeline-test.schema.json); each problem is at `file:line:col`.",
   RATE_LIMITED:
-    'A `tools/call` over HTTP went over a `rate_limits` limit (per caller, per profile or per server; counted across replicas with `cluster.redis`). Over HTTP it is answered with status 429 and `Retry-After` (seconds) and a JSON-RPC error whose `data` has `code`, `limit` (the setting) and `retryAfterMs`; wait and retry. With `when_redis_down: closed` and Redis unreachable, status 503 with `reason: unavailable`.',
+    'A `tools/call` over HTTP went over a `rate_limits` limit or a concurrency cap (`rate_limits.in_flight`: calls at once), per caller, per profile or per server, counted across replicas with `cluster.redis`. Over HTTP it is answered with status 429 and `Retry-After` (seconds) and a JSON-RPC error whose `data` has `code`, `limit` (the setting), `retryAfterMs` and, for a cap, `max`; wait and retry. With `when_redis_down: closed` and Redis unreachable, status 503 with `reason: unavailable`.',
   CLUSTER_UNAVAILABLE:
     "The cluster's Redis (`cluster.redis`) could not be reached: `register_server` and `remove_server` are refused rather than applied on one replica only, and `list_servers` shows the error in place of the cluster's status. Calls to backends already serving go on. The gateway reconnects by itself; retry shortly.",
   USAGE:

@@ -52,6 +52,12 @@ describe.skipIf(!existsSync(NODE22) && !process.env.CI)(
       expect(pod.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
       expect(pod.containers[0].livenessProbe.httpGet.path).toBe('/healthz');
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(20 + 5);
+      // Each pod advertises its own address, for retries the other pods forward to it.
+      const env = pod.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+      expect(env.find((e) => e.name === 'POD_IP')?.valueFrom).toEqual({
+        fieldRef: { fieldPath: 'status.podIP' },
+      });
+      expect(env.find((e) => e.name === 'MCP_GATEWAY_ADVERTISE_URL')?.value).toBe('http://$(POD_IP):8003');
     });
   },
 );
@@ -71,6 +77,13 @@ describe('compose.yaml', () => {
       'redis',
     ]);
     expect(validate({ services: { x: { image: 1 } } })).toBe(false);
+    // Each replica keeps the shared environment and advertises its own address.
+    for (const name of ['gateway-1', 'gateway-2', 'gateway-3']) {
+      expect(compose.services[name].environment).toMatchObject({
+        MCP_GATEWAY_REDIS_URL: 'redis://redis:6379',
+        MCP_GATEWAY_ADVERTISE_URL: `http://${name}:8003`,
+      });
+    }
   });
 });
 

@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectHttp,
   type HttpGatewayProcess,
+  NODE,
   type StdioGateway,
   startHttpGateway,
   startStdioGateway,
   structured,
+  TESTBED,
   tempDir,
   waitForTools,
 } from '../helpers/gateway.js';
@@ -26,10 +28,16 @@ describe('metrics and the audit log over HTTP (metrics: true, a token set)', () 
   beforeAll(async () => {
     dir = tempDir('mcp-gateway-obs-');
     const config = writeObservedSetup(dir, 'metrics: true\naudit: { file: logs/audit.jsonl }\n');
+    // A server under a prefix of its own: the audit line must still name it, not guess from the name.
+    appendFileSync(
+      config,
+      `  plain:\n    command: ${JSON.stringify(NODE)}\n    args: ${JSON.stringify([TESTBED, '--name', 'plain'])}\n    prefix: "p-"\n`,
+    );
     gw = await startHttpGateway(['--config', config], { env: { MCP_GATEWAY_TOKEN: TOKEN } });
     metricsUrl = gw.url.replace(/\/mcp$/, '/metrics');
     client = await connectHttp(gw.url, { token: TOKEN, clientName: 'audit-client' });
-    await waitForTools(client, ['tb__echo', 'pipeline__fanout']);
+    await waitForTools(client, ['tb__echo', 'pipeline__fanout', 'p-echo']);
+    await client.callTool({ name: 'p-echo', arguments: { n: 3 } });
     await client.callTool({ name: 'tb__echo', arguments: { n: 1 } });
     await client.callTool({ name: 'tb__echo', arguments: { n: 2, api_key: 'sk-live-abcdef' } });
     await client.callTool({ name: 'tb__fail', arguments: { message: 'no' } });
@@ -117,7 +125,7 @@ describe('metrics and the audit log over HTTP (metrics: true, a token set)', () 
     const file = path.join(dir, 'logs', 'audit.jsonl');
     const lines = await waitFor(() => {
       const text = readFileSync(file, 'utf8');
-      return text.split('\n').filter(Boolean).length >= 6 ? text : undefined;
+      return text.split('\n').filter(Boolean).length >= 7 ? text : undefined;
     });
     expect(lines).not.toContain(TOKEN);
     const records = lines
@@ -148,6 +156,12 @@ describe('metrics and the audit log over HTTP (metrics: true, a token set)', () 
       backend_tool: 'nope',
       outcome: 'tool_error',
       error_code: 'TOOL_UNKNOWN',
+    });
+    expect(records.find((r) => r.tool === 'p-echo')).toMatchObject({
+      kind: 'backend',
+      server: 'plain',
+      backend_tool: 'echo',
+      outcome: 'ok',
     });
     expect(records.find((r) => r.tool === 'no_such_tool')).toMatchObject({ kind: 'meta', outcome: 'error' });
     expect(records.find((r) => r.tool === 'pipeline__fanout')).toMatchObject({

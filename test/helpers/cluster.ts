@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type HttpGatewayProcess, startHttpGateway, stopProcess, tempDir } from './gateway.js';
@@ -132,4 +134,18 @@ export type Replica = HttpGatewayProcess;
 
 export function startReplica(config: string, id: string, env: Record<string, string> = {}): Promise<Replica> {
   return startHttpGateway(['--config', config], { env: { MCP_GATEWAY_REPLICA_ID: id, ...env } });
+}
+
+/** nginx (from PATH) balancing round-robin over `upstreams` (host:port), as deploy/nginx.conf does. */
+export async function startNginx(upstreams: string[]) {
+  const dir = tempDir('bench-nginx-');
+  const port = await freePort();
+  const conf = path.join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nworker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${dir};\n  proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir};\n  uwsgi_temp_path ${dir};\n  scgi_temp_path ${dir};\n  upstream gw {\n${upstreams.map((u) => `    server ${u};`).join('\n')}\n    keepalive 32;\n  }\n  server {\n    listen 127.0.0.1:${port};\n    location / {\n      proxy_pass http://gw;\n      proxy_http_version 1.1;\n      proxy_set_header Connection "";\n      proxy_set_header Host localhost;\n      proxy_buffering off;\n      proxy_next_upstream error http_502 http_503 non_idempotent;\n    }\n  }\n}\n`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-p', dir, '-e', `${dir}/error.log`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return { url: `http://127.0.0.1:${port}/mcp`, stop: () => stopProcess(child) };
 }

@@ -154,6 +154,8 @@ describe('replica-safe hot reload', () => {
         { timeoutMs: 10_000, intervalMs: 200 },
       );
       expect(seen.issues?.join(' ')).toMatch(/gateway\.yaml:1:\d+: .*timeout|duration/);
+      // The address replicas forward retries to is theirs, not the client's.
+      expect(seen).not.toHaveProperty('url');
       writeFileSync(configA, clusterYaml(redis.url));
       await waitFor(
         async () => {
