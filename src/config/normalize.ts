@@ -451,6 +451,7 @@ function httpSettings(http: Data, ctx: { baseDir: string; env: Env }, problems: 
     allowCommands: commandAllowList(http.allow_commands, ['http', 'allow_commands'], ctx.baseDir, problems),
     allowUrlHosts: urlHostAllowList(http.allow_url_hosts, ['http', 'allow_url_hosts'], problems),
     ...optional('auth', authSettings(http.auth, problems)),
+    ...(http.console === true ? { console: true } : {}),
   };
 }
 

@@ -146,6 +146,8 @@ export interface HttpSettings {
   allowUrlHosts: UrlHostAllowEntry[];
   /** OAuth 2.1 access tokens from an authorization server (`http.auth`), instead of or besides `token`. */
   auth?: AuthSettings;
+  /** `http.console: true`: the web console at /console (src/console); off by default. */
+  console?: boolean;
 }
 
 /**

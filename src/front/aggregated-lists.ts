@@ -151,6 +151,17 @@ export class AggregatedLists {
     return { prompts: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  /** How many resources and prompts each backend has served, by server (the web console's backends page). */
+  async countsByServer(): Promise<{ resources: Map<string, number>; prompts: Map<string, number> }> {
+    const count = (listed: Listed<unknown>) => {
+      const counts = new Map<string, number>();
+      for (const { server } of listed.origins.values()) counts.set(server, (counts.get(server) ?? 0) + 1);
+      return counts;
+    };
+    const [resources, prompts] = await Promise.all([this.resources(), this.prompts()]);
+    return { resources: count(resources), prompts: count(prompts) };
+  }
+
   /** Builds every list not cached, so that their clashes are known (list_servers, the log). */
   async warm(): Promise<void> {
     await Promise.allSettled([this.resources(), this.templates(), this.prompts()]);

@@ -22,6 +22,7 @@ import { accessOf, stepUpCheck } from './access-check.js';
 import { frontNames } from './call-target.js';
 import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
+import type { ConsoleGuard } from './console-host.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
 import { endpointOf } from './http-endpoints.js';
 import { httpCallLimits } from './http-limits.js';
@@ -428,6 +429,26 @@ export class Gateway {
         profile: profileOfRequest,
       }),
       ...(this.cluster ? { forward: this.forwarder(this.cluster) } : {}),
+      // Loaded only when on: with the console off, none of its code is read.
+      ...(settings.console
+        ? {
+            console: async (guard: ConsoleGuard) => {
+              const { loadConsole } = await import('./console-host.js');
+              return loadConsole(
+                {
+                  registry: this.registry,
+                  table: this.table,
+                  pipelines: this.pipelines,
+                  hub: this.hub,
+                  gate: this.gate,
+                  config: () => this.currentConfig,
+                  logger: this.options.logger.child('console'),
+                },
+                guard,
+              );
+            },
+          }
+        : {}),
     });
     this.cluster?.advertise(advertisedUrl(this.currentConfig.cluster.advertiseUrl, front.url));
     this.closers.push(() => front.close());

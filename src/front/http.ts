@@ -20,8 +20,10 @@ import {
   sameCaller,
 } from '../auth/index.js';
 import { type AuthRule, DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
+import type { ConsoleHandler } from '../console/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ConsoleGuard } from './console-host.js';
 import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
 import {
@@ -100,7 +102,15 @@ export interface HttpFrontOptions {
   limitCall?: CallLimitCheck;
   /** With a cluster: a modern retry owed to another replica goes there (see replica-forward.ts). */
   forward?: ReplicaForward;
+  /**
+   * `http.console`: makes the web console, given the checks /mcp makes; it then answers every path
+   * under {@link CONSOLE_PATH}. Without it those paths are 404 and the console is never loaded.
+   */
+  console?: (guard: ConsoleGuard) => Promise<ConsoleHandler>;
 }
+
+/** Where the web console is served (src/console), when `http.console` is on. */
+export const CONSOLE_PATH = '/console';
 
 export interface HttpFront {
   url: string;
@@ -192,6 +202,41 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     return true;
   };
 
+  const consoleHandler = options.console
+    ? await options.console({
+        mode: authenticator ? 'oauth' : requireToken ? 'token' : 'none',
+        checkOrigin(req, res) {
+          const verdict = checkRequest(req, allowed, undefined);
+          if (!verdict.ok) sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
+          return verdict.ok;
+        },
+        async authenticate(req, res) {
+          const verdict = checkRequest(req, allowed, undefined);
+          if (!verdict.ok) {
+            sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
+            return undefined;
+          }
+          if (!authenticator) {
+            // What opens /mcp opens the console: the single token, or one of http.tokens listing `default`.
+            const main = { path: MCP_PATH, profile: undefined };
+            const who = staticAccess(req, main, tokens(), requireToken);
+            if (!who.ok) {
+              sendJson(res, who.status, { error: who.message }, who.headers);
+              return undefined;
+            }
+            const open = staticTokenVerdict(who.access, main);
+            if (!open.ok) {
+              sendJson(res, open.status, { error: open.message });
+              return undefined;
+            }
+          }
+          const authed = req as AuthedRequest;
+          if (!(await authenticate(authed, res))) return undefined;
+          return authed.auth ? { authInfo: authed.auth } : {};
+        },
+      })
+    : undefined;
+
   const handle = async (req: AuthedRequest, res: ServerResponse) => {
     if (req.method === 'POST') {
       posts++;
@@ -230,6 +275,8 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (!open.ok) return sendJson(res, open.status, { error: open.message });
       return serveMetrics(req, res, options.metrics, allowed, undefined);
     }
+    if (consoleHandler && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`)))
+      return consoleHandler.handle(req, res, url.pathname);
     const endpoint = endpointOf(url.pathname);
     if (endpoint === undefined)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
@@ -457,6 +504,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     },
     async close() {
       clearInterval(sweep);
+      consoleHandler?.close();
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
       await Promise.allSettled(
         [...modernLegs.values()].map(({ leg, unwire }) => {

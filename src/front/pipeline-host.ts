@@ -35,6 +35,7 @@ import { pipelineToolName } from './naming.js';
 import { formatIssues, ms, progressReporter, runToolResult } from './pipeline-format.js';
 import { keepToSchema, liveTools, PipelineTypeReport } from './pipeline-types.js';
 import type { RunRecord, RunRecords } from './run-records.js';
+import { type RunWatcher, watchRun } from './run-watch.js';
 import type { CallContext, ServedTool } from './served-tool.js';
 import type { ToolSource } from './tool-table.js';
 
@@ -68,6 +69,7 @@ export class PipelineHost implements ToolSource {
   /** The data-flow check of what serves, against the backends' tool schemas as they are now. */
   readonly types: PipelineTypeReport;
   private typeCheckQueued = false;
+  private readonly watchers = new Set<RunWatcher>();
 
   constructor(private readonly options: PipelineHostOptions) {
     this.events.setMaxListeners(0);
@@ -199,6 +201,15 @@ export class PipelineHost implements ToolSource {
       }
     }
     const progress = ctx.progress;
+    const report = progress ? progressReporter(pipeline.steps.size, progress) : undefined;
+    const watched = watchRun(
+      // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
+      telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
+      [...this.watchers],
+      pipeline,
+      inputs,
+    );
+    const watch = watched.onEvent;
     const recorded = this.options.runs?.started(pipeline.name);
     const result = await runPipeline(pipeline, inputs, {
       invoker: registry,
@@ -206,20 +217,35 @@ export class PipelineHost implements ToolSource {
       signal: ctx.signal,
       defaultTimeoutMs: this.options.config().defaultTimeoutMs,
       timeoutFor: (server) => timeouts.get(server),
-      onEvent: progress ? progressReporter(pipeline.steps.size, progress) : undefined,
-      // Metric labels: a pipeline of the catalog by its name, one sent inline as `custom`.
-      observer: telemetry.runObserver((p) => (pipelines(p.name) === p ? p.name : CUSTOM_LABEL)),
+      onEvent:
+        report && watch
+          ? (e) => {
+              report(e);
+              watch(e);
+            }
+          : (report ?? watch),
+      observer: watched.observer,
       trace: ctx.trace,
     }).catch((err: unknown) => {
       recorded?.({ thrown: err });
       throw err;
     });
+    watched.ended(result);
     recorded?.(result);
     const line = `pipeline '${pipeline.name}' ${result.status} in ${ms(result.durationMs)}`;
     const ids = telemetry.logFields(ctx.trace);
     if (result.status === 'succeeded') logger.debug(line, ids);
     else logger.info(`${line}: ${result.error ?? ''}`, ids);
     return result;
+  }
+
+  /**
+   * Hear every run from now on, whoever started it (the web console's run journal); returns the way
+   * to stop. Without a watcher a run carries nothing extra.
+   */
+  watchRuns(watcher: RunWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   /** The newest `limit` runs recorded (every replica's, with a cluster), newest first. */
@@ -229,6 +255,7 @@ export class PipelineHost implements ToolSource {
 
   close(): void {
     this.closed = true;
+    this.watchers.clear();
     this.offRegistry();
     this.events.removeAllListeners();
   }

@@ -117,6 +117,11 @@ export class ProtocolHub {
     return this.lists.listPrompts(cursor);
   }
 
+  /** Resources and prompts served, counted by backend. */
+  countsByServer(): Promise<{ resources: Map<string, number>; prompts: Map<string, number> }> {
+    return this.lists.countsByServer();
+  }
+
   readResource(params: ReadResourceRequest['params'], signal: AbortSignal): Promise<ReadResourceResult> {
     return readResource(this.registry, this.lists, params, signal);
   }

@@ -34,7 +34,12 @@ const ALLOWED: Record<string, string[]> = {
     'auth',
     'cluster',
     'search',
+    'console',
   ],
+  // The web console's server side: handed everything it shows by the front (console-host.ts).
+  console: ['pipeline'],
+  // The web console's page, bundled by esbuild for the browser: only the API's shapes.
+  'console-ui': ['console'],
   // The tool surface: filters, overrides, name fitting, pins; pure but for the pins file.
   surface: ['config'],
   // Calls that cross the protocol eras (input_required ⇄ requests to the client).
