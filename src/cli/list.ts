@@ -3,6 +3,7 @@ import { type ProfileConfig, servedPrefix } from '../config/index.js';
 import { ProfileView } from '../front/index.js';
 import { createLogger } from '../log.js';
 import { secrets } from '../secrets.js';
+import { SurfacePolicy, shortName } from '../surface/index.js';
 import { parseOptions, UsageError } from './args.js';
 import { resolveAutoRegister, resolveConfig } from './config.js';
 
@@ -21,9 +22,15 @@ export async function listCommand(argv: string[]): Promise<number> {
   const servers = [...config.servers, ...(await resolveAutoRegister(values['auto-register'], config))];
   const profile =
     values.profile === undefined ? undefined : profileView(values.profile, config.profiles ?? []);
-  // With --profile, only what that profile serves: its servers and, of their tools, those it keeps.
+  // With --profile, only what that profile serves: its servers and, of their tools, those it keeps —
+  // matched, as the running gateway does, against the served name (override, then the length rule).
+  const servedAs = (server: (typeof servers)[number], tool: string) =>
+    shortName(
+      `${servedPrefix(server)}${new SurfacePolicy(server.surface).servedToolName(tool)}`,
+      config.surface.maxNameLength,
+    );
   const shown = (server: (typeof servers)[number], tool: string) =>
-    !profile || profile.allowsBackendTool(server.name, `${servedPrefix(server)}${tool}`);
+    !profile || profile.allowsBackendTool(server.name, servedAs(server, tool));
   const registry = new BackendRegistry({
     defaultTimeoutMs: config.defaultTimeoutMs,
     logger: createLogger('list', 'warn'),

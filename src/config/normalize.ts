@@ -385,6 +385,7 @@ export function normalizeGateway(
     http.tokens,
     profiles.map((p) => p.name),
     problems,
+    http.auth !== undefined,
   );
   return {
     ...(ctx.file ? { file: ctx.file } : {}),

@@ -67,13 +67,31 @@ export function normalizeProfileTokens(
   value: unknown,
   profileNames: readonly string[],
   problems: Problem[],
+  /** `http.auth` is set: OAuth decides who may use which profile, and these tokens are not used. */
+  oauth = false,
 ): ProfileToken[] {
   if (!Array.isArray(value)) return [];
+  if (oauth && value.length > 0)
+    problems.push({
+      path: ['http', 'tokens'],
+      at: 'key',
+      severity: 'warning',
+      text: 'not used with http.auth: the rules (http.auth.rules[].profiles) decide who may use which profile',
+    });
   const known = [DEFAULT_PROFILE, ...profileNames];
   const tokens: ProfileToken[] = [];
   value.forEach((raw, i) => {
     if (!isData(raw) || typeof raw.token !== 'string' || raw.token === '') return;
     secrets.add(raw.token, '<http token>');
+    // The first entry with a token decides its profiles: a second one would be silently ignored.
+    if (tokens.some((t) => t.token === raw.token)) {
+      problems.push({
+        path: ['http', 'tokens', i, 'token'],
+        severity: 'warning',
+        text: "this token is listed twice: only its first entry's profiles apply; list it once with all its profiles",
+      });
+      return;
+    }
     const profiles = strings(raw.profiles) ?? [];
     profiles.forEach((profile, j) => {
       if (known.includes(profile)) return;

@@ -110,11 +110,13 @@ export class ConfigReloader {
     const applied: GatewayConfig = {
       ...next,
       // Bound when the gateway started; they keep their value until a restart. The register_server
-      // policy is read on each call, so it applies from the next one.
+      // policy and http.tokens are read on each call, so they apply from the next one.
       http: {
         ...current.http,
         allowCommands: next.http.allowCommands,
         allowUrlHosts: next.http.allowUrlHosts,
+        // Which static token opens which profile is read on each request (http-endpoints.ts).
+        tokens: next.http.tokens,
       },
     };
     this.options.apply(applied);

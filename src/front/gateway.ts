@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import type { Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -24,6 +25,7 @@ import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
 import type { ConsoleGuard } from './console-host.js';
 import { checkHttpSettings, type HttpFront, startHttpFront } from './http.js';
+import { endpointOf } from './http-endpoints.js';
 import { httpCallLimits } from './http-limits.js';
 import type { ModernLeg } from './http-modern.js';
 import { ListenSubscriptions } from './listen-subscriptions.js';
@@ -207,7 +209,9 @@ export class Gateway {
     };
     this.profiles = new ProfileTables(
       this.table,
-      { servedName: (server, tool) => names.name(server, tool) },
+      // The name the table serves the tool as (overrides, shortening), so a profile's globs and
+      // call_backend's check see the same names tools/list shows.
+      { servedName: (server, tool) => this.table.servedNameOf(server, tool) },
       options.config.profiles ?? [],
     );
     this.reloader = new ConfigReloader({
@@ -422,11 +426,12 @@ export class Gateway {
     const settings = { ...this.currentConfig.http, ...definedOnly(overrides) };
     // Resource updates for modern clients' listen streams go through the front's bus, which filters
     // each stream by the URIs it listed; bound once the front exists.
-    let modernLeg: ModernLeg | undefined;
+    const legs = new Set<ModernLeg>();
     const listens = new ListenSubscriptions(
       this.hub,
       (n) => {
-        if (n.method === 'notifications/resources/updated') modernLeg?.resourceUpdated(n.params.uri);
+        if (n.method !== 'notifications/resources/updated') return;
+        for (const leg of legs) leg.resourceUpdated(n.params.uri);
       },
       this.options.logger.child('http'),
     );
@@ -435,14 +440,35 @@ export class Gateway {
       modernLeg: { listen: (uris, signal) => listens.open(uris, signal) },
       settings,
       ...(metrics ? { metrics } : {}),
-      createSession: () => this.createSession('http'),
-      createModernServer: () => this.createSession('http', { era: 'modern', perRequest: true }),
+      createSession: (profile) => this.createSession('http', { profile }),
+      createModernServer: (profile) =>
+        this.createSession('http', { era: 'modern', perRequest: true, profile }),
+      profiles: () => this.profiles.names(),
+      onModernLeg: (leg, profile) => {
+        legs.add(leg);
+        const unwire = this.wireModernLeg(leg, profile);
+        return () => {
+          legs.delete(leg);
+          unwire();
+        };
+      },
+      // Read on each request: a saved gateway.yaml changes which token opens which profile at once.
+      tokens: () => ({
+        ...(settings.token !== undefined ? { token: settings.token } : {}),
+        tokens: this.currentConfig.http.tokens ?? [],
+      }),
+      authRules: () => this.currentConfig.http.auth?.rules,
       maxBodyBytes: () => this.currentConfig.limits.maxMessageBytes,
       stepUp: stepUpCheck(this.table, () => this.currentConfig.http.auth),
       logger: this.options.logger.child('http'),
       // Ready: serving (the config loaded before this), and Redis answering when there is a cluster.
       ready: () => this.cluster?.reachable() ?? true,
-      limitCall: httpCallLimits({ limiter: this.limiter, inFlight: this.inFlight, table: this.table }),
+      limitCall: httpCallLimits({
+        limiter: this.limiter,
+        inFlight: this.inFlight,
+        table: this.table,
+        profile: profileOfRequest,
+      }),
       ...(this.cluster ? { forward: this.forwarder(this.cluster) } : {}),
       // Loaded only when on: with the console off, none of its code is read.
       ...(settings.console
@@ -468,22 +494,26 @@ export class Gateway {
     this.cluster?.advertise(advertisedUrl(this.currentConfig.cluster.advertiseUrl, front.url));
     this.closers.push(() => front.close());
     this.httpFronts.push(front);
-    const modern = front.modern;
-    modernLeg = modern;
-    if (modern) {
-      // Modern clients hear of changes through subscriptions/listen, which the front's bus serves.
-      const onTools = () => modern.toolsChanged();
-      this.table.on('changed', onTools);
-      const offHub = this.hub.addListener((n) => {
-        if (n.method === 'notifications/prompts/list_changed') modern.promptsChanged();
-        else if (n.method === 'notifications/resources/list_changed') modern.resourcesChanged();
-      });
-      this.closers.push(async () => {
-        this.table.off('changed', onTools);
-        offHub();
-      });
-    }
     return front;
+  }
+
+  /**
+   * Modern clients hear of changes through subscriptions/listen, which each endpoint's leg serves from
+   * its own bus: `/mcp` follows the whole table, `/mcp/<profile>` that profile's view only (a reload
+   * of one profile tells its listeners, not everyone's).
+   */
+  private wireModernLeg(leg: ModernLeg, profile: string | undefined): () => void {
+    const table = profile === undefined ? this.table : this.profiles.table(profile);
+    const onTools = () => leg.toolsChanged();
+    table.on('changed', onTools);
+    const offHub = this.hub.addListener((n) => {
+      if (n.method === 'notifications/prompts/list_changed') leg.promptsChanged();
+      else if (n.method === 'notifications/resources/list_changed') leg.resourcesChanged();
+    });
+    return () => {
+      table.off('changed', onTools);
+      offHub();
+    };
   }
 
   /**
@@ -611,6 +641,12 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     ),
     late,
   ]).finally(() => clearTimeout(timer));
+}
+
+/** The profile whose endpoint (`/mcp/<profile>`) a request came to, for `rate_limits.per_profile`. */
+function profileOfRequest(req: IncomingMessage): string | undefined {
+  const endpoint = endpointOf(new URL(req.url ?? '/', 'http://gateway').pathname);
+  return typeof endpoint === 'object' ? endpoint.profile : undefined;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -11,7 +11,7 @@ import type { ToolTable } from './tool-table.js';
  *
  * Who the caller is: a legacy request's session; a modern request (no session) its principal — the
  * bearer token it presented (hashed, never stored) — and the client name in its `_meta` envelope.
- * `principal` and `profile` are hooks for the OAuth front (a token's subject) and profile endpoints.
+ * `principal` is a hook for the OAuth front (a token's subject); `profile` names the endpoint's profile.
  */
 export interface HttpLimitOptions {
   limiter: CallLimiter;
@@ -115,13 +115,20 @@ function isToolCall(message: unknown): message is ToolCallMessage {
   return m?.method === 'tools/call' && typeof m.params?.name === 'string';
 }
 
-/** The backend a call reaches: a backend tool's server, or call_backend's `server` argument. */
+/**
+ * The backend a call reaches: a backend tool's server, call_backend's `server` argument, or the server
+ * of the tool search mode's call_tool names (served at a search profile's endpoint).
+ */
 function serverOf(call: ToolCallMessage, table: ToolTable): string | undefined {
+  const args = call.params.arguments;
   if (call.params.name === 'call_backend') {
-    const server = call.params.arguments?.server;
+    const server = args?.server;
     return typeof server === 'string' ? server : undefined;
   }
-  return table.serverOf(call.params.name);
+  const own = table.serverOf(call.params.name);
+  if (own === undefined && call.params.name === 'call_tool' && typeof args?.name === 'string')
+    return table.serverOf(args.name);
+  return own;
 }
 
 function modernCaller(req: IncomingMessage, call: ToolCallMessage, options: HttpLimitOptions): string {

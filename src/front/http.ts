@@ -19,20 +19,30 @@ import {
   PROTECTED_RESOURCE_PREFIX,
   sameCaller,
 } from '../auth/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
+import { type AuthRule, DEFAULT_MAX_MESSAGE_BYTES, type HttpSettings } from '../config/index.js';
 import type { ConsoleHandler } from '../console/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConsoleGuard } from './console-host.js';
 import { isHealthPath, serveHealth } from './health-http.js';
 import { header, readJsonBody, sendJson, sendRpcError, shorten } from './http-body.js';
+import {
+  type Endpoint,
+  endpointOf,
+  MCP_PATH,
+  oauthProfileVerdict,
+  staticAccess,
+  staticTokenVerdict,
+  unknownProfileMessage,
+} from './http-endpoints.js';
 import { allowedHostnames, checkRequest, hostnameOf, isLoopbackHost } from './http-guard.js';
 import type { CallLimitCheck } from './http-limits.js';
 import { createModernLeg, type ModernLeg, type ModernLegOptions } from './http-modern.js';
 import { METRICS_PATH, type MetricsSource, serveMetrics } from './metrics-http.js';
+import { mayUse, type ProfileAccessSettings } from './profile-access.js';
 import type { ReplicaForward } from './replica-forward.js';
 
-export const MCP_PATH = '/mcp';
+export { MCP_PATH } from './http-endpoints.js';
 /** Requests larger than this are refused before parsing, unless `limits.max_message_size` says otherwise. */
 export const MAX_BODY_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 /**
@@ -51,12 +61,29 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface HttpFrontOptions {
   settings: HttpSettings;
-  /** Makes the MCP server for one new 2025-era session. */
-  createSession: () => Server;
+  /** Makes the MCP server for one new 2025-era session, of `profile` (undefined: the default view at /mcp). */
+  createSession: (profile?: string) => Server;
   /** Makes the MCP server for one 2026-07-28 request; without it the front speaks the 2025 era only. */
-  createModernServer?: () => Server;
-  /** Hooks of the modern leg (subscriptions/listen's resource URIs). */
+  createModernServer?: (profile?: string) => Server;
+  /** Hooks of the modern legs (subscriptions/listen's resource URIs). */
   modernLeg?: ModernLegOptions;
+  /**
+   * The profiles served at `/mcp/<name>`, asked on every request so a reload adds and removes
+   * endpoints. None: only `/mcp`.
+   */
+  profiles?: () => readonly string[];
+  /**
+   * Each 2026-07-28 leg the front makes (one per endpoint: `/mcp` at start, a profile's on its first
+   * request) is handed here, to be told of list changes; the returned function unwires it on close.
+   */
+  onModernLeg?: (leg: ModernLeg, profile: string | undefined) => () => void;
+  /**
+   * Static tokens now (`http.token`, `http.tokens`), read on every request; default: `settings`'.
+   * Ignored with `http.auth`.
+   */
+  tokens?: () => ProfileAccessSettings;
+  /** `http.auth.rules` now, for which profile endpoints an OAuth caller may use; default: `settings`'. */
+  authRules?: () => readonly AuthRule[] | undefined;
   logger: Logger;
   /** Overrides {@link SESSION_IDLE_MS} (tests). */
   sessionIdleMs?: number;
@@ -89,7 +116,7 @@ export const CONSOLE_PATH = '/console';
 
 export interface HttpFront {
   url: string;
-  /** The 2026-07-28 leg, when served: tells its listening clients of list changes. */
+  /** The 2026-07-28 leg of `/mcp`, when served: tells its listening clients of list changes. */
   modern: ModernLeg | undefined;
   /** Sessions open now. */
   sessionCount(): number;
@@ -112,13 +139,16 @@ interface Session {
   lastActive: number;
   /** Who opened it (with `http.auth`): only the same caller may use it, whatever token it sends. */
   caller: Caller | undefined;
+  /** The endpoint it was opened at: it is known there only, so a token cannot carry it to another profile. */
+  path: string;
 }
 
 type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 /**
- * Serves MCP over Streamable HTTP at /mcp, one SDK server per session. Refuses to listen beyond
- * loopback without a token: anyone who can reach the port could otherwise drive every backend.
+ * Serves MCP over Streamable HTTP at /mcp and each profile's /mcp/<profile>, one SDK server per
+ * session. Refuses to listen beyond loopback without a token: anyone who can reach the port could
+ * otherwise drive every backend.
  */
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const { settings, logger } = options;
@@ -129,9 +159,28 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const maxSessions = options.maxSessions ?? MAX_SESSIONS;
   let accepting = true;
   const maxBodyBytes = () => options.maxBodyBytes?.() ?? MAX_BODY_BYTES;
-  const modern = options.createModernServer
-    ? createModernLeg(options.createModernServer, logger, options.modernLeg)
-    : undefined;
+  const modernLegs = new Map<string, { leg: ModernLeg; unwire: () => void }>();
+  /** The 2026-07-28 leg of an endpoint: each its own handler, so its listeners hear its list changes only. */
+  const modernLeg = (endpoint: Endpoint): ModernLeg | undefined => {
+    const create = options.createModernServer;
+    if (!create) return undefined;
+    const known = modernLegs.get(endpoint.path);
+    if (known) return known.leg;
+    const leg = createModernLeg(() => create(endpoint.profile), logger, options.modernLeg);
+    const unwire = options.onModernLeg?.(leg, endpoint.profile) ?? (() => {});
+    modernLegs.set(endpoint.path, { leg, unwire });
+    return leg;
+  };
+  const modern = modernLeg({ path: MCP_PATH, profile: undefined });
+  const profiles = () => options.profiles?.() ?? [];
+  const tokens = (): ProfileAccessSettings =>
+    options.tokens?.() ?? {
+      ...(settings.token ? { token: settings.token } : {}),
+      tokens: settings.tokens ?? [],
+    };
+  // Started with a token, a front may listen beyond loopback: losing them all on reload must not open it.
+  const requireToken = settings.token !== undefined || (settings.tokens?.length ?? 0) > 0;
+  const authRules = () => (options.authRules ? options.authRules() : settings.auth?.rules);
   /** POSTs whose response is not sent yet: what shutdown waits for before closing the sessions. */
   let posts = 0;
   const idleWaiters = new Set<() => void>();
@@ -139,9 +188,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const sendAnswer = (res: ServerResponse, answer: AuthAnswer) =>
     sendJson(res, answer.status, answer.body, answer.headers);
   /** With `http.auth`: the caller, set on `req.auth` for the SDK to hand on as `ctx.http.authInfo`; false when refused (answered). */
-  const authenticate = async (req: AuthedRequest, res: ServerResponse): Promise<boolean> => {
+  const authenticate = async (
+    req: AuthedRequest,
+    res: ServerResponse,
+    endpointPath = MCP_PATH,
+  ): Promise<boolean> => {
     if (!authenticator) return true;
-    const verdict = await authenticator.authenticate(req, MCP_PATH);
+    const verdict = await authenticator.authenticate(req, endpointPath);
     if (!verdict.ok) {
       logger.debug(`refused ${req.method} ${req.url}: ${String(verdict.answer.body.error_description)}`);
       sendAnswer(res, verdict.answer);
@@ -153,17 +206,31 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
   const consoleHandler = options.console
     ? await options.console({
-        mode: authenticator ? 'oauth' : settings.token ? 'token' : 'none',
+        mode: authenticator ? 'oauth' : requireToken ? 'token' : 'none',
         checkOrigin(req, res) {
           const verdict = checkRequest(req, allowed, undefined);
           if (!verdict.ok) sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
           return verdict.ok;
         },
         async authenticate(req, res) {
-          const verdict = checkRequest(req, allowed, authenticator ? undefined : settings.token);
+          const verdict = checkRequest(req, allowed, undefined);
           if (!verdict.ok) {
             sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
             return undefined;
+          }
+          if (!authenticator) {
+            // What opens /mcp opens the console: the single token, or one of http.tokens listing `default`.
+            const main = { path: MCP_PATH, profile: undefined };
+            const who = staticAccess(req, main, tokens(), requireToken);
+            if (!who.ok) {
+              sendJson(res, who.status, { error: who.message }, who.headers);
+              return undefined;
+            }
+            const open = staticTokenVerdict(who.access, main);
+            if (!open.ok) {
+              sendJson(res, open.status, { error: open.message });
+              return undefined;
+            }
           }
           const authed = req as AuthedRequest;
           if (!(await authenticate(authed, res))) return undefined;
@@ -187,7 +254,10 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       // Discovery is public (no token, any Origin), but only under a Host this gateway answers to.
       if (!allowed.has(hostnameOf(req.headers.host ?? '')))
         return sendJson(res, 403, { error: `Host header '${req.headers.host ?? ''}' is not allowed` });
-      const doc = authenticator.metadataFor(url.pathname, (path) => path === MCP_PATH);
+      const doc = authenticator.metadataFor(url.pathname, (path) => {
+        const endpoint = endpointOf(path);
+        return typeof endpoint === 'object' && isServed(endpoint);
+      });
       return doc ? sendAnswer(res, doc) : sendJson(res, 404, { error: 'No such protected resource' });
     }
     if (url.pathname === METRICS_PATH && options.metrics) {
@@ -197,26 +267,60 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         if (!(await authenticate(req, res))) return;
         return serveMetrics(req, res, options.metrics, allowed, undefined);
       }
-      return serveMetrics(req, res, options.metrics, allowed, settings.token);
+      // What opens /mcp opens /metrics: the single token, or a token of http.tokens listing `default`.
+      const hostOk = checkRequest(req, allowed, undefined);
+      if (!hostOk.ok) return sendJson(res, hostOk.status, { error: hostOk.message });
+      const main = { path: MCP_PATH, profile: undefined };
+      const who = staticAccess(req, main, tokens(), requireToken);
+      if (!who.ok) return sendJson(res, who.status, { error: who.message }, who.headers);
+      const open = staticTokenVerdict(who.access, main);
+      if (!open.ok) return sendJson(res, open.status, { error: open.message });
+      return serveMetrics(req, res, options.metrics, allowed, undefined);
     }
     if (consoleHandler && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`)))
       return consoleHandler.handle(req, res, url.pathname);
-    if (url.pathname !== MCP_PATH)
+    const endpoint = endpointOf(url.pathname);
+    if (endpoint === undefined)
       return sendJson(res, 404, { error: `Not found; the MCP endpoint is ${MCP_PATH}` });
-    const verdict = checkRequest(req, allowed, authenticator ? undefined : settings.token);
+    if (endpoint === 'bad-profile')
+      return sendJson(res, 404, {
+        error: `Not found; MCP endpoints are ${MCP_PATH} and ${MCP_PATH}/<profile> (letters, digits, - and _)`,
+      });
+    const verdict = checkRequest(req, allowed, undefined);
     if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.message }, verdict.headers);
-    if (!(await authenticate(req, res))) return;
+    if (!authenticator) {
+      // A token that opens something first; then 404 naming only the endpoints it opens, then 403.
+      const who = staticAccess(req, endpoint, tokens(), requireToken);
+      if (!who.ok) return sendJson(res, who.status, { error: who.message }, who.headers);
+      if (!isServed(endpoint)) {
+        const open = profiles().filter((p) => mayUse(who.access, p));
+        return sendJson(res, 404, { error: unknownProfileMessage(endpoint.profile ?? '', open) });
+      }
+      const open = staticTokenVerdict(who.access, endpoint);
+      if (!open.ok) return sendJson(res, open.status, { error: open.message });
+    } else if (!isServed(endpoint)) {
+      // With OAuth, which profiles exist is public already (RFC 9728 metadata is served per endpoint).
+      return sendJson(res, 404, { error: unknownProfileMessage(endpoint.profile ?? '', []) });
+    }
+    if (!(await authenticate(req, res, endpoint.path))) return;
+    if (authenticator) {
+      const open = oauthProfileVerdict(callerOf(req.auth), endpoint, authRules());
+      if (!open.ok) return sendJson(res, open.status, { error: open.message });
+    }
 
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'POST') {
       const body = await readJsonBody(req, res, maxBodyBytes());
       if (body === undefined) return;
       const refusal = req.auth && options.stepUp?.(req.auth, body.value);
-      if (refusal && authenticator) return sendAnswer(res, authenticator.refuse(refusal, MCP_PATH));
+      if (refusal && authenticator) return sendAnswer(res, authenticator.refuse(refusal, endpoint.path));
       if (sessionId) {
         if (sessions.has(sessionId) && (await refusedByLimits(req, res, body.value, sessionId))) return;
-        return withSession(sessionId, req, res, (s) => s.transport.handleRequest(req, res, body.value));
+        return withSession(sessionId, endpoint, req, res, (s) =>
+          s.transport.handleRequest(req, res, body.value),
+        );
       }
+      const modern = modernLeg(endpoint);
       if (modern && (await modern.claims(req, body.value, maxBodyBytes()))) {
         // Draining: refused before it starts, and the connection closed, so the client (or the load
         // balancer) takes the request elsewhere; nothing accepted is lost.
@@ -239,7 +343,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       if (sessions.size >= maxSessions && !evictIdlest()) {
         return sendRpcError(res, 503, -32000, 'Too many open sessions; try again later');
       }
-      const session = await openSession(callerOf(req.auth));
+      const session = await openSession(callerOf(req.auth), endpoint);
       await session.transport.handleRequest(req, res, body.value);
       // Refused before it began (a bad Accept header, say): close it, or its server stays subscribed
       // to the tool table for ever.
@@ -248,7 +352,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) return sendRpcError(res, 400, -32000, 'Bad Request: mcp-session-id header is required');
-      return withSession(sessionId, req, res, (s) => s.transport.handleRequest(req, res));
+      return withSession(sessionId, endpoint, req, res, (s) => s.transport.handleRequest(req, res));
     }
     res.setHeader('Allow', 'GET, POST, DELETE');
     return sendJson(res, 405, { error: `Method ${req.method} not allowed` });
@@ -279,14 +383,22 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     return true;
   };
 
+  /** Whether `endpoint` is served now: `/mcp` always, a profile's while the config has the profile. */
+  const isServed = (endpoint: Endpoint) =>
+    endpoint.profile === undefined || profiles().includes(endpoint.profile);
+
   const withSession = (
     id: string,
+    endpoint: Endpoint,
     req: AuthedRequest,
     res: ServerResponse,
     fn: (s: Session) => Promise<void>,
   ) => {
     const session = sessions.get(id);
-    if (!session) return sendRpcError(res, 404, -32001, `Session not found: ${shorten(id)}`);
+    // A session is known at the endpoint it was opened at only: one profile's token cannot reach
+    // another profile's session by sending its id to its own endpoint.
+    if (!session || session.path !== endpoint.path)
+      return sendRpcError(res, 404, -32001, `Session not found: ${shorten(id)}`);
     // A session id is not a credential: another caller's valid token does not open someone's session.
     if (authenticator && !sameCaller(session.caller, callerOf(req.auth)))
       return sendRpcError(res, 403, -32000, 'This session belongs to another caller');
@@ -330,13 +442,16 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   );
   sweep.unref();
 
-  const openSession = async (caller: Caller | undefined): Promise<Pick<Session, 'transport' | 'server'>> => {
-    const server = options.createSession();
+  const openSession = async (
+    caller: Caller | undefined,
+    endpoint: Endpoint,
+  ): Promise<Pick<Session, 'transport' | 'server'>> => {
+    const server = options.createSession(endpoint.profile);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, busy: 0, lastActive: Date.now(), caller });
-        if (caller) logger.info(`session ${id} opened by ${callerLabel(caller)}`);
+        sessions.set(id, { transport, server, busy: 0, lastActive: Date.now(), caller, path: endpoint.path });
+        if (caller) logger.info(`session ${id} opened by ${callerLabel(caller)} at ${endpoint.path}`);
       },
     });
     transport.onclose = () => {
@@ -360,10 +475,12 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const url = `http://${shownHost}:${address.port}${MCP_PATH}`;
   const guard = settings.auth
     ? ` (OAuth access tokens from ${settings.auth.issuer}${settings.token ? ', or the bearer token' : ''})`
-    : settings.token
+    : requireToken
       ? ' (bearer token required)'
       : '';
   logger.info(`listening on ${url}${guard}`);
+  const served = profiles();
+  if (served.length > 0) logger.info(`profiles at ${served.map((p) => `${url}/${p}`).join(', ')}`);
 
   return {
     url,
@@ -391,7 +508,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       clearInterval(sweep);
       consoleHandler?.close();
       await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
-      await modern?.close();
+      await Promise.allSettled(
+        [...modernLegs.values()].map(({ leg, unwire }) => {
+          unwire();
+          return leg.close();
+        }),
+      );
+      modernLegs.clear();
       sessions.clear();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -404,10 +527,11 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
  * before it starts any backend.
  */
 export function checkHttpSettings(settings: HttpSettings): void {
-  if (!isLoopbackHost(settings.host) && !settings.token && !settings.auth) {
+  const tokens = settings.token !== undefined || (settings.tokens?.length ?? 0) > 0;
+  if (!isLoopbackHost(settings.host) && !tokens && !settings.auth) {
     throw new GatewayError(
       'USAGE',
-      `refusing to listen on ${settings.host} without a token: set http.token in the config or MCP_GATEWAY_TOKEN, or http.auth`,
+      `refusing to listen on ${settings.host} without a token: set http.token (or http.tokens) in the config or MCP_GATEWAY_TOKEN, or http.auth`,
     );
   }
 }

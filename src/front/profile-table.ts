@@ -14,6 +14,11 @@ export interface SessionTable {
   resolve(name: string, signal?: AbortSignal): Promise<ServedTool | undefined>;
   on(event: 'changed', listener: () => void): unknown;
   off(event: 'changed', listener: () => void): unknown;
+  /**
+   * In search mode, the tool `call_tool` would call by `name` (undefined outside the view): what the
+   * caller's access rules must allow besides call_tool itself.
+   */
+  searchTarget?(name: string): ServedTool | undefined;
 }
 
 export interface ProfileTableOptions {
@@ -85,6 +90,12 @@ export class ProfileTable extends EventEmitter<{ changed: [] }> implements Sessi
     if (own) return own;
     const tool = await this.base.resolve(name, signal);
     return tool && this.listed(tool) ? this.guard(tool) : undefined;
+  }
+
+  searchTarget(name: string): ServedTool | undefined {
+    if (!this.search) return undefined;
+    const tool = this.base.get(name);
+    return tool && this.visible(tool) ? tool : undefined;
   }
 
   /** Whether the view may see (and so call) `tool`, wherever it is reached from. */

@@ -141,7 +141,15 @@ export function createFrontServer(options: FrontServerOptions): Server {
     }
     const access = options.access?.(extra.http?.authInfo);
     if (access && !access.unrestricted) {
-      const denied = callTargets(name, tool, request.params.arguments).find((t) => !access.allows(t));
+      const targets = callTargets(name, tool, request.params.arguments);
+      // Search mode's call_tool reaches the tool it names: the rules must allow that one too.
+      const inner = request.params.arguments?.name;
+      const reached = tool.backend === undefined && typeof inner === 'string' && table.searchTarget?.(inner);
+      if (name === 'call_tool' && reached) {
+        const innerArgs = request.params.arguments?.arguments;
+        targets.push(...callTargets(inner as string, reached, innerArgs));
+      }
+      const denied = targets.find((t) => !access.allows(t));
       if (denied) {
         const who = callerLabel(callerOf(extra.http?.authInfo)) ?? 'this caller';
         logger.info(`refused ${name} to ${who}: ${describeTarget(denied)} is not allowed`);

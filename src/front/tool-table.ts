@@ -38,7 +38,9 @@ export interface ToolTableOptions {
  * tools/call are the hot path, so lookups are one Map get, and the table is rebuilt only after a change.
  */
 export class ToolTable extends EventEmitter<{ changed: [] }> {
-  private cache: { list: Tool[]; byName: Map<string, ServedTool> } | undefined;
+  private cache:
+    | { list: Tool[]; byName: Map<string, ServedTool>; byBackend: Map<string, string> }
+    | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   /** `server\0tool` of unsafe tools already warned about, so a rebuild does not repeat the warning. */
   private readonly warned = new Set<string>();
@@ -68,6 +70,17 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
 
   get(name: string): ServedTool | undefined {
     return this.build().byName.get(name);
+  }
+
+  /**
+   * The name backend tool `tool` of `server` is served as: its override and the name-length rule
+   * applied, as tools/list shows it. For a tool not served now (filtered, not listed yet), the name it
+   * would have before shortening.
+   */
+  servedNameOf(server: string, tool: string): string {
+    const served = this.build().byBackend.get(`${server}\0${tool}`);
+    if (served !== undefined) return served;
+    return this.names.name(server, this.options.surface?.policy(server).servedToolName(tool) ?? tool);
   }
 
   /**
@@ -168,7 +181,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
-  private build(): { list: Tool[]; byName: Map<string, ServedTool> } {
+  private build(): { list: Tool[]; byName: Map<string, ServedTool>; byBackend: Map<string, string> } {
     if (this.cache) return this.cache;
     const groups = this.options.groups();
     const byName = new Map<string, ServedTool>();
@@ -180,7 +193,12 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     if (groups.pipelines)
       for (const source of this.options.extraSources ?? []) for (const t of source.tools()) add(t);
     if (groups.backends) for (const tool of this.backendTools()) add(tool);
-    this.cache = this.fit(byName);
+    const fitted = this.fit(byName);
+    const byBackend = new Map<string, string>();
+    for (const [served, tool] of fitted.byName)
+      if (tool.backend !== undefined && tool.backendTool !== undefined)
+        byBackend.set(`${tool.backend}\0${tool.backendTool}`, served);
+    this.cache = { ...fitted, byBackend };
     return this.cache;
   }
 

@@ -54,7 +54,8 @@ http:
       - name: analyst agents
         when: { scopes: [mcp:read] }
         tools: [tb__echo]
-        meta: [list_servers]
+        meta: [list_servers, find_tools, describe_tool, call_tool]
+        profiles: [searchable]
       - name: analysts
         when: { groups: [analysts] }
         tools: [tb__echo]
@@ -64,6 +65,14 @@ http:
         servers: ["*"]
         pipelines: ["*"]
         meta: ["*"]
+        profiles: ["*"]
+profiles:
+  reads:
+    tools: [tb__echo]
+    meta_tools: []
+  searchable:
+    mode: search
+    meta_tools: []
 `,
     dir,
   );
@@ -82,8 +91,8 @@ const ERAS: [string, Negotiation][] = [
   ['modern', { mode: { pin: '2026-07-28' } }],
 ];
 
-async function connect(token: string, versionNegotiation: Negotiation): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(gw.url), {
+async function connect(token: string, versionNegotiation: Negotiation, url = gw.url): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
   const client = new Client({ name: 'auth-test', version: '1.0.0' }, { versionNegotiation });
@@ -96,8 +105,8 @@ async function toolNames(client: Client): Promise<string[]> {
 }
 
 /** A legacy initialize, raw, with `token`: the answer's status, headers and session. */
-function initialize(token?: string) {
-  return rawRequest(gw.url, {
+function initialize(token?: string, url = gw.url) {
+  return rawRequest(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -348,5 +357,70 @@ http:
     const wrong = await post(elsewhere);
     expect(wrong.status).toBe(401);
     expect(challenge(wrong)).toContain('not issued for this resource');
+  });
+});
+
+describe('profile endpoints: each its own resource, opened by the rules', () => {
+  const PROFILE_RESOURCE = 'https://gateway.test/mcp/reads';
+  const PROFILE_METADATA = 'https://gateway.test/.well-known/oauth-protected-resource/mcp/reads';
+  const profileUrl = () => `${gw.url}/reads`;
+
+  it('serves RFC 9728 metadata per profile endpoint, and none for a profile the config lacks', async () => {
+    const origin = new URL(gw.url).origin;
+    const res = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp/reads`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Record<string, unknown>).resource).toBe(PROFILE_RESOURCE);
+    const missing = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp/nope`);
+    expect(missing.status).toBe(404);
+  });
+
+  it("refuses a token minted for /mcp at a profile's endpoint, pointing at that endpoint's metadata", async () => {
+    const token = await issuer.clientToken('admin-agent', 'mcp mcp:admin', RESOURCE);
+    const res = await initialize(token, profileUrl());
+    expect(res.status).toBe(401);
+    expect(challenge(res)).toContain('error="invalid_token"');
+    expect(challenge(res)).toContain(`resource_metadata="${PROFILE_METADATA}"`);
+  });
+
+  it.each(ERAS)('a %s client whose rule lists the profile gets its view', async (_era, negotiation) => {
+    const token = await issuer.clientToken('admin-agent', 'mcp mcp:admin', PROFILE_RESOURCE);
+    const client = await connect(token, negotiation, profileUrl());
+    try {
+      await waitFor(async () => (await toolNames(client)).includes('tb__echo'), { timeoutMs: 20_000 });
+      expect(await toolNames(client)).toEqual(['tb__echo']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a caller no rule gives the profile is refused 403, with the reason', async () => {
+    const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', PROFILE_RESOURCE);
+    const res = await initialize(token, profileUrl());
+    expect(res.status).toBe(403);
+    expect(String(res.body)).toMatch(/may not use \/mcp\/reads: no rule of http.auth.rules/);
+  });
+});
+
+describe('a search profile over OAuth', () => {
+  it("call_tool reaches only what the caller's rules allow", async () => {
+    const resource = 'https://gateway.test/mcp/searchable';
+    const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', resource);
+    const client = await connect(token, { mode: 'legacy' }, `${gw.url}/searchable`);
+    try {
+      expect(await toolNames(client)).toEqual(['call_tool', 'describe_tool', 'find_tools']);
+      const allowed = await client.callTool({
+        name: 'call_tool',
+        arguments: { name: 'tb__echo', arguments: { text: 'hi' } },
+      });
+      expect(allowed.isError).toBeFalsy();
+      const refused = await client.callTool({
+        name: 'call_tool',
+        arguments: { name: 'tb__add', arguments: { a: 1, b: 2 } },
+      });
+      expect(refused.isError).toBe(true);
+      expect(structured(refused).code).toBe('ACCESS_DENIED');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -72,4 +72,33 @@ describe('profiles in gateway.yaml', () => {
     expect(messages).toMatch(/gateway\.yaml:9:3: .*"default" is the full view/);
     expect(messages).toMatch(/gateway\.yaml:12:30: .*no profile named "triag".*did you mean "triage"\?/);
   });
+
+  it('refuses a token listed twice, and warns that http.tokens is not used with http.auth', () => {
+    const twice = parse(
+      lines(
+        ...SERVERS,
+        'profiles:',
+        '  triage: {}',
+        'http:',
+        '  tokens:',
+        '    - { token: same, profiles: [triage] }',
+        '    - { token: same, profiles: [default] }',
+      ),
+    );
+    expect(twice.ok).toBe(true);
+    expect(all(twice).join('\n')).toMatch(/gateway\.yaml:9:16: .*listed twice/);
+    const withAuth = parse(
+      lines(
+        ...SERVERS,
+        'profiles:',
+        '  triage: {}',
+        'http:',
+        '  auth: { issuer: "https://idp.example.com", audience: "https://gw.example.com/mcp" }',
+        '  tokens:',
+        '    - { token: t, profiles: [triage] }',
+      ),
+    );
+    expect(withAuth.ok).toBe(true);
+    expect(all(withAuth).join('\n')).toMatch(/gateway\.yaml:8:3: .*http\.tokens: not used with http\.auth/);
+  });
 });
