@@ -52,7 +52,11 @@ describe('subscriptions/listen on the HTTP front', () => {
       expect(uri, JSON.stringify(listed.resources)).toBeDefined();
       return uri as string;
     };
-    await waitFor(async () => (await a.listResources()).resources.length >= 2, { timeoutMs: 20_000 });
+    // Both backends' notes (each backend serves more than one resource).
+    await waitFor(
+      async () => (await a.listResources()).resources.filter((r) => r.uri.endsWith('era://note')).length >= 2,
+      { timeoutMs: 20_000 },
+    );
     const [oldNote, newNote] = [await note('old'), await note('new')];
     const heard = { a: [] as string[], b: [] as string[] };
     a.setNotificationHandler('notifications/resources/updated', (n) => {
