@@ -7,7 +7,8 @@ import type {
 import type { ServerConfig, ServerSource } from '../config/types.js';
 import type { HttpTransportUsed } from './http-transport-choice.js';
 
-export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
+/** `needs login`: an HTTP backend waits for an admin's `mcp-gateway login <server>` (OAuth). */
+export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'needs login' | 'closed';
 
 /** What `list_servers` shows for one backend. Never contains env values or header values. */
 export interface BackendInfo {
