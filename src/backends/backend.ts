@@ -22,7 +22,7 @@ import {
   type HttpTransportUsed,
 } from './http-transport-choice.js';
 import { needsLogin } from './login-provider.js';
-import { waitForLogin } from './login-wait.js';
+import { loginStamp, waitForLogin } from './login-wait.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
@@ -261,6 +261,7 @@ export class Backend {
     if (this.closedBy) return;
     if (this.attempts++ > 0) this.restartCount++;
     const at: AttemptState = { phase: 'start' };
+    const storeStamp = loginStamp(this.config);
     try {
       const conn = await connectAttempt(at, {
         choice: this.httpChoice,
@@ -291,7 +292,7 @@ export class Backend {
       const conn = at.conn;
       if (this.closedBy || (conn && this.conn !== conn)) return;
       const login = needsLogin(err);
-      if (login) return this.awaitLogin(login.message, conn);
+      if (login) return this.awaitLogin(login.message, conn, storeStamp);
       const reason = await describeStartFailure(err, at.phase, conn, {
         config: this.config,
         timeoutMs: this.timeoutMs,
@@ -308,7 +309,7 @@ export class Backend {
   }
 
   /** No retries with backoff: the next attempt comes when the token store changes (a login). */
-  private async awaitLogin(reason: string, conn: Connection | undefined): Promise<void> {
+  private async awaitLogin(reason: string, conn: Connection | undefined, since: number): Promise<void> {
     this.lastErrorValue = reason;
     const hadTools = this.toolCache.length > 0;
     this.toolCache = [];
@@ -317,11 +318,13 @@ export class Backend {
     this.log.warn(reason);
     if (conn) await conn.close(this.log);
     if (this.closedBy || this.stopLoginWait) return;
-    this.stopLoginWait = waitForLogin(this.config, () => {
-      this.stopLoginWait?.();
+    const stop = waitForLogin(this.config, since, () => {
+      if (this.stopLoginWait !== stop) return; // already woken
+      stop();
       this.stopLoginWait = undefined;
       if (!this.closedBy) void this.attempt();
     });
+    this.stopLoginWait = stop;
   }
 
   /** Calls fail fast and the tools are withdrawn until an attempt succeeds. */

@@ -82,9 +82,14 @@ async function serverRow(gw: StdioGateway, name: string): Promise<ServerRow | un
 }
 
 /** Runs `mcp-gateway login`, and completes the login in the "browser" once it prints the URL. */
-async function login(config: string, user: string): Promise<{ code: number | null; stdout: string }> {
+async function login(
+  config: string,
+  user: string,
+  env: Record<string, string> = { MCP_GATEWAY_TOKEN_KEY: KEY },
+): Promise<{ code: number | null; stdout: string }> {
+  const { MCP_GATEWAY_TOKEN_KEY: _inherited, ...inherited } = process.env;
   const child: ChildProcess = spawn(NODE, [GATEWAY_BIN, 'login', 'remote', '--config', config], {
-    env: { ...process.env, MCP_GATEWAY_TOKEN_KEY: KEY },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -152,18 +157,41 @@ token_store:
           arguments: { server: 'remote', tool: 'tb__echo', params: { text: 'logged in once' } },
         });
       const first = await call();
-      expect(first.isError).toBeFalsy();
+      expect(first.isError, textOf(first)).toBeFalsy();
       expect(textOf(first)).toContain('logged in once');
 
       // The access token lives 3 s: the next call meets a 401, and the refresh token gets a new one.
       const before = statSync(store).mtimeMs;
       await new Promise((r) => setTimeout(r, 4000));
       const second = await call();
-      expect(second.isError).toBeFalsy();
+      expect(second.isError, textOf(second)).toBeFalsy();
       expect(textOf(second)).toContain('logged in once');
       expect(statSync(store).mtimeMs).toBeGreaterThan(before);
     } finally {
       await gw.close();
     }
   }, 90_000);
+
+  it('registers a client dynamically (RFC 7591) when none is configured; the key file is made', async () => {
+    const config = writeConfig(`servers:
+  remote:
+    url: ${backendUrl}
+    oauth:
+      grant: authorization_code
+      scope: mcp
+      callback_port: ${callbackPort}
+`);
+    const store = path.join(path.dirname(config), '.data', 'oauth-tokens.enc');
+    // No MCP_GATEWAY_TOKEN_KEY: the first login makes the key file, the owner's alone.
+    const done = await login(config, 'alice', {});
+    expect(done.stdout).toContain('Logged in');
+    expect(readFileSync(store, 'utf8')).not.toMatch(/client_id|access_token/);
+    expect(statSync(`${store}.key`).mode & 0o777).toBe(0o600);
+    const gw = await startStdioGateway(['serve', '--config', config]);
+    try {
+      await waitFor(async () => (await serverRow(gw, 'remote'))?.status === 'ready', { timeoutMs: 20_000 });
+    } finally {
+      await gw.close();
+    }
+  }, 60_000);
 });
