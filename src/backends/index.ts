@@ -12,6 +12,7 @@ export type {
   BackendNotification,
   BackendStatus,
   BackendToolEntry,
+  CallerCredential,
   CallOptions,
   ClientRequester,
   PendingChange,

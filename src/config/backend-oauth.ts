@@ -38,6 +38,12 @@ export function tokenStoreSettings(
   return { path, keyFile, keyEnv: TOKEN_KEY_ENV };
 }
 
+/** `servers.<name>.forward_caller_token` (the schema has checked its shape). */
+export function forwardCallerToken(raw: unknown): { audience: string } | undefined {
+  const audience = isData(raw) ? text(raw.audience) : undefined;
+  return audience ? { audience } : undefined;
+}
+
 /** `servers.<name>.oauth` (the schema has checked its shape; the grant's needs are checked here). */
 export function backendOAuth(
   raw: unknown,

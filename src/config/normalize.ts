@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
 import { authSettings } from './auth-settings.js';
-import { backendOAuth, tokenStoreSettings } from './backend-oauth.js';
+import { backendOAuth, forwardCallerToken, tokenStoreSettings } from './backend-oauth.js';
 import { type BridgeConfig, bridgeConfig } from './bridge.js';
 import { clusterSettings, rateLimitSettings } from './cluster.js';
 import { parseDuration } from './duration.js';
@@ -46,7 +46,7 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers', 'transport', 'oauth'] as const;
+const HTTP_ONLY = ['headers', 'transport', 'oauth', 'forward_caller_token'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -262,6 +262,7 @@ export function normalizeServer(
     headers,
     ...(httpTransport ? { httpTransport } : {}),
     ...(oauth ? { oauth } : {}),
+    ...forwardEntry(raw.forward_caller_token),
   };
 }
 
@@ -470,4 +471,9 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 /** The config with no file: defaults only, no servers. */
 export function defaultConfig(baseDir: string, env: Env = process.env): GatewayConfig {
   return normalizeGateway({}, { baseDir: resolve(baseDir), env }, []);
+}
+
+function forwardEntry(raw: unknown): { forwardCallerToken?: { audience: string } } {
+  const forward = forwardCallerToken(raw);
+  return forward ? { forwardCallerToken: forward } : {};
 }

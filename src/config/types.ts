@@ -108,6 +108,8 @@ export interface HttpServerConfig extends ServerCommon {
   httpTransport?: HttpTransportSetting;
   /** How the gateway gets access tokens for a backend that wants them (client credentials or login). */
   oauth?: BackendOAuth;
+  /** `forward_caller_token`: tool calls carry the caller's own token, when its `aud` has `audience`. */
+  forwardCallerToken?: { audience: string };
 }
 
 /** `servers.<name>.oauth`: how the gateway gets access tokens for one HTTP backend. */

@@ -279,6 +279,7 @@ function callBackend(deps: MetaToolDeps): ServedTool {
         onProgress: ctx.progress,
         requester: ctx.requester,
         trace: ctx.trace,
+        credential: ctx.credential,
       });
     },
   };

@@ -1,5 +1,5 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
-import type { ClientRequester } from '../backends/index.js';
+import type { CallerCredential, ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
 
@@ -21,6 +21,8 @@ export interface CallContext {
   requester?: ClientRequester;
   /** Opaque: the tracing span of this request (src/observability), handed on to backend calls and runs. */
   trace?: unknown;
+  /** The caller's OAuth token, for backends marked `forward_caller_token` only (backends/forward-token.ts). */
+  credential?: CallerCredential;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

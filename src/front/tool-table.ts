@@ -97,7 +97,11 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       backend: backend.name,
       backendTool: tool,
       call: (args, ctx) =>
-        registry.callTool(backend.name, tool, args, { signal: ctx.signal, trace: ctx.trace }),
+        registry.callTool(backend.name, tool, args, {
+          signal: ctx.signal,
+          trace: ctx.trace,
+          credential: ctx.credential,
+        }),
     };
   }
 
@@ -249,6 +253,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             onProgress: ctx.progress,
             requester: ctx.requester,
             trace: ctx.trace,
+            credential: ctx.credential,
           }),
       };
       this.originals.set(entry, listed.name);
