@@ -14,6 +14,8 @@ export type GatewayErrorCode =
   | 'BACKEND_REMOVED'
   | 'BACKEND_TIMEOUT'
   | 'BACKEND_CANCELLED'
+  /** An HTTP backend wants an OAuth login by a person (`mcp-gateway login <server>`) before it can be reached. */
+  | 'BACKEND_NEEDS_LOGIN'
   /** A backend sent something the protocol does not allow there (e.g. an input request of an unknown method). */
   | 'BACKEND_PROTOCOL'
   /** A 2026-07-28 backend kept answering input_required past bridge.max_rounds. */

@@ -15,6 +15,8 @@ export interface Caller {
   issuer?: string;
   scopes: string[];
   groups: string[];
+  /** `aud` of the token (OAuth only): what a backend marked `forward_caller_token` is checked against. */
+  audience?: string[];
 }
 
 /** Where the front finds the caller in the SDK's AuthInfo (`ctx.http?.authInfo`). */
@@ -68,6 +70,7 @@ export function callerFromClaims(claims: Record<string, unknown>, groupsClaim: s
     ...(issuer ? { issuer } : {}),
     scopes: scopesOf(claims),
     groups: listOf(claimAt(claims, groupsClaim)),
+    audience: typeof claims.aud === 'string' ? [claims.aud] : listOf(claims.aud),
   };
 }
 

@@ -16,6 +16,7 @@ import { telemetry } from '../observability/index.js';
 import { callError, cancelledError } from './call-errors.js';
 import type { CallRequesters } from './call-routing.js';
 import type { Connection } from './connection.js';
+import { callerAuthorization } from './forward-token.js';
 import { InFlight, type InFlightCall } from './in-flight.js';
 import { withInputRounds } from './input-rounds.js';
 import { PausableTimer } from './pausable-timer.js';
@@ -190,7 +191,8 @@ export class BackendCalls {
     });
     const requester = pausing(options.requester, clock);
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
-    const releaseRequester = this.requesters.begin(params, requester);
+    const authorization = callerAuthorization(this.host.config, options.credential, tool);
+    const releaseRequester = this.requesters.begin(params, requester, authorization);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks
       // belong to the end client (callTool's validator cache is also reset by every tools/list page).

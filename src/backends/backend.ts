@@ -21,6 +21,8 @@ import {
   type HttpTransportKind,
   type HttpTransportUsed,
 } from './http-transport-choice.js';
+import { needsLogin } from './login-provider.js';
+import { loginStamp, waitForLogin } from './login-wait.js';
 import { type RestartDecision, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { describeStartFailure } from './start-failure.js';
 import { StderrTail } from './stderr-tail.js';
@@ -78,6 +80,8 @@ export class Backend {
   private readonly restarts: RestartTracker;
   private conn: Connection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set while the backend waits for `mcp-gateway login` (status "needs login"): stops the wait. */
+  private stopLoginWait: (() => void) | undefined;
   private closedBy: 'removed' | 'shutdown' | undefined;
   private closing: Promise<void> | undefined;
   private readonly settleWaiters = new Set<() => void>();
@@ -242,6 +246,7 @@ export class Backend {
     if (this.closing) return this.closing;
     this.closedBy = kind;
     clearTimeout(this.retryTimer);
+    this.stopLoginWait?.();
     this.calls.endAll(kind);
     this.toolCache = [];
     this.setStatus('closed');
@@ -256,6 +261,7 @@ export class Backend {
     if (this.closedBy) return;
     if (this.attempts++ > 0) this.restartCount++;
     const at: AttemptState = { phase: 'start' };
+    const storeStamp = loginStamp(this.config);
     try {
       const conn = await connectAttempt(at, {
         choice: this.httpChoice,
@@ -285,6 +291,8 @@ export class Backend {
     } catch (err) {
       const conn = at.conn;
       if (this.closedBy || (conn && this.conn !== conn)) return;
+      const login = needsLogin(err);
+      if (login) return this.awaitLogin(login.message, conn, storeStamp);
       const reason = await describeStartFailure(err, at.phase, conn, {
         config: this.config,
         timeoutMs: this.timeoutMs,
@@ -298,6 +306,25 @@ export class Backend {
       if (conn) await conn.close(this.log);
       this.scheduleRetry(decision.delayMs);
     }
+  }
+
+  /** No retries with backoff: the next attempt comes when the token store changes (a login). */
+  private async awaitLogin(reason: string, conn: Connection | undefined, since: number): Promise<void> {
+    this.lastErrorValue = reason;
+    const hadTools = this.toolCache.length > 0;
+    this.toolCache = [];
+    this.setStatus('needs login');
+    if (hadTools) this.context.onToolsChanged(this);
+    this.log.warn(reason);
+    if (conn) await conn.close(this.log);
+    if (this.closedBy || this.stopLoginWait) return;
+    const stop = waitForLogin(this.config, since, () => {
+      if (this.stopLoginWait !== stop) return; // already woken
+      stop();
+      this.stopLoginWait = undefined;
+      if (!this.closedBy) void this.attempt();
+    });
+    this.stopLoginWait = stop;
   }
 
   /** Calls fail fast and the tools are withdrawn until an attempt succeeds. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProtocolError, ProtocolErrorCode, type RequestId } from '@modelcontextprotocol/client';
 import type { BackendClientRequest, ClientRequester } from './types.js';
 
@@ -9,6 +10,13 @@ import type { BackendClientRequest, ClientRequester } from './types.js';
  * is what its own relatedRequestId does anyway; over stdio a mark is ignored.
  */
 export const RELATED_REQUEST_META_KEY = 'mcp-gateway/relatedRequestId';
+
+/**
+ * The `_meta` key that marks a tool call whose POST carries the caller's token (forward_caller_token):
+ * a random key, never the token, which the HTTP transport's fetch takes out of the body before it goes.
+ * A mark rather than the params object's identity, because the SDK copies params in the 2026 era.
+ */
+export const FORWARD_META_KEY = 'mcp-gateway/forward';
 
 interface CallEntry {
   requester: ClientRequester | undefined;
@@ -33,6 +41,8 @@ export class CallRequesters {
   /** By the params object of the tools/call: the very object the SDK sends, so the transport finds it. */
   private readonly calls = new Map<object, CallEntry>();
   private readonly order: CallEntry[] = [];
+  /** Forward marks of calls in flight → the caller's Authorization (see FORWARD_META_KEY). */
+  private readonly forwards = new Map<string, string>();
   /** Requests other than tool calls in flight that a client may have caused (see backend-client.ts). */
   private others = 0;
 
@@ -41,11 +51,21 @@ export class CallRequesters {
    * to be sent with `params` (pass the same object to
    * client.request); the returned function unregisters it when the call ends.
    */
-  begin(params: object, requester: ClientRequester | undefined): () => void {
+  begin(
+    params: { _meta?: Record<string, unknown> },
+    requester: ClientRequester | undefined,
+    authorization?: string,
+  ): () => void {
     const entry: CallEntry = { requester };
     this.calls.set(params, entry);
     this.order.push(entry);
+    const key = authorization ? randomUUID() : undefined;
+    if (key && authorization) {
+      params._meta = { ...params._meta, [FORWARD_META_KEY]: key };
+      this.forwards.set(key, authorization);
+    }
     return () => {
+      if (key) this.forwards.delete(key);
       if (this.calls.get(params) === entry) this.calls.delete(params);
       const at = this.order.indexOf(entry);
       if (at >= 0) this.order.splice(at, 1);
@@ -73,6 +93,11 @@ export class CallRequesters {
     if (typeof params !== 'object' || params === null) return;
     const entry = this.calls.get(params);
     if (entry) entry.wire = { transport, id };
+  }
+
+  /** The Authorization the call marked with `key` carries instead of the gateway's own. */
+  authorizationFor(key: string): string | undefined {
+    return this.forwards.get(key);
   }
 
   /**

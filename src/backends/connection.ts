@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { telemetry } from '../observability/index.js';
 import { killGroup, StdioChildTransport } from '../transport/index.js';
 import { BackendClient } from './backend-client.js';
-import { clientCredentials } from './backend-oauth.js';
+import { backendAuthProvider } from './backend-oauth.js';
 import type { CallRequesters } from './call-routing.js';
 import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
@@ -210,7 +210,7 @@ export function openConnection(
       url,
       {
         requestInit: { headers },
-        ...(config.oauth ? { authProvider: clientCredentials(config.oauth) } : {}),
+        ...(config.oauth ? { authProvider: backendAuthProvider(config) } : {}),
       },
       spec.requesters,
     );

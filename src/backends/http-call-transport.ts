@@ -6,7 +6,7 @@ import {
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/client';
 import { telemetry } from '../observability/index.js';
-import { type CallRequesters, RELATED_REQUEST_META_KEY } from './call-routing.js';
+import { type CallRequesters, FORWARD_META_KEY, RELATED_REQUEST_META_KEY } from './call-routing.js';
 import { jsonLinesToSse } from './json-lines-sse.js';
 
 /**
@@ -26,7 +26,7 @@ export class CallTaggingHttpTransport extends StreamableHTTPClientTransport {
     options: StreamableHTTPClientTransportOptions,
     private readonly calls: CallRequesters,
   ) {
-    super(url, { ...options, fetch: markingFetch(options.fetch ?? fetch) });
+    super(url, { ...options, fetch: markingFetch(options.fetch ?? fetch, calls) });
   }
 
   override send(
@@ -41,8 +41,9 @@ export class CallTaggingHttpTransport extends StreamableHTTPClientTransport {
 }
 
 /** A fetch whose SSE responses pass through {@link markRequests}. */
-function markingFetch(base: FetchLike): FetchLike {
-  return async (url, init) => {
+function markingFetch(base: FetchLike, calls: CallRequesters): FetchLike {
+  return async (url, given) => {
+    const init = withCallerAuthorization(given, calls);
     const response = await base(url, telemetry.traceHeaders(init));
     const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
     const request = init?.method === 'POST' ? requestOf(init.body) : undefined;
@@ -64,6 +65,35 @@ function markingFetch(base: FetchLike): FetchLike {
       headers: response.headers,
     });
   };
+}
+
+/**
+ * A tool call to a backend marked forward_caller_token carries the caller's token (checked in
+ * forward-token.ts) instead of the gateway's own credentials: set here, on the POST that carries that
+ * call alone, because the SDK reserves Authorization from per-request headers.
+ */
+function withCallerAuthorization(
+  init: RequestInit | undefined,
+  calls: CallRequesters,
+): RequestInit | undefined {
+  if (init?.method !== 'POST' || typeof init.body !== 'string' || !init.body.includes(FORWARD_META_KEY))
+    return init;
+  let message: { params?: { _meta?: Record<string, unknown> } };
+  try {
+    message = JSON.parse(init.body) as typeof message;
+  } catch {
+    return init;
+  }
+  const meta = message.params?._meta;
+  const key = meta?.[FORWARD_META_KEY];
+  if (!meta || typeof key !== 'string') return init;
+  delete meta[FORWARD_META_KEY];
+  if (Object.keys(meta).length === 0 && message.params) delete message.params._meta;
+  const authorization = calls.authorizationFor(key);
+  const headers = new Headers(init.headers);
+  // A mark whose call has ended: the request goes without any caller's token (the gateway's own).
+  if (authorization) headers.set('authorization', authorization);
+  return { ...init, headers, body: JSON.stringify(message) };
 }
 
 const LISTEN = 'subscriptions/listen';

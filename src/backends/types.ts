@@ -8,7 +8,8 @@ import type {
 import type { ServerConfig, ServerSource } from '../config/types.js';
 import type { HttpTransportUsed } from './http-transport-choice.js';
 
-export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'closed';
+/** `needs login`: an HTTP backend waits for an admin's `mcp-gateway login <server>` (OAuth). */
+export type BackendStatus = 'connecting' | 'ready' | 'failed' | 'needs login' | 'closed';
 
 /** What `list_servers` shows for one backend. Never contains env values or header values. */
 export interface BackendInfo {
@@ -69,6 +70,11 @@ export interface CallOptions {
    * roots) go: the session that made the call. Without it they are refused.
    */
   requester?: ClientRequester;
+  /**
+   * The caller's own access token and its audience. Used only by a backend marked
+   * `forward_caller_token`, which receives it after its audience is checked; never sent otherwise.
+   */
+  credential?: CallerCredential;
   /** The log level the caller asked for on this request (a 2026-07-28 client's envelope). */
   logLevel?: LoggingLevel;
   /**
@@ -81,6 +87,13 @@ export interface CallOptions {
    * between hands it on untouched).
    */
   trace?: unknown;
+}
+
+/** A caller's OAuth access token, as a backend marked to receive it may be given it. */
+export interface CallerCredential {
+  token: string;
+  /** The token's `aud`. */
+  audience: string[];
 }
 
 /** A request from a backend to the client, as the gateway forwards it. */

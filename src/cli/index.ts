@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   graph: async () => (await import('./graph.js')).graphCommand,
   test: async () => (await import('./test.js')).testCommand,
   tools: async () => (await import('./tools.js')).toolsCommand,
+  login: async () => (await import('./login.js')).loginCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

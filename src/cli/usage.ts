@@ -4,6 +4,9 @@ Usage:
   mcp-gateway [serve] [options]         serve the gateway (default command)
   mcp-gateway list [options]            connect to the backends, list them and their tools, exit
   mcp-gateway tools approve SERVER TOOL serve a pinned tool whose definition changed (tools pending lists them)
+  mcp-gateway login SERVER [--config FILE] [--timeout 10m]
+                                        log in once, in a browser, to an HTTP backend with
+                                        oauth grant authorization_code; tokens are stored encrypted
   mcp-gateway validate [paths...] [--config FILE] [--offline] [--format text|json]
                                         check pipeline files and folders (default: the config's
                                         pipelines folder); every problem as file:line:col

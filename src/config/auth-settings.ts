@@ -5,7 +5,6 @@
 import { secrets } from '../secrets.js';
 import { parseDuration } from './duration.js';
 import type { Problem, Segment } from './problems.js';
-import type { BackendOAuth } from './types.js';
 
 /** Signing algorithms accepted when `algorithms` is not given: asymmetric only (no shared-secret HS*). */
 export const DEFAULT_AUTH_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -103,18 +102,6 @@ export function authSettings(raw: unknown, problems: Problem[]): AuthSettings | 
     ...(introspection ? { introspection } : {}),
     ...(rules ? { rules } : {}),
   };
-}
-
-/** `servers.<name>.oauth` (the schema has checked its shape). */
-export function backendOAuth(raw: unknown): BackendOAuth | undefined {
-  if (!isData(raw)) return undefined;
-  const clientId = text(raw.client_id);
-  const clientSecret = text(raw.client_secret);
-  if (!clientId || !clientSecret) return undefined;
-  secrets.add(clientSecret, '<oauth client secret>');
-  const scope = text(raw.scope);
-  const issuer = text(raw.issuer);
-  return { clientId, clientSecret, ...(scope ? { scope } : {}), ...(issuer ? { issuer } : {}) };
 }
 
 function urlValue(value: unknown, path: Segment[], problems: Problem[]): string | undefined {

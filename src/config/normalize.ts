@@ -6,7 +6,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { addSecretValue, secrets } from '../secrets.js';
-import { authSettings, backendOAuth } from './auth-settings.js';
+import { authSettings } from './auth-settings.js';
+import { backendOAuth, forwardCallerToken, tokenStoreSettings } from './backend-oauth.js';
 import { type BridgeConfig, bridgeConfig } from './bridge.js';
 import { clusterSettings, rateLimitSettings } from './cluster.js';
 import { parseDuration } from './duration.js';
@@ -34,6 +35,7 @@ import {
   type RetryOnCrash,
   type ServerConfig,
   type ServerSource,
+  type TokenStoreSettings,
   type ToolGroups,
 } from './types.js';
 
@@ -44,12 +46,14 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers', 'transport', 'oauth'] as const;
+const HTTP_ONLY = ['headers', 'transport', 'oauth', 'forward_caller_token'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
   baseDir: string;
   source: ServerSource;
+  /** `token_store:` of the file; default: the default store under baseDir. */
+  tokenStore?: TokenStoreSettings;
 }
 
 function isData(value: unknown): value is Data {
@@ -138,6 +142,7 @@ const EMPTY_MEANS_ABSENT = [
   'bridge',
   'cluster',
   'rate_limits',
+  'token_store',
 ];
 const EMPTY_MEANS_ABSENT_IN_SERVER = ['args', 'env', 'headers'];
 
@@ -244,7 +249,12 @@ export function normalizeServer(
   const headers = stringMap(raw.headers);
   for (const [key, value] of Object.entries(headers)) addSecretValue(value, `<header ${key}>`);
   registerUrlCredentials(raw.url as string);
-  const oauth = backendOAuth(raw.oauth);
+  const oauth = backendOAuth(
+    raw.oauth,
+    [...path, 'oauth'],
+    problems,
+    ctx.tokenStore ?? tokenStoreSettings(undefined, ctx.baseDir),
+  );
   return {
     ...common,
     transport,
@@ -252,6 +262,7 @@ export function normalizeServer(
     headers,
     ...(httpTransport ? { httpTransport } : {}),
     ...(oauth ? { oauth } : {}),
+    ...forwardEntry(raw.forward_caller_token),
   };
 }
 
@@ -373,7 +384,7 @@ export function normalizeGateway(
   const servers = normalizeServers(
     root[serversKey],
     [serversKey],
-    { baseDir: ctx.baseDir, source },
+    { baseDir: ctx.baseDir, source, tokenStore: tokenStoreSettings(root.token_store, ctx.baseDir, ctx.env) },
     problems,
   );
   const profiles = normalizeProfiles(
@@ -462,4 +473,9 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 /** The config with no file: defaults only, no servers. */
 export function defaultConfig(baseDir: string, env: Env = process.env): GatewayConfig {
   return normalizeGateway({}, { baseDir: resolve(baseDir), env }, []);
+}
+
+function forwardEntry(raw: unknown): { forwardCallerToken?: { audience: string } } {
+  const forward = forwardCallerToken(raw);
+  return forward ? { forwardCallerToken: forward } : {};
 }

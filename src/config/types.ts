@@ -106,17 +106,49 @@ export interface HttpServerConfig extends ServerCommon {
   headers: Record<string, string>;
   /** `transport:` in YAML (or `type: sse`); absent means Streamable HTTP with fallback to SSE. */
   httpTransport?: HttpTransportSetting;
-  /** OAuth client credentials for a backend that wants access tokens. */
+  /** How the gateway gets access tokens for a backend that wants them (client credentials or login). */
   oauth?: BackendOAuth;
+  /** `forward_caller_token`: tool calls carry the caller's own token, when its `aud` has `audience`. */
+  forwardCallerToken?: { audience: string };
 }
 
-/** `servers.<name>.oauth`: the client_credentials grant at the backend's authorization server. */
-export interface BackendOAuth {
+/** `servers.<name>.oauth`: how the gateway gets access tokens for one HTTP backend. */
+export type BackendOAuth = ClientCredentialsOAuth | AuthorizationCodeOAuth;
+
+/** The client_credentials grant at the backend's authorization server: no person involved. */
+export interface ClientCredentialsOAuth {
+  grant: 'client_credentials';
   clientId: string;
   clientSecret: string;
   scope?: string;
   /** The authorization server the credentials belong to; they go to no other. */
   issuer?: string;
+}
+
+/**
+ * Authorization code + PKCE: an admin logs in once (`mcp-gateway login <server>`); the tokens are kept
+ * encrypted in the token store and refreshed (backends/login-provider.ts).
+ */
+export interface AuthorizationCodeOAuth {
+  grant: 'authorization_code';
+  /** Pre-registered client; absent: dynamic client registration (RFC 7591) at login. */
+  clientId?: string;
+  clientSecret?: string;
+  scope?: string;
+  issuer?: string;
+  /** Loopback port of the login's redirect URI, http://127.0.0.1:<port>/callback. */
+  callbackPort: number;
+  store: TokenStoreSettings;
+}
+
+/** `token_store:`, resolved: where login tokens are kept and where their key comes from. */
+export interface TokenStoreSettings {
+  /** Absolute path of the encrypted file. */
+  path: string;
+  /** Absolute path of the key file, used when the key variable is unset. */
+  keyFile: string;
+  /** The environment variable that holds the key when set (MCP_GATEWAY_TOKEN_KEY). */
+  keyEnv: string;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;

@@ -14,7 +14,7 @@ export function BackendsPage({ backends }: { backends: BackendView[] }) {
           <article class="card backend" key={b.name} data-backend={b.name} data-status={b.status}>
             <header>
               <h3>{b.name}</h3>
-              <span class={`badge ${b.status}`}>{b.status}</span>
+              <span class={`badge ${b.status.replace(' ', '-')}`}>{b.status}</span>
             </header>
             {b.description ? <p class="description">{b.description}</p> : null}
             <dl>

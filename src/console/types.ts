@@ -8,7 +8,7 @@
 export interface BackendView {
   name: string;
   transport: 'stdio' | 'http';
-  status: 'connecting' | 'ready' | 'failed' | 'closed';
+  status: 'connecting' | 'ready' | 'failed' | 'closed' | 'needs login';
   description?: string;
   /** `command args…` or the URL (credentials stripped). */
   target: string;

@@ -220,7 +220,7 @@ function listServers(deps: MetaToolDeps): ServedTool {
       name: 'list_servers',
       title: 'List MCP servers',
       description:
-        'Every backend: transport, status (connecting, ready, failed, closed), tools, last error, where it came from, and a config change still waiting to start (pendingChange).',
+        'Every backend: transport, status (connecting, ready, failed, needs login — with the command to run, closed), tools, last error, where it came from, and a config change still waiting to start (pendingChange).',
       inputSchema: { type: 'object', properties: {} },
     },
     async call() {
@@ -279,6 +279,7 @@ function callBackend(deps: MetaToolDeps): ServedTool {
         onProgress: ctx.progress,
         requester: ctx.requester,
         trace: ctx.trace,
+        credential: ctx.credential,
       });
     },
   };

@@ -1,5 +1,5 @@
 import type { CallToolResult, LoggingLevel, Tool } from '@modelcontextprotocol/server';
-import type { ClientRequester } from '../backends/index.js';
+import type { CallerCredential, ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
 
@@ -23,6 +23,8 @@ export interface CallContext {
   trace?: unknown;
   /** The log level a 2026-07-28 request asked for in its `_meta`, handed on to 2026 backends. */
   logLevel?: LoggingLevel;
+  /** The caller's OAuth token, for backends marked `forward_caller_token` only (backends/forward-token.ts). */
+  credential?: CallerCredential;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

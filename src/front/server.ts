@@ -11,6 +11,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { type Access, callerLabel, callerOf } from '../auth/index.js';
+import type { CallerCredential } from '../backends/index.js';
 import { bridgedCall, type InputBridge } from '../bridge/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -174,6 +175,7 @@ export function createFrontServer(options: FrontServerOptions): Server {
       era,
       trace,
       ...(logLevel ? { logLevel } : {}),
+      ...credentialOf(extra.http?.authInfo),
       ...(options.hub && era === 'legacy'
         ? { requester: clientRequester(server, extra, options.bridge?.maxRounds) }
         : {}),
@@ -295,4 +297,11 @@ function requestLogLevel(extra: ServerContext): LoggingLevel | undefined {
 function envelopeClientInfo(extra: ServerContext): Implementation | undefined {
   const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
   return envelope?.['io.modelcontextprotocol/clientInfo'] as Implementation | undefined;
+}
+
+/** The caller's OAuth token and its audience, for backends marked `forward_caller_token`. */
+function credentialOf(authInfo: AuthInfo | undefined): { credential?: CallerCredential } {
+  const caller = callerOf(authInfo);
+  if (!authInfo || caller?.kind !== 'oauth') return {};
+  return { credential: { token: authInfo.token, audience: caller.audience ?? [] } };
 }

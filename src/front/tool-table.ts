@@ -135,7 +135,11 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       backend: backend.name,
       backendTool: tool,
       call: (args, ctx) =>
-        registry.callTool(backend.name, tool, args, { signal: ctx.signal, trace: ctx.trace }),
+        registry.callTool(backend.name, tool, args, {
+          signal: ctx.signal,
+          trace: ctx.trace,
+          credential: ctx.credential,
+        }),
     };
   }
 
@@ -293,6 +297,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             requester: ctx.requester,
             trace: ctx.trace,
             ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
+            credential: ctx.credential,
           }),
       };
       this.originals.set(entry, listed.name);

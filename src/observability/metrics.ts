@@ -18,7 +18,7 @@ export interface BackendSnapshot {
   lastError?: string;
 }
 
-export const BACKEND_STATUSES = ['connecting', 'ready', 'failed', 'closed'] as const;
+export const BACKEND_STATUSES = ['connecting', 'ready', 'failed', 'needs login', 'closed'] as const;
 
 /** Latency buckets, in seconds: a gateway hop is sub-millisecond, a pipeline can take minutes. */
 const CALL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

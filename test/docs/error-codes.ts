@@ -24,6 +24,8 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
     "The call took longer than its timeout (the step's, else the server's, else the config's, 10 s by default); the backend was sent MCP cancellation.",
   BACKEND_CANCELLED:
     'The client cancelled the request, or a pipeline run was cancelled or failed fast while the call ran.',
+  BACKEND_NEEDS_LOGIN:
+    'An HTTP backend with `oauth: { grant: authorization_code }` has no usable tokens (never logged in, or its refresh token was refused): `list_servers` shows it as `needs login`, and the message names the command to run, `mcp-gateway login <server>`. The backend connects by itself once the login is done.',
   TOOL_UNKNOWN:
     'The backend has no such tool; the message lists its tools. (A pipeline naming an unknown tool is `PIPELINE_INVALID`, with a "did you mean".)',
   INPUT_ROUNDS_EXCEEDED:

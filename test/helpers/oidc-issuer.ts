@@ -16,6 +16,12 @@ export interface TestIssuer {
   clientToken(client: string, scope: string, resource: string): Promise<string>;
   /** Authorization code + PKCE for `user` (logs in and consents through the provider's pages). */
   userToken(user: string, scope: string, resource: string): Promise<string>;
+  /**
+   * What a person does in the browser: follows an authorization URL some client built, logs in as
+   * `user` and consents, and returns the URL the provider finally redirects to (the client's
+   * redirect URI with the code), without requesting it.
+   */
+  completeLogin(authorizationUrl: string, user: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -31,7 +37,14 @@ export async function signingKeys(): Promise<JWK[]> {
   return [{ ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }];
 }
 
-export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestIssuer> {
+/**
+ * `loginRedirects`: redirect URIs of `gateway-login`, a pre-registered public client with the
+ * authorization_code and refresh_token grants whose access tokens live `loginTokenTtl` seconds
+ * (default 300), for the gateway's own login to a backend. Dynamic client registration is on.
+ */
+export async function startIssuer(
+  options: { keys?: JWK[]; loginRedirects?: string[]; loginTokenTtl?: number } = {},
+): Promise<TestIssuer> {
   const keys = options.keys ?? (await signingKeys());
   const http: Server = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -61,12 +74,22 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
         response_types: ['code'],
         redirect_uris: [REDIRECT_URI],
       },
+      {
+        client_id: 'gateway-login',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: options.loginRedirects ?? ['http://127.0.0.1:9/callback'],
+      },
     ],
     jwks: { keys },
     scopes: ['openid', ...SCOPES],
     pkce: { required: () => true },
+    // The gateway's login client gets a refresh token without asking for offline_access.
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     features: {
       clientCredentials: { enabled: true },
+      registration: { enabled: true },
       introspection: { enabled: true, allowedPolicy: () => true },
       devInteractions: { enabled: true },
       resourceIndicators: {
@@ -78,7 +101,12 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
           // opaque-agent's tokens are opaque: the gateway must introspect them.
           accessTokenFormat: client.clientId === 'opaque-agent' ? 'opaque' : 'jwt',
           // short-agent's tokens expire at once, for the "expired" case.
-          accessTokenTTL: client.clientId === 'short-agent' ? 1 : 300,
+          accessTokenTTL:
+            client.clientId === 'short-agent'
+              ? 1
+              : client.clientId === 'gateway-login'
+                ? (options.loginTokenTtl ?? 300)
+                : 300,
           jwt: { sign: { alg: 'RS256' } },
         }),
       },
@@ -94,7 +122,8 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
       Interaction: 600,
       Session: 3600,
       Grant: 3600,
-      AccessToken: 300,
+      AccessToken: (_ctx, _token, client) =>
+        client?.clientId === 'gateway-login' ? (options.loginTokenTtl ?? 300) : 300,
       IdToken: 300,
       ClientCredentials: (_ctx, _token, client) => (client.clientId === 'short-agent' ? 1 : 300),
     },
@@ -120,7 +149,6 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
   const userToken = async (user: string, scope: string, resource: string) => {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const jar = new CookieJar();
     const authorize = new URL(`${issuer}/auth`);
     for (const [k, v] of Object.entries({
       client_id: 'cli',
@@ -133,15 +161,19 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
       state: 'st',
     }))
       authorize.searchParams.set(k, v);
+    const location = await completeLogin(authorize.href, user);
+    const code = new URL(location).searchParams.get('code');
+    if (!code) throw new Error(`no code: ${location}`);
+    return exchangeCode(code, verifier, resource);
+  };
+
+  const completeLogin = async (authorizationUrl: string, user: string): Promise<string> => {
+    const jar = new CookieJar();
     // Follow the provider's redirects by hand: /auth → /interaction/<uid> (login) → /auth/<uid> →
     // /interaction/<uid> (consent) → /auth/<uid> → the redirect URI with the code.
-    let location = authorize.href;
+    let location = authorizationUrl;
     for (let step = 0; step < 12; step++) {
-      if (location.startsWith(REDIRECT_URI)) {
-        const code = new URL(location).searchParams.get('code');
-        if (!code) throw new Error(`no code: ${location}`);
-        return exchangeCode(code, verifier, resource);
-      }
+      if (!location.startsWith(issuer)) return location;
       const res = await jar.fetch(location);
       if (res.status >= 300 && res.status < 400) {
         location = new URL(res.headers.get('location') ?? '', location).href;
@@ -160,7 +192,7 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
       });
       location = new URL(posted.headers.get('location') ?? '', location).href;
     }
-    throw new Error('the login did not end in a code');
+    throw new Error('the login did not end in a redirect away from the provider');
   };
 
   const exchangeCode = async (code: string, verifier: string, resource: string) => {
@@ -185,6 +217,7 @@ export async function startIssuer(options: { keys?: JWK[] } = {}): Promise<TestI
     issuer,
     clientToken,
     userToken,
+    completeLogin,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

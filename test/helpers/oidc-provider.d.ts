@@ -4,6 +4,7 @@ declare module 'oidc-provider' {
 
   export interface ClientLike {
     clientId: string;
+    grantTypeAllowed(grant: string): boolean;
   }
   export interface TokenLike {
     accountId?: string;
@@ -24,6 +25,7 @@ declare module 'oidc-provider' {
     };
     findAccount?: (ctx: unknown, sub: string) => { accountId: string; claims: () => Record<string, unknown> };
     extraTokenClaims?: (ctx: unknown, token: TokenLike) => Record<string, unknown> | undefined;
+    issueRefreshToken?: (ctx: unknown, client: ClientLike, code: unknown) => boolean;
     ttl?: Record<string, number | ((ctx: unknown, token: TokenLike, client: ClientLike) => number)>;
   };
   export default class Provider {

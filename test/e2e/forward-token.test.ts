@@ -1,0 +1,140 @@
+/**
+ * `forward_caller_token`: a backend explicitly marked receives the caller's own access token on its
+ * tool calls, and only when the token's audience names the backend. The backend is another gateway
+ * with `http.auth` behind a real authorization server (oidc-provider) whose rules let the gateway's
+ * own identity (admin-agent) use everything and an analyst only `tb__echo`: what the backend allows a
+ * forwarded call shows whose token arrived.
+ */
+import { createServer } from 'node:net';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectHttp,
+  type HttpGatewayProcess,
+  startHttpGateway,
+  structured,
+  testbedServer,
+  textOf,
+  writeConfig,
+} from '../helpers/gateway.js';
+import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { waitFor } from '../helpers/wait.js';
+
+let issuer: TestIssuer;
+let backend: HttpGatewayProcess;
+let front: HttpGatewayProcess;
+let backendUrl: string;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  issuer = await startIssuer();
+  const port = await freePort();
+  backendUrl = `http://127.0.0.1:${port}/mcp`;
+  backend = await startHttpGateway([
+    '--config',
+    writeConfig(`servers:
+${testbedServer('tb')}
+http:
+  auth:
+    issuer: ${issuer.issuer}
+    audience: ${backendUrl}
+    required_scopes: [mcp]
+    rules:
+      - name: the gateway itself
+        when: { clients: [admin-agent] }
+        servers: ["*"]
+        meta: ["*"]
+      - name: analysts
+        when: { clients: [analyst-agent] }
+        tools: [tb__echo]
+`),
+    '--port',
+    String(port),
+  ]);
+  // The front accepts tokens for the backend's audience too: the one audience both share, so that a
+  // caller's token may be passed on to `remote` (and to `elsewhere` it may not).
+  const server = (name: string, audience: string) => `  ${name}:
+    url: ${backendUrl}
+    protocol: modern
+    oauth:
+      client_id: admin-agent
+      client_secret: \${GW_SECRET}
+      scope: mcp
+      issuer: ${issuer.issuer}
+    forward_caller_token:
+      audience: ${audience}
+`;
+  front = await startHttpGateway(
+    [
+      '--config',
+      writeConfig(`servers:
+${server('remote', backendUrl)}${server('elsewhere', 'https://elsewhere.example.com/mcp')}${server('plain', backendUrl).replace(/ {4}forward_caller_token:\n.*\n/, '')}
+http:
+  auth:
+    issuer: ${issuer.issuer}
+    audience: ${backendUrl}
+    required_scopes: [mcp]
+`),
+    ],
+    { env: { GW_SECRET: CLIENT_SECRET } },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await front?.close();
+  await backend?.close();
+  await issuer?.close();
+});
+
+async function callAs(client: Client, server: string, tool: string, params: Record<string, unknown>) {
+  return client.callTool({ name: 'call_backend', arguments: { server, tool, params } });
+}
+
+describe('forward_caller_token', () => {
+  it('passes the caller’s token to a marked backend only when its audience matches', async () => {
+    const token = await issuer.clientToken('analyst-agent', 'mcp', backendUrl);
+    const client = await connectHttp(front.url, { token });
+    try {
+      await waitFor(
+        async () => {
+          const listed = await client.callTool({ name: 'list_servers', arguments: {} });
+          const rows = structured<{ servers: { status: string }[] }>(listed).servers;
+          return rows.length === 3 && rows.every((r) => r.status === 'ready');
+        },
+        { timeoutMs: 20_000 },
+      );
+      // The analyst's own token reached the backend: echo is allowed to it…
+      const echoed = await callAs(client, 'remote', 'tb__echo', { text: 'as myself' });
+      expect(echoed.isError, textOf(echoed)).toBeFalsy();
+      expect(textOf(echoed)).toContain('as myself');
+      // …add is not (the gateway's own identity could have called it).
+      const added = await callAs(client, 'remote', 'tb__add', { a: 1, b: 2 });
+      expect(added.isError).toBe(true);
+      expect(textOf(added)).toMatch(/not allowed for .*analyst-agent/);
+
+      // An unmarked backend gets the gateway's own credentials, never the caller's.
+      const plain = await callAs(client, 'plain', 'tb__add', { a: 1, b: 2 });
+      expect(plain.isError, textOf(plain)).toBeFalsy();
+
+      // The token's audience is not the one `elsewhere` is marked with: refused, nothing sent.
+      const refused = await callAs(client, 'elsewhere', 'tb__echo', { text: 'x' });
+      expect(refused.isError).toBe(true);
+      expect(structured<{ code: string }>(refused).code).toBe('ACCESS_DENIED');
+      expect(textOf(refused)).toMatch(/not for https:\/\/elsewhere\.example\.com\/mcp/);
+      expect(front.stderr()).not.toContain(token);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
