@@ -12,7 +12,11 @@ import type { Caller } from './caller.js';
 export type AccessTarget =
   | { kind: 'backend'; server: string; tool: string; served?: string }
   | { kind: 'pipeline'; pipeline: string }
-  | { kind: 'meta'; name: string };
+  | { kind: 'meta'; name: string }
+  /** A resource or resource template: its served URI and the backend's own. */
+  | { kind: 'resource'; server: string; uri: string; own: string }
+  /** A prompt: its served name and the backend's own. */
+  | { kind: 'prompt'; server: string; name: string; own: string };
 
 export interface Access {
   /** True when nothing is restricted for this caller. */
@@ -89,6 +93,18 @@ function ruleAllows(rule: AuthRule, target: AccessTarget): boolean {
       return globs(rule.pipelines)(target.pipeline);
     case 'meta':
       return globs(rule.meta)(target.name);
+    // A rule giving a whole backend (`servers`) gives its resources and prompts as well: they are
+    // that backend's, as its tools are. `tools` globs give none: a tool is not a document.
+    case 'resource': {
+      if (globs(rule.servers)(target.server)) return true;
+      const uris = globs(rule.resources);
+      return uris(target.uri) || uris(target.own);
+    }
+    case 'prompt': {
+      if (globs(rule.servers)(target.server)) return true;
+      const names = globs(rule.prompts);
+      return names(target.name) || names(target.own);
+    }
   }
 }
 

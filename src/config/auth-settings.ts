@@ -55,6 +55,10 @@ export interface AuthRule {
   pipelines: string[];
   /** Globs of the gateway's own tools (`list_servers`, `register_server`, …). */
   meta: string[];
+  /** Globs of resource URIs and templates (served or the backend's own); `servers` covers a backend's too. */
+  resources: string[];
+  /** Globs of prompt names (served or the backend's own); `servers` covers a backend's too. */
+  prompts: string[];
   /** Globs of profile names. */
   profiles: string[];
 }
@@ -142,6 +146,8 @@ function ruleValue(raw: unknown, index: number, _path: Segment[]): AuthRule {
     tools: strings(r.tools),
     pipelines: strings(r.pipelines),
     meta: strings(r.meta),
+    resources: strings(r.resources),
+    prompts: strings(r.prompts),
     profiles: strings(r.profiles),
   };
 }

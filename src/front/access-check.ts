@@ -9,6 +9,7 @@ import type { Access, AccessTarget } from '../auth/index.js';
 import { AuthFailure, accessFor, callerLabel, callerOf, scopesToReach } from '../auth/index.js';
 import type { AuthSettings } from '../config/index.js';
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
+import type { ProtocolHub } from './protocol-hub.js';
 import type { ServedTool } from './served-tool.js';
 import type { ToolTable } from './tool-table.js';
 
@@ -67,4 +68,32 @@ export function stepUpCheck(table: ToolTable, auth: () => AuthSettings | undefin
       [...new Set([...settings.requiredScopes, ...(caller?.scopes ?? []), ...needed])],
     );
   };
+}
+
+/** A target as a refusal names it. */
+export function describeTarget(target: AccessTarget): string {
+  switch (target.kind) {
+    case 'backend':
+      return `tool ${target.tool} of server ${target.server}`;
+    case 'pipeline':
+      return `pipeline ${target.pipeline}`;
+    case 'meta':
+      return `the gateway tool ${target.name}`;
+    case 'resource':
+      return `resource ${target.uri} of server ${target.server}`;
+    case 'prompt':
+      return `prompt ${target.name} of server ${target.server}`;
+  }
+}
+
+/** Of resource URIs to watch (subscriptions/listen), those `access` allows; unknown ones are kept (they fail on their own). */
+export async function mayWatch(hub: ProtocolHub, access: Access, uris: string[]): Promise<string[]> {
+  if (access.unrestricted) return uris;
+  const verdicts = await Promise.all(
+    uris.map(async (uri) => {
+      const target = await hub.accessTarget('resource', uri);
+      return !target || access.allows(target);
+    }),
+  );
+  return uris.filter((_, i) => verdicts[i]);
 }

@@ -11,6 +11,7 @@ import {
   type Resource,
   type ResourceTemplateType as ResourceTemplate,
 } from '@modelcontextprotocol/server';
+import type { AccessTarget } from '../auth/index.js';
 import type { BackendRegistry } from '../backends/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -52,6 +53,19 @@ const CLASH_KIND: Record<ListKind, ClashKind> = {
 /** Whether a backend's resource (or template) URI or prompt name, its own, is served. */
 export type ListVisibility = (kind: 'resource' | 'prompt', server: string, own: string) => boolean;
 
+/** Whether one caller may see a listed item, by its backend, served URI or name, and the backend's own. */
+export type ShownTo = (server: string, served: string, own: string) => boolean;
+
+/** A list's items that `shown` lets through (all without it). */
+function shownOf<T>(listed: Listed<T>, shown: ShownTo | undefined, key: (item: T) => string): T[] {
+  if (!shown) return listed.items;
+  return listed.items.filter((item) => {
+    const served = key(item);
+    const origin = listed.origins.get(served);
+    return origin !== undefined && shown(origin.server, served, origin.own);
+  });
+}
+
 export class AggregatedLists {
   private readonly lists = new Map<ListKind, Promise<Listed<unknown>>>();
 
@@ -66,8 +80,16 @@ export class AggregatedLists {
     private readonly visible: ListVisibility = () => true,
   ) {}
 
-  async listResources(cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
-    const { items, nextCursor } = paginate(await this.allResources(), cursor, this.pageSize);
+  async listResources(
+    cursor: string | undefined,
+    shown?: ShownTo,
+  ): Promise<{ resources: Resource[]; nextCursor?: string }> {
+    const listed = await this.resources();
+    const { items, nextCursor } = paginate(
+      shownOf(listed, shown, (r) => r.uri),
+      cursor,
+      this.pageSize,
+    );
     return { resources: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
@@ -141,13 +163,27 @@ export class AggregatedLists {
 
   async listTemplates(
     cursor: string | undefined,
+    shown?: ShownTo,
   ): Promise<{ resourceTemplates: ResourceTemplate[]; nextCursor?: string }> {
-    const { items, nextCursor } = paginate((await this.templates()).items, cursor, this.pageSize);
+    const listed = await this.templates();
+    const { items, nextCursor } = paginate(
+      shownOf(listed, shown, (t) => t.uriTemplate),
+      cursor,
+      this.pageSize,
+    );
     return { resourceTemplates: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  async listPrompts(cursor: string | undefined): Promise<{ prompts: Prompt[]; nextCursor?: string }> {
-    const { items, nextCursor } = paginate((await this.prompts()).items, cursor, this.pageSize);
+  async listPrompts(
+    cursor: string | undefined,
+    shown?: ShownTo,
+  ): Promise<{ prompts: Prompt[]; nextCursor?: string }> {
+    const listed = await this.prompts();
+    const { items, nextCursor } = paginate(
+      shownOf(listed, shown, (p) => p.name),
+      cursor,
+      this.pageSize,
+    );
     return { prompts: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
@@ -273,6 +309,33 @@ export class AggregatedLists {
       servers.length > 1
         ? `Resource ${uri} is served by several backends (${servers.join(', ')}); use mcpgw://<server>/${uri}`
         : `Unknown resource: ${uri}. Resources are served as mcpgw://<server>/<uri> (or unchanged for a server with prefix ""); resources/list shows them.`,
+    );
+  }
+
+  /**
+   * What reading (or subscribing to) a served resource URI, completing a served template, or getting
+   * a served prompt reaches, in the terms of `http.auth.rules`; undefined when it names nothing (the
+   * request itself then fails as it would anyway).
+   */
+  async accessTarget(
+    kind: 'resource' | 'template' | 'prompt',
+    key: string,
+  ): Promise<AccessTarget | undefined> {
+    if (kind === 'prompt') {
+      const target = await this.resolvePrompt(key);
+      return target && { kind: 'prompt', server: target.server, name: key, own: target.name };
+    }
+    const target =
+      kind === 'template'
+        ? await this.resolveTemplate(key)
+        : await this.resolveUri(key).catch(() => undefined);
+    return (
+      target && {
+        kind: 'resource',
+        server: target.server,
+        uri: this.names.uri(target.server, target.uri),
+        own: target.uri,
+      }
     );
   }
 

@@ -19,7 +19,7 @@ import { isPipelineFile } from '../pipeline/index.js';
 import type { Surface } from '../surface/index.js';
 import { LineStdioServerTransport } from '../transport/index.js';
 import { type FileChange, type FolderWatcher, type FolderWatchOptions, watchFolder } from '../watch/index.js';
-import { accessOf, stepUpCheck } from './access-check.js';
+import { accessOf, mayWatch, stepUpCheck } from './access-check.js';
 import { frontNames } from './call-target.js';
 import { ClusterSync } from './cluster-sync.js';
 import { ConfigReloader, type ConfigStatus, type ReloadResult } from './config-reload.js';
@@ -437,7 +437,15 @@ export class Gateway {
     );
     this.closers.push(async () => listens.close());
     const front = await startHttpFront({
-      modernLeg: { listen: (uris, signal) => listens.open(uris, signal) },
+      modernLeg: {
+        listen: (uris, signal) => listens.open(uris, signal),
+        mayListen: (uris, authInfo) =>
+          mayWatch(
+            this.hub,
+            accessOf(authInfo, () => this.currentConfig.http.auth),
+            uris,
+          ),
+      },
       settings,
       ...(metrics ? { metrics } : {}),
       createSession: (profile) => this.createSession('http', { profile }),

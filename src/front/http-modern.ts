@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import {
+  type AuthInfo,
   createMcpHandler,
   isInitializeRequest,
   isLegacyRequest,
@@ -8,7 +9,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { listenedUris } from './listen-subscriptions.js';
+import { listenedUris, withListenedUris } from './listen-subscriptions.js';
 
 /**
  * The 2026-07-28 leg of the HTTP front: stateless, one server per request, no session — so any
@@ -37,6 +38,11 @@ export interface ModernLegOptions {
    * watched (before the SDK acknowledges the stream), with how to stop when the stream ends.
    */
   listen?: (uris: string[], signal: AbortSignal) => Promise<() => void>;
+  /**
+   * Of a listen stream's URIs, those its caller may watch (`http.auth.rules`); the others are taken
+   * out of the request before the SDK sees it, so its router never sends their updates to this stream.
+   */
+  mayListen?: (uris: string[], authInfo: AuthInfo | undefined) => Promise<string[]>;
 }
 
 export function createModernLeg(
@@ -71,8 +77,18 @@ export function createModernLeg(
       return !(await isLegacyRequest(web, body, { maxRequestBodySize: maxBodyBytes }));
     },
     async handle(req, res, body) {
-      const uris = options.listen ? listenedUris(body) : [];
+      let uris = options.listen ? listenedUris(body) : [];
       if (!options.listen || uris.length === 0) return serve(req, res, body);
+      if (options.mayListen) {
+        const allowed = await options.mayListen(uris, (req as { auth?: AuthInfo }).auth);
+        if (allowed.length !== uris.length) {
+          logger.info(
+            `subscriptions/listen: ${uris.filter((u) => !allowed.includes(u)).join(', ')} not allowed for this caller`,
+          );
+          body = withListenedUris(body, allowed);
+          uris = allowed;
+        }
+      }
       // The stream lives as long as this response: its URIs are watched until it closes.
       const ended = new AbortController();
       res.once('close', () => ended.abort());

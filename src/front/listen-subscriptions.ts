@@ -93,3 +93,12 @@ export function listenedUris(message: unknown): string[] {
     ?.resourceSubscriptions;
   return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
 }
+
+/** A `subscriptions/listen` request whose `resourceSubscriptions` are `uris` (a copy; the rest kept). */
+export function withListenedUris(message: unknown, uris: string[]): unknown {
+  const m = message as { params: { notifications: Record<string, unknown> } };
+  return {
+    ...m,
+    params: { ...m.params, notifications: { ...m.params.notifications, resourceSubscriptions: uris } },
+  };
+}

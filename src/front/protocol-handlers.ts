@@ -1,6 +1,9 @@
-import type { Server, ServerCapabilities, ServerContext } from '@modelcontextprotocol/server';
+import type { AuthInfo, Server, ServerCapabilities, ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { type Access, callerLabel, callerOf } from '../auth/index.js';
 import type { ClientRequester } from '../backends/index.js';
 import { type BridgedMethod, bridgedRequest, type InputBridge } from '../bridge/index.js';
+import { describeTarget } from './access-check.js';
 import { clientRequester } from './client-bridge.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
@@ -17,6 +20,8 @@ export interface ServeProtocolOptions {
   era?: 'legacy' | 'modern' | undefined;
   /** Parks a backend's asks for a 2026-07-28 client as input_required (src/bridge). */
   bridge?: InputBridge | undefined;
+  /** What the caller of a request may use (`http.auth.rules`); everything without it. */
+  access?: ((authInfo: AuthInfo | undefined) => Access) | undefined;
 }
 
 /**
@@ -36,15 +41,32 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
   const { gate, hints } = options;
   // Each request through the gate, when there is one: shutdown waits for them and refuses new ones.
   const gated = <T>(what: string, fn: () => Promise<T>): Promise<T> => (gate ? gate.run(what, fn) : fn());
+  const accessOf = (extra: ServerContext) => options.access?.(extra.http?.authInfo);
+  // A read, get, completion or subscription the caller's rules do not allow is refused before it
+  // reaches a backend, naming what and whom, as tools/call's ACCESS_DENIED does.
+  const check = async (extra: ServerContext, kind: 'resource' | 'template' | 'prompt', key: string) => {
+    const access = accessOf(extra);
+    if (!access || access.unrestricted) return;
+    const target = await hub.accessTarget(kind, key);
+    if (!target || access.allows(target)) return;
+    const who = callerLabel(callerOf(extra.http?.authInfo)) ?? 'this caller';
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `${describeTarget(target)} is not allowed for ${who}`,
+      {
+        code: 'ACCESS_DENIED',
+      },
+    );
+  };
   const hinted = async <T extends object>(list: Promise<T>): Promise<T> => ({
     ...(await list),
     ...hints?.(),
   });
-  server.setRequestHandler('resources/list', (req) =>
-    gated('resources/list', () => hinted(hub.listResources(req.params?.cursor))),
+  server.setRequestHandler('resources/list', (req, extra) =>
+    gated('resources/list', () => hinted(hub.listResources(req.params?.cursor, accessOf(extra)))),
   );
-  server.setRequestHandler('resources/templates/list', (req) =>
-    gated('resources/templates/list', () => hinted(hub.listTemplates(req.params?.cursor))),
+  server.setRequestHandler('resources/templates/list', (req, extra) =>
+    gated('resources/templates/list', () => hinted(hub.listTemplates(req.params?.cursor, accessOf(extra)))),
   );
   // What a backend asks during prompts/get or resources/read reaches the client as during a tool call:
   // over the session for a 2025 client, as input_required for a 2026 one (through the bridge).
@@ -69,28 +91,41 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
     return send({ signal: extra.mcpReq.signal, requester });
   };
   server.setRequestHandler('resources/read', (req, extra) =>
-    gated('resources/read', () =>
-      routed('resources/read', req.params.uri, {}, extra, (route) => hub.readResource(req.params, route)),
-    ),
+    gated('resources/read', async () => {
+      await check(extra, 'resource', req.params.uri);
+      return routed('resources/read', req.params.uri, {}, extra, (route) =>
+        hub.readResource(req.params, route),
+      );
+    }),
   );
-  server.setRequestHandler('prompts/list', (req) =>
-    gated('prompts/list', () => hinted(hub.listPrompts(req.params?.cursor))),
+  server.setRequestHandler('prompts/list', (req, extra) =>
+    gated('prompts/list', () => hinted(hub.listPrompts(req.params?.cursor, accessOf(extra)))),
   );
   server.setRequestHandler('prompts/get', (req, extra) =>
-    gated('prompts/get', () =>
-      routed('prompts/get', req.params.name, req.params.arguments ?? {}, extra, (route) =>
+    gated('prompts/get', async () => {
+      await check(extra, 'prompt', req.params.name);
+      return routed('prompts/get', req.params.name, req.params.arguments ?? {}, extra, (route) =>
         hub.getPrompt(req.params, route),
-      ),
-    ),
+      );
+    }),
   );
   server.setRequestHandler('completion/complete', (req, extra) =>
-    gated('completion/complete', () => hub.complete(req.params, extra.mcpReq.signal)),
+    gated('completion/complete', async () => {
+      const ref = req.params.ref;
+      await check(
+        extra,
+        ref.type === 'ref/prompt' ? 'prompt' : 'template',
+        ref.type === 'ref/prompt' ? ref.name : ref.uri,
+      );
+      return hub.complete(req.params, extra.mcpReq.signal);
+    }),
   );
   if (options.perRequest) return;
   // Subscriptions and the log level belong to a session (legacy, or a modern stdio connection).
   const session = hub.attach(server);
   server.setRequestHandler('resources/subscribe', (req, extra) =>
     gated('resources/subscribe', async () => {
+      await check(extra, 'resource', req.params.uri);
       await hub.subscribe(session, req.params.uri, extra.mcpReq.signal);
       return {};
     }),

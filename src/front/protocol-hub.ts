@@ -13,9 +13,10 @@ import type {
   ServerCapabilities,
   ServerNotification,
 } from '@modelcontextprotocol/server';
+import type { Access, AccessTarget } from '../auth/index.js';
 import type { BackendNotification, BackendRegistry, BackendStatus } from '../backends/index.js';
 import type { Logger } from '../log.js';
-import { AggregatedLists, type ListVisibility } from './aggregated-lists.js';
+import { AggregatedLists, type ListVisibility, type ShownTo } from './aggregated-lists.js';
 import { type HubSession, notifySession, type SessionNotifier } from './hub-session.js';
 import { LogLevels } from './log-levels.js';
 import type { NameClashes } from './name-clashes.js';
@@ -107,18 +108,31 @@ export class ProtocolHub {
 
   // ── from clients to backends ─────────────────────────────────────────────
 
-  listResources(cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
-    return this.lists.listResources(cursor);
+  /** `access`: the caller's, under `http.auth.rules`; each list shows only what it allows. */
+  listResources(
+    cursor: string | undefined,
+    access?: Access,
+  ): Promise<{ resources: Resource[]; nextCursor?: string }> {
+    return this.lists.listResources(cursor, shownTo(access, 'resource'));
   }
 
   listTemplates(
     cursor: string | undefined,
+    access?: Access,
   ): Promise<{ resourceTemplates: ResourceTemplate[]; nextCursor?: string }> {
-    return this.lists.listTemplates(cursor);
+    return this.lists.listTemplates(cursor, shownTo(access, 'resource'));
   }
 
-  listPrompts(cursor: string | undefined): Promise<{ prompts: Prompt[]; nextCursor?: string }> {
-    return this.lists.listPrompts(cursor);
+  listPrompts(
+    cursor: string | undefined,
+    access?: Access,
+  ): Promise<{ prompts: Prompt[]; nextCursor?: string }> {
+    return this.lists.listPrompts(cursor, shownTo(access, 'prompt'));
+  }
+
+  /** What a read or subscription (`resource`), a completion (`template`, `prompt`) or a prompts/get reaches. */
+  accessTarget(kind: 'resource' | 'template' | 'prompt', key: string): Promise<AccessTarget | undefined> {
+    return this.lists.accessTarget(kind, key);
   }
 
   /** Resources and prompts served, counted by backend. */
@@ -233,4 +247,12 @@ export class ProtocolHub {
     for (const session of this.sessions) notifySession(session, notification, this.logger);
     for (const listener of this.listeners) listener(notification);
   }
+}
+
+/** A list filter for one caller's Access; none when it is unrestricted. */
+function shownTo(access: Access | undefined, kind: 'resource' | 'prompt'): ShownTo | undefined {
+  if (!access || access.unrestricted) return undefined;
+  return kind === 'resource'
+    ? (server, uri, own) => access.allows({ kind: 'resource', server, uri, own })
+    : (server, name, own) => access.allows({ kind: 'prompt', server, name, own });
 }

@@ -17,7 +17,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { telemetry } from '../observability/index.js';
 import { secrets } from '../secrets.js';
-import { callTargets, listedTarget } from './access-check.js';
+import { callTargets, describeTarget, listedTarget } from './access-check.js';
 import { clientRequester } from './client-bridge.js';
 import { LOGGING_LEVELS } from './log-levels.js';
 
@@ -92,8 +92,8 @@ export function createFrontServer(options: FrontServerOptions): Server {
   );
   const gate = options.gate;
   if (options.hub) {
-    const { perRequest, bridge } = options;
-    serveProtocol(server, options.hub, { gate, hints, perRequest, era, bridge });
+    const { perRequest, bridge, access } = options;
+    serveProtocol(server, options.hub, { gate, hints, perRequest, era, bridge, access });
   }
 
   server.setRequestHandler('tools/list', async (_request, extra) => {
@@ -258,17 +258,6 @@ function isData(name: string, served: ServedTool, result: CallToolResult): boole
   if (served.backend !== undefined || name === 'call_backend') return true;
   if (name === 'route_pipeline' || name.startsWith(PIPELINE_TOOL_PREFIX)) return result.isError !== true;
   return false;
-}
-
-function describeTarget(target: ReturnType<typeof listedTarget>): string {
-  switch (target.kind) {
-    case 'backend':
-      return `tool ${target.tool} of server ${target.server}`;
-    case 'pipeline':
-      return `pipeline ${target.pipeline}`;
-    case 'meta':
-      return `the gateway tool ${target.name}`;
-  }
 }
 
 /** Error data that is JSON and small: drop anything that is not plain data. */

@@ -94,6 +94,8 @@ describe('rules', () => {
       tools: ['sqlite__read_*'],
       pipelines: ['database-report'],
       meta: ['list_*'],
+      resources: ['mcpgw://docs/**'],
+      prompts: [],
       profiles: ['analytics'],
     },
     {
@@ -103,6 +105,8 @@ describe('rules', () => {
       tools: [],
       pipelines: ['*'],
       meta: ['*'],
+      resources: [],
+      prompts: [],
       profiles: ['*'],
     },
   ];
@@ -121,6 +125,17 @@ describe('rules', () => {
     expect(access.allows({ kind: 'pipeline', pipeline: 'custom' })).toBe(false);
     expect(access.allows({ kind: 'meta', name: 'list_servers' })).toBe(true);
     expect(access.allows({ kind: 'meta', name: 'register_server' })).toBe(false);
+  });
+
+  it('gives resources by URI glob and a whole backend’s resources and prompts by server', () => {
+    const analyst = accessFor(caller(['analysts']), rules);
+    const doc = { kind: 'resource', server: 'docs', uri: 'mcpgw://docs/note://a', own: 'note://a' } as const;
+    expect(analyst.allows(doc)).toBe(true);
+    expect(analyst.allows({ ...doc, server: 'hr', uri: 'mcpgw://hr/note://a' })).toBe(false);
+    expect(analyst.allows({ kind: 'prompt', server: 'docs', name: 'docs__greet', own: 'greet' })).toBe(false);
+    const admin = accessFor(caller(['admins'], ['mcp:admin']), rules);
+    expect(admin.allows({ kind: 'prompt', server: 'docs', name: 'docs__greet', own: 'greet' })).toBe(true);
+    expect(admin.allows({ ...doc, server: 'hr', uri: 'mcpgw://hr/note://a' })).toBe(true);
   });
 
   it('gives an admin everything only with the admin scope, and names that scope for step-up', () => {
