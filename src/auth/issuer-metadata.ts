@@ -3,7 +3,12 @@
  * inserted before the issuer's path) first, then OpenID Connect Discovery (`/.well-known/openid-
  * configuration` appended, as Keycloak, Auth0 and Okta serve it), the order the MCP spec gives.
  */
-export async function discoverJwksUri(issuer: string): Promise<string> {
+export function discoverJwksUri(issuer: string): Promise<string> {
+  return discoverEndpoint(issuer, 'jwks_uri');
+}
+
+/** One endpoint (`jwks_uri`, `token_endpoint`, …) of the issuer's metadata, found as above. */
+export async function discoverEndpoint(issuer: string, field: string): Promise<string> {
   const tried: string[] = [];
   for (const url of metadataUrls(issuer)) {
     tried.push(url);
@@ -20,9 +25,10 @@ export async function discoverJwksUri(issuer: string): Promise<string> {
     const doc = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
     // RFC 8414 §3.3: the document must name the issuer asked for, or it is someone else's.
     if (doc?.issuer !== issuer) continue;
-    if (typeof doc.jwks_uri === 'string') return doc.jwks_uri;
+    const value = doc[field];
+    if (typeof value === 'string') return value;
   }
-  throw new Error(`no metadata with a jwks_uri for issuer ${issuer} (tried ${tried.join(', ')})`);
+  throw new Error(`no metadata with a ${field} for issuer ${issuer} (tried ${tried.join(', ')})`);
 }
 
 function metadataUrls(issuer: string): string[] {

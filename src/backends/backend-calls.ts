@@ -162,6 +162,9 @@ export class BackendCalls {
       );
     }
 
+    // The caller's token (forward_caller_token) or one exchanged for it (token_exchange), before the
+    // call is counted or timed: a refusal here sends nothing to the backend.
+    const authorization = await callerAuthorization(this.host.config, options.credential, tool);
     // A call of its own controller, so the caller's signal (perhaps shared by a whole pipeline run) is
     // unhooked when the call ends: the SDK never removes the abort listener it adds.
     const call: InFlightCall = { tool, controller: new AbortController() };
@@ -191,7 +194,6 @@ export class BackendCalls {
     });
     const requester = pausing(options.requester, clock);
     // Keyed by `params`, the object the SDK sends: the HTTP transport learns the call's JSON-RPC id by it.
-    const authorization = callerAuthorization(this.host.config, options.credential, tool);
     const releaseRequester = this.requesters.begin(params, requester, authorization);
     try {
       // client.request, not client.callTool: the result goes back unchanged, and output-schema checks

@@ -1,5 +1,6 @@
 import type { HttpServerConfig, ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
+import { exchangedAuthorization } from './token-exchange.js';
 import type { CallerCredential } from './types.js';
 
 /**
@@ -10,20 +11,26 @@ import type { CallerCredential } from './types.js';
  * refused with ACCESS_DENIED, and the token goes nowhere: a token minted for the gateway must not
  * reach a server it was not meant for (the confused deputy the MCP spec warns of).
  */
-export function callerAuthorization(
+export async function callerAuthorization(
   config: ServerConfig,
   credential: CallerCredential | undefined,
   tool: string,
-): string | undefined {
-  const forward = config.transport === 'http' ? (config as HttpServerConfig).forwardCallerToken : undefined;
-  if (!forward) return undefined;
-  if ((config as HttpServerConfig).httpTransport === 'sse') {
+): Promise<string | undefined> {
+  if (config.transport !== 'http') return undefined;
+  const http = config as HttpServerConfig;
+  const forward = http.forwardCallerToken;
+  if (!forward && !http.tokenExchange) return undefined;
+  if (http.httpTransport === 'sse') {
     throw new GatewayError(
       'ACCESS_DENIED',
-      `${config.name}.${tool}: forward_caller_token needs the Streamable HTTP transport, not transport: sse`,
+      `${config.name}.${tool}: ${forward ? 'forward_caller_token' : 'token_exchange'} needs the Streamable HTTP transport, not transport: sse`,
       { server: config.name, tool },
     );
   }
+  // RFC 8693: the caller's token goes to the identity provider, and what it answers to the backend.
+  if (!forward && http.tokenExchange)
+    return exchangedAuthorization(config.name, http.tokenExchange, credential, tool);
+  if (!forward) return undefined;
   if (!credential) {
     throw new GatewayError(
       'ACCESS_DENIED',

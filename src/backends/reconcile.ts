@@ -68,8 +68,17 @@ function settings(server: ServerConfig): Record<string, unknown> {
     const { command, args, env, cwd } = server;
     return { ...common, transport: 'stdio', command, args, env, cwd };
   }
-  const { url, headers, httpTransport, oauth, forwardCallerToken } = server;
-  return { ...common, transport: 'http', url, headers, httpTransport, oauth, forwardCallerToken };
+  const { url, headers, httpTransport, oauth, forwardCallerToken, tokenExchange } = server;
+  return {
+    ...common,
+    transport: 'http',
+    url,
+    headers,
+    httpTransport,
+    oauth,
+    forwardCallerToken,
+    tokenExchange,
+  };
 }
 
 function fromFile(server: ServerConfig, file: string): boolean {

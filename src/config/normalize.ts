@@ -19,6 +19,7 @@ import { commandAllowList, urlHostAllowList } from './register-allow.js';
 import { splitShellArgs } from './shell-split.js';
 import { parseSize } from './size.js';
 import { serverSurface, surfaceSettings } from './surface.js';
+import { type TokenExchangeSettings, tokenExchange } from './token-exchange.js';
 import {
   type AuditSettings,
   type BackendProtocol,
@@ -46,7 +47,7 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers', 'transport', 'oauth', 'forward_caller_token'] as const;
+const HTTP_ONLY = ['headers', 'transport', 'oauth', 'forward_caller_token', 'token_exchange'] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -263,6 +264,7 @@ export function normalizeServer(
     ...(httpTransport ? { httpTransport } : {}),
     ...(oauth ? { oauth } : {}),
     ...forwardEntry(raw.forward_caller_token),
+    ...exchangeEntry(raw, [...path, 'token_exchange'], problems),
   };
 }
 
@@ -478,4 +480,13 @@ export function defaultConfig(baseDir: string, env: Env = process.env): GatewayC
 function forwardEntry(raw: unknown): { forwardCallerToken?: { audience: string } } {
   const forward = forwardCallerToken(raw);
   return forward ? { forwardCallerToken: forward } : {};
+}
+
+function exchangeEntry(
+  raw: Record<string, unknown>,
+  path: Segment[],
+  problems: Problem[],
+): { tokenExchange?: TokenExchangeSettings } {
+  const exchange = tokenExchange(raw.token_exchange, path, problems, raw.forward_caller_token !== undefined);
+  return exchange ? { tokenExchange: exchange } : {};
 }

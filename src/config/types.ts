@@ -2,6 +2,7 @@ import type { AuthSettings } from './auth-settings.js';
 import type { BridgeConfig } from './bridge.js';
 import type { ClusterSettings, RateLimitSettings } from './cluster.js';
 import type { IpRange } from './ip-range.js';
+import type { TokenExchangeSettings } from './token-exchange.js';
 
 /** Where a backend definition came from; config reloads only touch their own. */
 export type ServerSource =
@@ -110,6 +111,8 @@ export interface HttpServerConfig extends ServerCommon {
   oauth?: BackendOAuth;
   /** `forward_caller_token`: tool calls carry the caller's own token, when its `aud` has `audience`. */
   forwardCallerToken?: { audience: string };
+  /** `token_exchange`: tool calls carry the caller's token exchanged for the backend's (RFC 8693). */
+  tokenExchange?: TokenExchangeSettings;
 }
 
 /** `servers.<name>.oauth`: how the gateway gets access tokens for one HTTP backend. */

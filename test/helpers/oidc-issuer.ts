@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider from 'oidc-provider';
+import { installTokenExchange, TOKEN_EXCHANGE_GRANT } from './oidc-token-exchange.js';
 
 export interface TestIssuer {
   issuer: string;
@@ -22,6 +23,8 @@ export interface TestIssuer {
    * redirect URI with the code), without requesting it.
    */
   completeLogin(authorizationUrl: string, user: string): Promise<string>;
+  /** How many RFC 8693 token exchanges were answered with a token (client `exchanger`). */
+  exchanges(): number;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,13 @@ export async function startIssuer(
         grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: [REDIRECT_URI],
+      },
+      {
+        client_id: 'exchanger',
+        client_secret: CLIENT_SECRET,
+        grant_types: [TOKEN_EXCHANGE_GRANT],
+        response_types: [],
+        redirect_uris: [],
       },
       {
         client_id: 'gateway-login',
@@ -128,6 +138,7 @@ export async function startIssuer(
       ClientCredentials: (_ctx, _token, client) => (client.clientId === 'short-agent' ? 1 : 300),
     },
   });
+  const exchanges = installTokenExchange(provider, issuer, keys);
   const callback = provider.callback();
   http.on('request', callback);
   const tokenEndpoint = `${issuer}/token`;
@@ -218,6 +229,7 @@ export async function startIssuer(
     clientToken,
     userToken,
     completeLogin,
+    exchanges,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -31,5 +31,11 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Configuration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    /** A grant at the token endpoint, after client authentication (RFC 8693 token exchange, say). */
+    registerGrantType(
+      name: string,
+      handler: (ctx: never, next: () => Promise<void>) => Promise<void> | void,
+      params?: string[] | Set<string>,
+    ): void;
   }
 }
