@@ -20,6 +20,7 @@ import { BackendClient } from './backend-client.js';
 import { backendAuthProvider } from './backend-oauth.js';
 import type { CallRequesters } from './call-routing.js';
 import { describeError, describeExit, describeHttpFailure, type ExitInfo } from './describe.js';
+import { headersFromFiles } from './header-files.js';
 import { CallTaggingHttpTransport } from './http-call-transport.js';
 import type { HttpTransportKind } from './http-transport-choice.js';
 import { attachPassthrough, BACKEND_CLIENT_CAPABILITIES } from './passthrough.js';
@@ -169,7 +170,7 @@ export class Connection {
 
 /**
  * Creates the transport and client and starts connecting; `connected` is the SDK's connect (see
- * connectedOrEnded). Throws only on a bad config (URL).
+ * connectedOrEnded). Throws only on a bad config (URL) or an unreadable headers_from_files file.
  */
 export function openConnection(
   spec: ConnectionSpec,
@@ -195,7 +196,10 @@ export function openConnection(
     spec.stderr.attach(stdio.stderr as Readable, (line) => log.debug(`stderr: ${line}`));
     transport = stdio;
   } else if (spec.httpTransport === 'sse') {
-    const { url, headers } = httpEndpoint(config.url, config.headers);
+    const { url, headers } = httpEndpoint(config.url, {
+      ...config.headers,
+      ...headersFromFiles(config.name, config.headersFromFiles),
+    });
     // The configured headers go on the GET that opens the event stream and on every POST. Over
     // HTTP+SSE every message of the server comes on that one stream, so a backend's request cannot be
     // tied to a call: it is routed as over stdio (CallRequesters.unrelated).
@@ -204,7 +208,10 @@ export function openConnection(
       fetch: (input, init) => fetch(input, telemetry.traceHeaders(init)),
     });
   } else {
-    const { url, headers } = httpEndpoint(config.url, config.headers);
+    const { url, headers } = httpEndpoint(config.url, {
+      ...config.headers,
+      ...headersFromFiles(config.name, config.headersFromFiles),
+    });
     // Tells which call a backend's sampling, elicitation or roots request belongs to (call-routing.ts).
     transport = new CallTaggingHttpTransport(
       url,

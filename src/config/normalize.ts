@@ -12,6 +12,7 @@ import { type BridgeConfig, bridgeConfig } from './bridge.js';
 import { clusterSettings, rateLimitSettings } from './cluster.js';
 import { parseDuration } from './duration.js';
 import type { Env } from './expand.js';
+import { headerFiles } from './header-files.js';
 import { servedPrefix, validateServerName } from './names.js';
 import type { Problem, Segment } from './problems.js';
 import { normalizeProfiles, normalizeProfileTokens } from './profiles.js';
@@ -47,7 +48,14 @@ export const DEFAULT_PIPELINES_DIR = 'pipelines';
 export const TOKEN_ENV = 'MCP_GATEWAY_TOKEN';
 
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
-const HTTP_ONLY = ['headers', 'transport', 'oauth', 'forward_caller_token', 'token_exchange'] as const;
+const HTTP_ONLY = [
+  'headers',
+  'headers_from_files',
+  'transport',
+  'oauth',
+  'forward_caller_token',
+  'token_exchange',
+] as const;
 
 export interface NormalizeContext {
   /** Folder relative paths resolve against. */
@@ -265,6 +273,7 @@ export function normalizeServer(
     ...(oauth ? { oauth } : {}),
     ...forwardEntry(raw.forward_caller_token),
     ...exchangeEntry(raw, [...path, 'token_exchange'], problems),
+    ...headerFilesEntry(raw.headers_from_files, ctx.baseDir),
   };
 }
 
@@ -489,4 +498,9 @@ function exchangeEntry(
 ): { tokenExchange?: TokenExchangeSettings } {
   const exchange = tokenExchange(raw.token_exchange, path, problems, raw.forward_caller_token !== undefined);
   return exchange ? { tokenExchange: exchange } : {};
+}
+
+function headerFilesEntry(raw: unknown, baseDir: string): { headersFromFiles?: Record<string, string> } {
+  const files = headerFiles(raw, baseDir);
+  return files ? { headersFromFiles: files } : {};
 }

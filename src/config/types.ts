@@ -113,6 +113,8 @@ export interface HttpServerConfig extends ServerCommon {
   forwardCallerToken?: { audience: string };
   /** `token_exchange`: tool calls carry the caller's token exchanged for the backend's (RFC 8693). */
   tokenExchange?: TokenExchangeSettings;
+  /** `headers_from_files`: header name → absolute path of the file holding its value, read at connect. */
+  headersFromFiles?: Record<string, string>;
 }
 
 /** `servers.<name>.oauth`: how the gateway gets access tokens for one HTTP backend. */

@@ -59,3 +59,26 @@ describe('servers.<name>.token_exchange', () => {
     expect(messages).toMatch(/gateway\.yaml:12:\d+: /);
   });
 });
+
+describe('servers.<name>.headers_from_files', () => {
+  it('resolves paths from the config folder, and refuses the key on a stdio server at file:line:col', () => {
+    const ok = parseConfigText(
+      lines(
+        'servers:',
+        '  crm:',
+        '    url: https://crm.example.com/mcp',
+        '    headers_from_files: { Authorization: secrets/crm }',
+      ),
+      '/etc/mcp-gateway/gateway.yaml',
+      {},
+    );
+    expect(ok.ok && ok.config.servers[0]).toMatchObject({
+      headersFromFiles: { Authorization: '/etc/mcp-gateway/secrets/crm' },
+    });
+    const bad = parse(
+      lines('servers:', '  local:', '    command: node', '    headers_from_files: { Authorization: x }'),
+    );
+    expect(bad.ok).toBe(false);
+    expect(all(bad).join('\n')).toMatch(/gateway\.yaml:4:5: /);
+  });
+});
