@@ -88,6 +88,8 @@ export function createConsole(host: ConsoleHost, logger: Logger): ConsoleHandler
 
   return {
     async handle(req, res, pathname) {
+      // On every answer, the refusals the front's checks write included.
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       if (pathname === CONSOLE_PATH) {
         // Relative asset paths in the page resolve under /console/.
         res.writeHead(308, { ...SECURITY_HEADERS, Location: `${CONSOLE_PATH}/` });

@@ -175,6 +175,10 @@ http:
     });
     expect(bogus.status).toBe(400);
     expect(((await bogus.json()) as { error: string }).error).toBe('invalid_grant');
+    // Refusals carry the console's headers too, and the API needs a token.
+    const refused = await fetch(`${base}/console/api/whoami`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-security-policy')).toContain("connect-src 'self'");
   });
 
   it('logged no page error', () => {
