@@ -5,7 +5,7 @@
  */
 import './style.css';
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { BackendView, RunView, SignInView, WhoAmI } from '../console/types.js';
 import { ApiError, followEvents, get, saveToken, whenRefused } from './api.js';
 import { BackendsPage } from './backends.js';
@@ -127,6 +127,8 @@ function App() {
   const [who, setWho] = useState<WhoAmI | null | undefined>(undefined);
   const [refused, setRefused] = useState<string | undefined>(undefined);
   const route = useRoute();
+  const signedIn = useRef(false);
+  signedIn.current = Boolean(who);
   const [backends, setBackends] = useState<BackendView[]>([]);
   const [runs, setRuns] = useState<RunView[]>([]);
   const [live, setLive] = useState(false);
@@ -136,6 +138,8 @@ function App() {
   useEffect(() => {
     // A refused token later on (expired, revoked) sends the person back to sign in.
     whenRefused((message) => {
+      // On the sign-in form the form says why itself; this is for a sign-in that stopped working.
+      if (!signedIn.current) return;
       setRefused(message);
       setWho(null);
     });
