@@ -13,4 +13,10 @@ export {
 export { type Authenticator, type AuthVerdict, createAuthenticator } from './authenticator.js';
 export { type Caller, callerLabel, callerOf, sameCaller } from './caller.js';
 export { type AuthAnswer, AuthFailure } from './challenge.js';
-export { PROTECTED_RESOURCE_PREFIX, resourceFor, resourceMetadataUrl } from './resource.js';
+export { discoverLoginEndpoints } from './issuer-metadata.js';
+export {
+  PROTECTED_RESOURCE_PREFIX,
+  resourceFor,
+  resourceMetadataUrl,
+  scopesSupported,
+} from './resource.js';

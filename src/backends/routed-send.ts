@@ -1,5 +1,9 @@
-import { type Client, type InputRequiredResult, withInputRequired } from '@modelcontextprotocol/client';
-import type { z } from 'zod';
+import {
+  type Client,
+  type InputRequiredResult,
+  type StandardSchemaV1,
+  withInputRequired,
+} from '@modelcontextprotocol/client';
 import type { BackendRequest } from './backend-calls.js';
 import { withInputRounds } from './input-rounds.js';
 import type { ClientRequester } from './types.js';
@@ -13,7 +17,7 @@ type Live = Parameters<BackendRequest<unknown>>[0];
  * or roots request sent during the request reaches `requester` through the call registry
  * (call-routing.ts). Without a requester, what the backend asks is refused.
  */
-export async function sendRouted<S extends z.ZodType<object>>(
+export async function sendRouted<S extends StandardSchemaV1<unknown, object>>(
   live: Live,
   spec: {
     server: string;
@@ -22,7 +26,7 @@ export async function sendRouted<S extends z.ZodType<object>>(
     schema: S;
     requester: ClientRequester | undefined;
   },
-): Promise<z.output<S>> {
+): Promise<StandardSchemaV1.InferOutput<S>> {
   const { client, signal, timeoutMs, requesters } = live;
   const { server, method, requester } = spec;
   const options = { signal, timeout: timeoutMs };
@@ -38,14 +42,18 @@ export async function sendRouted<S extends z.ZodType<object>>(
         (client as Client).request({ method, params } as never, schema as never, {
           ...options,
           allowInputRequired: true,
-        }) as Promise<z.output<S> | InputRequiredResult>,
+        }) as Promise<StandardSchemaV1.InferOutput<S> | InputRequiredResult>,
     });
   }
   // The same object is sent: the HTTP transport learns its JSON-RPC id by it (call-routing.ts).
   const params = { ...spec.params };
   const release = requesters.begin(params, requester);
   try {
-    return (await client.request({ method, params } as never, spec.schema as never, options)) as z.output<S>;
+    return (await client.request(
+      { method, params } as never,
+      spec.schema as never,
+      options,
+    )) as StandardSchemaV1.InferOutput<S>;
   } finally {
     release();
   }

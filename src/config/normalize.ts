@@ -473,8 +473,24 @@ function httpSettings(http: Data, ctx: { baseDir: string; env: Env }, problems: 
     allowCommands: commandAllowList(http.allow_commands, ['http', 'allow_commands'], ctx.baseDir, problems),
     allowUrlHosts: urlHostAllowList(http.allow_url_hosts, ['http', 'allow_url_hosts'], problems),
     ...optional('auth', authSettings(http.auth, problems)),
-    ...(http.console === true ? { console: true } : {}),
+    ...consoleSettings(http, problems),
   };
+}
+
+/** `http.console`: true, or `{client_id, scopes}` — on, signing in through `http.auth`'s issuer. */
+function consoleSettings(http: Data, problems: Problem[]): Pick<HttpSettings, 'console' | 'consoleOAuth'> {
+  const raw = http.console;
+  if (raw === true) return { console: true };
+  if (!isData(raw) || typeof raw.client_id !== 'string' || raw.client_id === '') return {};
+  if (!isData(http.auth))
+    problems.push({
+      path: ['http', 'console', 'client_id'],
+      text: 'a console client_id signs in through http.auth; set http.auth (or write console: true)',
+    });
+  const scopes = Array.isArray(raw.scopes)
+    ? raw.scopes.filter((s): s is string => typeof s === 'string')
+    : undefined;
+  return { console: true, consoleOAuth: { clientId: raw.client_id, ...(scopes ? { scopes } : {}) } };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

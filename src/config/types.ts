@@ -183,8 +183,17 @@ export interface HttpSettings {
   allowUrlHosts: UrlHostAllowEntry[];
   /** OAuth 2.1 access tokens from an authorization server (`http.auth`), instead of or besides `token`. */
   auth?: AuthSettings;
-  /** `http.console: true`: the web console at /console (src/console); off by default. */
+  /** `http.console: true` (or a mapping): the web console at /console (src/console); off by default. */
   console?: boolean;
+  /** `http.console: {client_id, scopes}`: the console signs in through `http.auth`'s issuer. */
+  consoleOAuth?: ConsoleOAuthSettings;
+}
+
+/** The console's public OAuth client (authorization code + PKCE, no secret). */
+export interface ConsoleOAuthSettings {
+  clientId: string;
+  /** Scopes to ask for; default: the protected resource's `scopes_supported`. */
+  scopes?: string[];
 }
 
 /**

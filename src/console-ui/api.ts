@@ -30,7 +30,25 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   return { ...extra, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
 }
 
+let onRefused: ((message: string) => void) | undefined;
+
+/**
+ * Called when the gateway refuses the saved token (401: expired, revoked, wrong): the token is
+ * forgotten and the page goes back to sign-in.
+ */
+export function whenRefused(listener: (message: string) => void): void {
+  onRefused = listener;
+}
+
+function checkRefused(res: Response): void {
+  if (res.status === 401 && savedToken()) {
+    saveToken(null);
+    onRefused?.('The gateway no longer accepts your sign-in (it expired or was revoked); sign in again.');
+  }
+}
+
 async function answer<T>(res: Response): Promise<T> {
+  checkRefused(res);
   const body = (await res.json().catch(() => ({}))) as { error?: unknown; error_description?: unknown };
   if (!res.ok) {
     const message =
@@ -70,6 +88,7 @@ export async function followEvents(
   while (!signal.aborted) {
     try {
       const res = await fetch('api/events', { headers: headers(), signal, cache: 'no-store' });
+      checkRefused(res);
       if (!res.ok || !res.body) throw new ApiError(res.status, `HTTP ${res.status}`);
       onState(true);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -5,10 +5,11 @@
  */
 import './style.css';
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { BackendView, RunView, WhoAmI } from '../console/types.js';
-import { ApiError, followEvents, get, savedToken, saveToken } from './api.js';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { BackendView, RunView, SignInView, WhoAmI } from '../console/types.js';
+import { ApiError, followEvents, get, saveToken, whenRefused } from './api.js';
 import { BackendsPage } from './backends.js';
+import { finishSignIn, startSignIn } from './oauth.js';
 import { PipelinesPage } from './pipelines.js';
 import { RunsPage } from './runs.js';
 import { ToolsPage } from './tools.js';
@@ -36,7 +37,23 @@ function useRoute(): Route {
 function Login({ onIn, refused }: { onIn: (who: WhoAmI) => void; refused: string | undefined }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState(refused);
+  useEffect(() => setError(refused), [refused]);
   const [busy, setBusy] = useState(false);
+  const [signIn, setSignIn] = useState<SignInView>({});
+  useEffect(() => {
+    get<SignInView>('sign-in').then(setSignIn, () => {});
+  }, []);
+  const viaIssuer = async () => {
+    const client = signIn.oauth;
+    if (!client) return;
+    setBusy(true);
+    try {
+      await startSignIn(client);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -45,13 +62,7 @@ function Login({ onIn, refused }: { onIn: (who: WhoAmI) => void; refused: string
       onIn(await get<WhoAmI>('whoami'));
     } catch (err) {
       saveToken(null);
-      setError(
-        err instanceof ApiError && err.status === 401
-          ? 'The gateway refused this token.'
-          : err instanceof Error
-            ? err.message
-            : String(err),
-      );
+      setError(refusal(err, 'The gateway refused this token.'));
     } finally {
       setBusy(false);
     }
@@ -60,6 +71,15 @@ function Login({ onIn, refused }: { onIn: (who: WhoAmI) => void; refused: string
     <main class="login">
       <form onSubmit={submit} id="login-form">
         <h1>mcp-gateway</h1>
+        {signIn.oauth ? (
+          <>
+            <button type="button" id="oauth-sign-in" onClick={viaIssuer} disabled={busy}>
+              Sign in with {hostOf(signIn.oauth.issuer)}
+            </button>
+            <p class="or">or with a token:</p>
+          </>
+        ) : null}
+        {signIn.problem ? <p class="error">{signIn.problem}</p> : null}
         <p>
           Sign in with the gateway's bearer token (http.token or MCP_GATEWAY_TOKEN). It is kept for this tab
           only.
@@ -88,10 +108,27 @@ function Login({ onIn, refused }: { onIn: (who: WhoAmI) => void; refused: string
   );
 }
 
+/** What to tell the person about a refused sign-in: 401 is the credential, 403 is what it may not do. */
+function refusal(err: unknown, unauthorized: string): string {
+  if (err instanceof ApiError && err.status === 401) return unauthorized;
+  if (err instanceof ApiError && err.status === 403) return `Refused (403): ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 function App() {
   const [who, setWho] = useState<WhoAmI | null | undefined>(undefined);
   const [refused, setRefused] = useState<string | undefined>(undefined);
   const route = useRoute();
+  const signedIn = useRef(false);
+  signedIn.current = Boolean(who);
   const [backends, setBackends] = useState<BackendView[]>([]);
   const [runs, setRuns] = useState<RunView[]>([]);
   const [live, setLive] = useState(false);
@@ -99,13 +136,29 @@ function App() {
   const [pipelinesVersion, setPipelinesVersion] = useState(0);
 
   useEffect(() => {
-    get<WhoAmI>('whoami').then(setWho, (err: unknown) => {
-      if (savedToken() && err instanceof ApiError && err.status === 401) {
-        saveToken(null);
-        setRefused('The gateway refused the saved token.');
-      }
+    // A refused token later on (expired, revoked) sends the person back to sign in.
+    whenRefused((message) => {
+      // On the sign-in form the form says why itself; this is for a sign-in that stopped working.
+      if (!signedIn.current) return;
+      setRefused(message);
       setWho(null);
     });
+    void (async () => {
+      const failed = await finishSignIn();
+      if (failed) {
+        setRefused(failed);
+        return setWho(null);
+      }
+      try {
+        setWho(await get<WhoAmI>('whoami'));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) {
+          saveToken(null);
+          setRefused(refusal(err, ''));
+        }
+        setWho(null);
+      }
+    })();
   }, []);
 
   const onRun = useCallback((run: RunView) => {

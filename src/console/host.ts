@@ -36,6 +36,19 @@ export interface ConsoleHost {
   onChange(listener: (what: 'backends' | 'tools' | 'pipelines') => void): () => void;
   /** Largest request body the console reads. */
   maxBodyBytes(): number;
+  /** With `http.auth` and `http.console.client_id`: the console's OAuth client; else undefined. */
+  oauthClient(): ConsoleOAuthClient | undefined;
+}
+
+/** The console's public client at the issuer (no secret: the browser holds no secret). */
+export interface ConsoleOAuthClient {
+  issuer: string;
+  clientId: string;
+  scope: string;
+  /** The gateway's /mcp resource (RFC 8707). */
+  resource: string;
+  /** From the issuer's metadata, read on first use and kept once read. */
+  endpoints(): Promise<{ authorizationEndpoint: string; tokenEndpoint: string }>;
 }
 
 export interface AuthorizedRequest {

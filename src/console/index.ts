@@ -9,12 +9,27 @@ import type { Logger } from '../log.js';
 import { secrets } from '../secrets.js';
 import type { AuthorizedRequest, ConsoleHandler, ConsoleHost } from './host.js';
 import { LiveStreams } from './live.js';
+import { CALLBACK_PATH, exchangeCode, signInView } from './oauth.js';
 import { RunJournal } from './run-journal.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
 
-export type { AuthorizedRequest, ConsoleHandler, ConsoleHost, RunWatch, RunWatcher } from './host.js';
+export type {
+  AuthorizedRequest,
+  ConsoleHandler,
+  ConsoleHost,
+  ConsoleOAuthClient,
+  RunWatch,
+  RunWatcher,
+} from './host.js';
 export { CONTENT_SECURITY_POLICY } from './static-files.js';
-export type { BackendView, LiveEvent, PipelineView, RunView, ToolView } from './types.js';
+export type {
+  BackendView,
+  LiveEvent,
+  PipelineView,
+  RunView,
+  SignInView,
+  ToolView,
+} from './types.js';
 
 export const CONSOLE_PATH = '/console';
 const API = `${CONSOLE_PATH}/api/`;
@@ -73,11 +88,31 @@ export function createConsole(host: ConsoleHost, logger: Logger): ConsoleHandler
 
   return {
     async handle(req, res, pathname) {
+      // On every answer, the refusals the front's checks write included.
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       if (pathname === CONSOLE_PATH) {
         // Relative asset paths in the page resolve under /console/.
         res.writeHead(308, { ...SECURITY_HEADERS, Location: `${CONSOLE_PATH}/` });
         res.end();
         return;
+      }
+      if (pathname === `${API}sign-in` || pathname === `${API}oauth/token`) {
+        // Before sign-in, so without a token: what the page needs to get one (Host and Origin checked).
+        if (!host.checkOrigin(req, res)) return;
+        try {
+          if (req.method === 'GET' && pathname === `${API}sign-in`)
+            return send(res, 200, await signInView(host.oauthClient(), logger));
+          if (req.method === 'POST' && pathname === `${API}oauth/token`) {
+            const body = await readBody(req, res, host.maxBodyBytes());
+            if (body === undefined) return;
+            return await exchangeCode(host.oauthClient(), body, res, send, logger);
+          }
+          return send(res, 405, { error: 'Method not allowed' });
+        } catch (err) {
+          logger.warn(`console ${req.method} ${pathname}: ${errorMessage(err)}`);
+          if (!res.headersSent) send(res, 500, { error: 'Internal error' });
+          return;
+        }
       }
       if (pathname.startsWith(API)) {
         const who = await host.authorize(req, res);
@@ -96,6 +131,8 @@ export function createConsole(host: ConsoleHost, logger: Logger): ConsoleHandler
       if (!host.checkOrigin(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return send(res, 405, { error: 'Method not allowed' });
+      // The issuer sends the person back here; the page reads the code and replaces the URL.
+      if (pathname === CALLBACK_PATH) return serveStatic(res, '');
       return serveStatic(res, pathname.slice(CONSOLE_PATH.length + 1));
     },
     close() {

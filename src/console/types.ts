@@ -107,3 +107,29 @@ export interface WhoAmI {
   caller: string;
   auth: 'token' | 'oauth' | 'none';
 }
+
+/**
+ * How the page signs in (`/console/api/sign-in`, public): with `oauth`, through the authorization
+ * server (authorization code + PKCE, `http.console.client_id`); the token form otherwise (and besides).
+ */
+export interface SignInView {
+  oauth?: {
+    issuer: string;
+    authorizationEndpoint: string;
+    clientId: string;
+    /** Space-separated; may be empty. */
+    scope: string;
+    /** RFC 8707: the gateway's /mcp resource, the audience its tokens must carry. */
+    resource: string;
+  };
+  /** Set when OAuth sign-in is configured but the issuer's metadata could not be read. */
+  problem?: string;
+}
+
+/** What `/console/api/oauth/token` answers after exchanging the code: the access token only. */
+export interface TokenView {
+  access_token: string;
+  token_type: string;
+  expires_in?: number;
+  scope?: string;
+}

@@ -5,7 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, CallToolResult } from '@modelcontextprotocol/server';
-import { type Access, callerLabel, callerOf } from '../auth/index.js';
+import {
+  type Access,
+  callerLabel,
+  callerOf,
+  discoverLoginEndpoints,
+  resourceFor,
+  scopesSupported,
+} from '../auth/index.js';
 import type { BackendRegistry } from '../backends/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type {
@@ -13,6 +20,7 @@ import type {
   BackendView,
   ConsoleHandler,
   ConsoleHost,
+  ConsoleOAuthClient,
   PipelineView,
   ToolView,
 } from '../console/index.js';
@@ -64,6 +72,20 @@ function consoleHost(sources: ConsoleSources, guard: ConsoleGuard): ConsoleHost 
       const verdict = await guard.authenticate(req, res);
       if (!verdict) return undefined;
       const caller = callerOf(verdict.authInfo);
+      // The console shows every backend's status, errors and stderr, as list_servers does: with
+      // http.auth.rules, it opens to the callers a rule lets use list_servers.
+      if (
+        !accessOf(verdict.authInfo, () => config().http.auth).allows({ kind: 'meta', name: 'list_servers' })
+      ) {
+        const label = callerLabel(caller);
+        res.writeHead(403, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        res.end(
+          JSON.stringify({
+            error: `${label ? `'${label}'` : 'this caller'} may not use the console: no rule of http.auth.rules that matches it allows list_servers`,
+          }),
+        );
+        return undefined;
+      }
       return {
         whoami: {
           caller: callerLabel(caller) ?? (guard.mode === 'token' ? 'token' : 'local'),
@@ -187,6 +209,38 @@ function consoleHost(sources: ConsoleSources, guard: ConsoleGuard): ConsoleHost 
       };
     },
     maxBodyBytes: () => config().limits.maxMessageBytes,
+    oauthClient: oauthClientOf(config),
+  };
+}
+
+/**
+ * The console's OAuth client from `http.auth` and `http.console.client_id`, as the config now says;
+ * the issuer's endpoints are read once per issuer (again after a failure: it may be down at start).
+ */
+function oauthClientOf(config: () => GatewayConfig): () => ConsoleOAuthClient | undefined {
+  let known:
+    | { issuer: string; endpoints: Promise<{ authorizationEndpoint: string; tokenEndpoint: string }> }
+    | undefined;
+  const endpoints = (issuer: string) => {
+    if (known?.issuer !== issuer) {
+      const found = discoverLoginEndpoints(issuer);
+      known = { issuer, endpoints: found };
+      found.catch(() => {
+        if (known?.endpoints === found) known = undefined;
+      });
+    }
+    return known.endpoints;
+  };
+  return () => {
+    const { auth, consoleOAuth } = config().http;
+    if (!auth || !consoleOAuth) return undefined;
+    return {
+      issuer: auth.issuer,
+      clientId: consoleOAuth.clientId,
+      scope: (consoleOAuth.scopes ?? scopesSupported(auth)).join(' '),
+      resource: resourceFor(auth, '/mcp'),
+      endpoints: () => endpoints(auth.issuer),
+    };
   };
 }
 

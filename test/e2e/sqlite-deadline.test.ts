@@ -72,7 +72,7 @@ function textOf(result: CallToolResult): string {
 
 async function countCustomers(client: Client): Promise<unknown> {
   const result = await read(client, 'SELECT COUNT(*) AS n FROM customers');
-  expect(result.isError).toBeFalsy();
+  expect(result.isError, textOf(result)).toBeFalsy();
   return (result.structuredContent as { rows: { n: number }[] }).rows[0]?.n;
 }
 

@@ -43,10 +43,16 @@ export async function signingKeys(): Promise<JWK[]> {
 /**
  * `loginRedirects`: redirect URIs of `gateway-login`, a pre-registered public client with the
  * authorization_code and refresh_token grants whose access tokens live `loginTokenTtl` seconds
- * (default 300), for the gateway's own login to a backend. Dynamic client registration is on.
+ * (default 300), for the gateway's own login to a backend. `consoleRedirects`: those of `console`,
+ * the web console's public client (authorization code only). Dynamic client registration is on.
  */
 export async function startIssuer(
-  options: { keys?: JWK[]; loginRedirects?: string[]; loginTokenTtl?: number } = {},
+  options: {
+    keys?: JWK[];
+    loginRedirects?: string[];
+    loginTokenTtl?: number;
+    consoleRedirects?: string[];
+  } = {},
 ): Promise<TestIssuer> {
   const keys = options.keys ?? (await signingKeys());
   const http: Server = createServer();
@@ -90,6 +96,13 @@ export async function startIssuer(
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: options.loginRedirects ?? ['http://127.0.0.1:9/callback'],
+      },
+      {
+        client_id: 'console',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: options.consoleRedirects ?? ['http://127.0.0.1:9/console/callback'],
       },
     ],
     jwks: { keys },

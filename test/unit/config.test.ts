@@ -91,6 +91,7 @@ describe('a valid config', () => {
           perCaller: { calls: 100, perMs: 60_000 },
           perServer: { calls: 20, perMs: 1000 },
           servers: { sqlite: { calls: 5, perMs: 2000 } },
+          inFlight: { servers: {} },
           whenRedisDown: 'closed',
         },
         servers: [
@@ -173,7 +174,7 @@ describe('a valid config', () => {
       },
       // One process, state in memory; no call limits.
       cluster: { keyPrefix: 'mcpgw' },
-      rateLimits: { servers: {}, whenRedisDown: 'open' },
+      rateLimits: { servers: {}, inFlight: { servers: {} }, whenRedisDown: 'open' },
     });
   });
 
