@@ -31,12 +31,6 @@ export async function discoverIssuerMetadata(
   throw new Error(`no metadata with ${what} for issuer ${issuer} (tried ${tried.join(', ')})`);
 }
 
-/** One endpoint (`token_endpoint`, …) of the issuer's metadata, found as above. */
-export async function discoverEndpoint(issuer: string, field: string): Promise<string> {
-  const doc = await discoverIssuerMetadata(issuer, (d) => typeof d[field] === 'string', `a ${field}`);
-  return doc[field] as string;
-}
-
 /** For the signing keys: `jwks_uri`. */
 export async function discoverJwksUri(issuer: string): Promise<string> {
   const doc = await discoverIssuerMetadata(issuer, (d) => typeof d.jwks_uri === 'string', 'a jwks_uri');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { discoverEndpoint } from '../auth/issuer-metadata.js';
-import type { TokenExchangeSettings } from '../config/token-exchange.js';
+import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/client';
+import type { TokenExchangeSettings } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { CallerCredential } from './types.js';
 
@@ -81,7 +81,12 @@ function tokenEndpoint(settings: TokenExchangeSettings): Promise<string> {
   const issuer = settings.issuer as string;
   let found = endpoints.get(issuer);
   if (!found) {
-    found = discoverEndpoint(issuer, 'token_endpoint');
+    // RFC 8414 then OpenID Connect discovery, as the SDK does for a backend's authorization server.
+    found = discoverAuthorizationServerMetadata(issuer).then((metadata) => {
+      if (!metadata?.token_endpoint)
+        throw new Error(`no metadata with a token_endpoint for issuer ${issuer}`);
+      return metadata.token_endpoint;
+    });
     found.catch(() => endpoints.delete(issuer));
     endpoints.set(issuer, found);
   }

@@ -4,6 +4,8 @@ import type { ClusterSettings, RateLimitSettings } from './cluster.js';
 import type { IpRange } from './ip-range.js';
 import type { TokenExchangeSettings } from './token-exchange.js';
 
+export type { TokenExchangeSettings };
+
 /** Where a backend definition came from; config reloads only touch their own. */
 export type ServerSource =
   | { kind: 'config'; file: string }

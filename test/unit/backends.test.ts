@@ -105,6 +105,8 @@ describe('src/backends layering', () => {
       '../config/types.js',
       '../errors.js',
       '../log.js',
+      // Redaction: a value read for a backend (a header from a file) is never logged.
+      '../secrets.js',
       '../transport/index.js',
       '../observability/index.js',
     ]);
