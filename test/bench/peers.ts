@@ -11,13 +11,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client as ModernClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { GATEWAY_BIN, NODE, stopProcess, TESTBED } from '../helpers/gateway.js';
+import { freePort } from '../helpers/ports.js';
 import { drive, type LatencyStats, progress, type Row, Samples, type Target } from './harness.js';
 import { gatewayConfig, track } from './processes.js';
 
@@ -50,17 +50,6 @@ const LABEL: Record<Kind, string> = {
 interface Caller {
   call(): Promise<unknown>;
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

@@ -12,10 +12,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../helpers/ports.js';
 import { compareWire, formatWire, parseKnownGaps, readResults, type Wire } from './compare.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -88,19 +88,6 @@ function ensureTools(): void {
   console.log(`installing the conformance tools (${stale.map(([n]) => n).join(', ') || 'node'}): npm ci`);
   const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'inherit' });
   if (npm.status !== 0) throw new Error(`npm ci in ${HERE} failed (exit ${npm.status})`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? res(address.port) : rej(new Error('no port')),
-      );
-    });
-  });
 }
 
 function start(

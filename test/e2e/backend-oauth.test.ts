@@ -1,11 +1,3 @@
-/**
- * The gateway as an OAuth client of an HTTP backend that wants access tokens: the backend here is
- * another gateway with `http.auth`, behind a real authorization server (oidc-provider). With
- * `oauth` client credentials the front gateway discovers the authorization server from the backend's
- * 401, gets a token for the backend's resource and calls through; without them the backend stays
- * unreachable and says why.
- */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type HttpGatewayProcess,
@@ -18,24 +10,12 @@ import {
   writeConfig,
 } from '../helpers/gateway.js';
 import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
 let issuer: TestIssuer;
 let backend: HttpGatewayProcess;
 let backendUrl: string;
-
-/** A port free now: the backend's audience must name it before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   issuer = await startIssuer();

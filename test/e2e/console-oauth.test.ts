@@ -7,26 +7,14 @@
  * refused.
  */
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpGatewayProcess, startHttpGateway, testbedServer, writeConfig } from '../helpers/gateway.js';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { freePort } from '../helpers/ports.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN_KEY = 'mcp-gateway-console-token';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('console sign-in through the authorization server', () => {
   let issuer: TestIssuer;

@@ -1,11 +1,3 @@
-/**
- * `forward_caller_token`: a backend explicitly marked receives the caller's own access token on its
- * tool calls, and only when the token's audience names the backend. The backend is another gateway
- * with `http.auth` behind a real authorization server (oidc-provider) whose rules let the gateway's
- * own identity (admin-agent) use everything and an analyst only `tb__echo`: what the backend allows a
- * forwarded call shows whose token arrived.
- */
-import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,24 +10,13 @@ import {
   writeConfig,
 } from '../helpers/gateway.js';
 import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
 let issuer: TestIssuer;
 let backend: HttpGatewayProcess;
 let front: HttpGatewayProcess;
 let backendUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   issuer = await startIssuer();

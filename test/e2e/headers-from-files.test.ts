@@ -4,7 +4,6 @@
  * logs it, and a backend whose file is missing fails naming the file.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,24 +16,13 @@ import {
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
+import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BACKEND_TOKEN = 'backend-secret-token-0123456789';
 
 let backend: HttpGatewayProcess;
 let front: HttpGatewayProcess;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

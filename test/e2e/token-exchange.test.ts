@@ -1,12 +1,3 @@
-/**
- * `token_exchange` (RFC 8693): the gateway exchanges the caller's access token — issued for the
- * gateway alone — at the identity provider (oidc-provider's token endpoint, test/helpers/
- * oidc-token-exchange.ts) for one whose audience is the backend, and sends that. The backend is
- * another gateway with `http.auth` whose rules let the gateway's own identity (admin-agent) use
- * everything and an analyst only `tb__echo`: what the backend allows a call shows whose identity the
- * exchanged token carried.
- */
-import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +10,7 @@ import {
   writeConfig,
 } from '../helpers/gateway.js';
 import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The front gateway's own audience: callers' tokens name it and nothing else. */
@@ -28,18 +20,6 @@ let issuer: TestIssuer;
 let backend: HttpGatewayProcess;
 let front: HttpGatewayProcess;
 let backendUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   issuer = await startIssuer();

@@ -1,24 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type HttpGatewayProcess, startHttpGateway, stopProcess, tempDir } from './gateway.js';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
 
-/** Helpers for tests (and the bench) that run several gateway replicas over a real Redis. */
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Helpers for tests (and the bench) that run several gateway replicas over a real Redis. */
 
 export interface RedisProcess {
   url: string;

@@ -9,21 +9,10 @@
  * exchanges the code (PKCE) and sends its request with the token.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
+import { freePort } from '../helpers/ports.js';
 
-/** A free loopback port (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 export interface OAuthSetup {
   issuer: TestIssuer;
