@@ -121,6 +121,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
           trace: ctx.trace,
           unlisted: true,
           ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
+          credential: ctx.credential,
         }),
     };
   }
