@@ -7,7 +7,7 @@
 import type { CallHooks, CompiledPipeline, RunHooks, RunObserver, StepEvent } from '../pipeline/index.js';
 import { CUSTOM } from './labels.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { TraceSpan, Tracing } from './tracing.js';
+import type { SpanAttributes, TraceSpan, Tracing } from './tracing.js';
 
 const NOOP_CALL: CallHooks = { trace: undefined, end() {} };
 
@@ -29,10 +29,11 @@ export function createRunObserver(
     runStarted(pipeline, parent) {
       const name = label(pipeline);
       const stepLabel = (id: string) => (name === CUSTOM ? CUSTOM : id);
-      const runSpan = tracing?.start(
+      const runSpan = open(
+        tracing,
         `pipeline ${pipeline.name}`,
         { 'mcpgw.pipeline': pipeline.name, 'mcpgw.pipeline.steps': pipeline.steps.size },
-        parent as TraceSpan | undefined,
+        parent,
       );
       const steps = new Map<string, StepState>();
       const endStep = (e: StepEvent, status: string, error?: string) => {
@@ -49,7 +50,8 @@ export function createRunObserver(
         event(e) {
           switch (e.type) {
             case 'started': {
-              const span = tracing?.start(
+              const span = open(
+                tracing,
                 `step ${e.step}`,
                 {
                   'mcpgw.pipeline': pipeline.name,
@@ -84,19 +86,19 @@ export function createRunObserver(
               return;
             case 'skipped':
               // Never started: a zero-length span says it was considered and why it did not run.
-              tracing
-                ?.start(
-                  `step ${e.step}`,
-                  { 'mcpgw.pipeline': pipeline.name, 'mcpgw.step': e.step, 'mcpgw.status': 'skipped' },
-                  runSpan,
-                )
-                .end();
+              open(
+                tracing,
+                `step ${e.step}`,
+                { 'mcpgw.pipeline': pipeline.name, 'mcpgw.step': e.step, 'mcpgw.status': 'skipped' },
+                runSpan,
+              )?.end();
               return;
           }
         },
         call(step, item, attempt) {
           if (!tracing) return NOOP_CALL;
-          const span = tracing.start(
+          const span = open(
+            tracing,
             item === undefined ? `step ${step} call` : `step ${step} item ${item}`,
             { 'mcpgw.step': step, 'mcpgw.item': item, 'mcpgw.attempt': attempt },
             steps.get(step)?.span ?? runSpan,
@@ -113,4 +115,22 @@ export function createRunObserver(
       return hooks;
     },
   };
+}
+
+/** A span with these attributes (set only if the sampler keeps it); none when tracing is off. */
+function open<T extends Tracing | undefined>(
+  tracing: T,
+  name: string,
+  attributes: SpanAttributes,
+  parent: unknown,
+): T extends Tracing ? TraceSpan : TraceSpan | undefined;
+function open(
+  tracing: Tracing | undefined,
+  name: string,
+  attributes: SpanAttributes,
+  parent: unknown,
+): TraceSpan | undefined {
+  const span = tracing?.start(name, parent as TraceSpan | undefined);
+  if (span?.recording) span.setAttributes(attributes);
+  return span;
 }

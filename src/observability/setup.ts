@@ -40,7 +40,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
   const traceSettings = tracingSettingsFromEnv(options.env, options.version);
   if (typeof traceSettings === 'string') logger.warn(traceSettings);
   else if (traceSettings) {
-    tracing = await startTracing(traceSettings);
+    tracing = await startTracing(traceSettings, (message) => logger.warn(message));
     logger.info(`tracing: spans go to ${traceSettings.endpoint} (${traceSettings.protocol})`);
   }
   let metrics: GatewayMetrics | undefined;

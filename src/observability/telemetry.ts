@@ -91,9 +91,10 @@ class Telemetry {
     if (!parts) return fn(undefined);
     const started = performance.now();
     const startedAt = parts.audit ? Date.now() : 0;
-    const span = parts.tracing?.startIncoming(
-      `tools/call ${info.tool}`,
-      {
+    const span = parts.tracing?.startIncoming(`tools/call ${info.tool}`, carrierOf(info));
+    // An unsampled span records nothing: its attributes are not even made.
+    if (span?.recording) {
+      span.setAttributes({
         'mcp.method.name': 'tools/call',
         'mcpgw.tool': info.tool,
         'mcpgw.transport': info.transport,
@@ -102,16 +103,15 @@ class Telemetry {
         'mcpgw.client': info.client?.name,
         // OpenTelemetry's attribute for the authenticated user.
         'enduser.id': info.caller,
-      },
-      carrierOf(info),
-    );
-    if (span && parts.names.describe(info.tool, info.args).kind === 'backend') directCalls.add(span);
+      });
+      if (parts.names.describe(info.tool, info.args).kind === 'backend') directCalls.add(span);
+    }
     parts.metrics?.requestStarted(info.transport);
     const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome = outcomeOf(result, err);
       const seconds = (ended - started) / 1000;
       const code = err === undefined ? resultCode(result) : errorCode(err);
-      if (span) {
+      if (span?.recording) {
         span.setAttributes({ 'mcpgw.outcome': outcome, 'mcpgw.error_code': code });
         span.end(outcome === 'ok' ? undefined : (code ?? outcome), ended);
       }
@@ -159,15 +159,10 @@ class Telemetry {
     // A client's call of a backend's tool is one span, not two: the request span takes the backend's
     // attributes and its trace context goes to the backend. A span costs about as much as the
     // gateway's own work on such a call; pipelines keep a span per backend call (steps fan out).
-    const merged = request !== undefined && directCalls.delete(request);
-    const span = merged
-      ? undefined
-      : parts.tracing?.start(
-          `backend ${server} ${tool}`,
-          { 'mcpgw.server': server, 'mcpgw.tool': tool },
-          request,
-          'client',
-        );
+    // Under an unsampled span nothing is recorded: its own trace context goes on, no span is made.
+    const merged = request !== undefined && (!request.recording || directCalls.delete(request));
+    const span = merged ? undefined : parts.tracing?.start(`backend ${server} ${tool}`, request, 'client');
+    span?.setAttributes({ 'mcpgw.server': server, 'mcpgw.tool': tool });
     parts.metrics?.backendStarted(server);
     const settle = (result: unknown, err: unknown, ended: number) => {
       const outcome: Outcome = outcomeOf(result, err);

@@ -1,8 +1,7 @@
 /**
- * Tracing on the OpenTelemetry SDK: a NodeTracerProvider (AsyncLocalStorage context, W3C trace
- * context), a batch processor and the OTLP/HTTP exporter. The exporter reads the standard OTEL_*
- * variables (endpoint, headers, timeout); the provider reads the sampler (OTEL_TRACES_SAMPLER,
- * OTEL_TRACES_SAMPLER_ARG) and the batch settings (OTEL_BSP_*). Imported only when tracing is on.
+ * Tracing on the OpenTelemetry SDK: a NodeTracerProvider (W3C trace context, no active-context
+ * manager), the sampler OTEL_TRACES_SAMPLER names, a batch processor (OTEL_BSP_*) and the OTLP/HTTP
+ * exporter (span-exporter.ts). Imported only when tracing is on.
  */
 
 import { randomFillSync } from 'node:crypto';
@@ -11,18 +10,14 @@ import {
   type Context,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
+  type TraceState,
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import {
-  convertLegacyHttpOptions,
-  createOtlpHttpExportDelegate,
-} from '@opentelemetry/otlp-exporter-base/node-http';
-import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import {
   defaultResource,
   detectResources,
@@ -33,49 +28,80 @@ import {
   BatchSpanProcessor,
   type IdGenerator,
   NodeTracerProvider,
-  type ReadableSpan,
-  type SpanExporter,
+  SamplingDecision,
 } from '@opentelemetry/sdk-trace-node';
 import { secrets } from '../secrets.js';
+import { samplerFromEnv } from './sampling.js';
+import { otlpSpanExporter } from './span-exporter.js';
 import type { SpanAttributes, TraceSpan, Tracing, TracingSettings } from './tracing.js';
 
 const TRACER_NAME = 'mcp-gateway';
+const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 
-export function createSdkTracing(settings: TracingSettings): Tracing {
+export function createSdkTracing(settings: TracingSettings, warn: (message: string) => void): Tracing {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our defaults.
   const resource = defaultResource()
     .merge(
       resourceFromAttributes({ 'service.name': 'mcp-gateway', 'service.version': settings.serviceVersion }),
     )
     .merge(detectResources({ detectors: [envDetector] }));
+  const { sampler, problem } = samplerFromEnv(process.env);
+  if (problem) warn(problem);
+  const ids = new PooledIdGenerator();
   const provider = new NodeTracerProvider({
     resource,
-    idGenerator: new PooledIdGenerator(),
-    spanProcessors: [new BatchSpanProcessor(exporterFor(settings))],
+    sampler,
+    idGenerator: ids,
+    spanProcessors: [new BatchSpanProcessor(otlpSpanExporter(settings.protocol, warn))],
   });
   // Not provider.register(): that installs the AsyncLocalStorage context manager (see tracing.ts).
   const propagator = new W3CTraceContextPropagator();
   const tracer = provider.getTracer(TRACER_NAME, settings.serviceVersion);
 
+  /**
+   * The sampler is asked first, with the trace id the span will have: a span it drops is a plain
+   * object with two ids (what the SDK would make of it, minus the SDK's work), and one it keeps is
+   * started by the SDK, whose own sampler — the same one — then agrees.
+   */
+  const begin = (name: string, kind: SpanKind, parent: Context): TraceSpan => {
+    const parentContext = trace.getSpanContext(parent);
+    const child = parentContext !== undefined && trace.isSpanContextValid(parentContext);
+    const traceId = child ? parentContext.traceId : ids.generateTraceId();
+    const decision = sampler.shouldSample(parent, traceId, name, kind, NO_ATTRIBUTES, []);
+    if (decision.decision === SamplingDecision.NOT_RECORD) {
+      const traceState = decision.traceState ?? (child ? parentContext.traceState : undefined);
+      return new UnsampledSpan(traceId, ids.generateSpanId(), traceState);
+    }
+    // A new trace keeps the id the sampler judged (the SDK draws a root's trace id itself).
+    if (!child) ids.stage(traceId);
+    return new SdkSpan(tracer.startSpan(name, { kind }, parent));
+  };
+
   return {
-    startIncoming(name, attributes, carrier) {
+    startIncoming(name, carrier) {
       const parent = carrier.traceparent
         ? propagator.extract(ROOT_CONTEXT, carrier, {
             get: (c, key) => (c as Record<string, string | undefined>)[key],
             keys: (c) => Object.keys(c),
           })
         : ROOT_CONTEXT;
-      return new SdkSpan(tracer.startSpan(name, { kind: SpanKind.SERVER }, parent), attributes);
+      return begin(name, SpanKind.SERVER, parent);
     },
-    start(name, attributes, parent, kind) {
-      const ctx = parent instanceof SdkSpan ? parent.context() : ROOT_CONTEXT;
-      const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
-      return new SdkSpan(tracer.startSpan(name, { kind: spanKind }, ctx), attributes);
+    start(name, parent, kind) {
+      const ctx =
+        parent instanceof SdkSpan || parent instanceof UnsampledSpan ? parent.context() : ROOT_CONTEXT;
+      return begin(name, kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL, ctx);
     },
     outgoing(span) {
-      if (!(span instanceof SdkSpan)) return {};
+      const context =
+        span instanceof SdkSpan
+          ? span.span.spanContext()
+          : span instanceof UnsampledSpan
+            ? span.spanContext()
+            : undefined;
+      if (!context) return {};
       // What the W3C propagator writes, without its generic carrier machinery: this runs per call.
-      const { traceId, spanId, traceFlags, traceState } = span.span.spanContext();
+      const { traceId, spanId, traceFlags, traceState } = context;
       const traceparent = `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`;
       const tracestate = traceState?.serialize();
       return tracestate ? { traceparent, tracestate } : { traceparent };
@@ -84,47 +110,45 @@ export function createSdkTracing(settings: TracingSettings): Tracing {
   };
 }
 
-function exporterFor(settings: TracingSettings): SpanExporter {
-  if (settings.protocol === 'http/json') return new OTLPTraceExporter();
-  // What @opentelemetry/exporter-trace-otlp-proto does, from the packages the JSON exporter already
-  // brings: the same delegate, with the protobuf serializer.
-  const delegate = createOtlpHttpExportDelegate(
-    convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-    ProtobufTraceSerializer,
-    'otlp_http_span_exporter',
-    TraceExporterMetricsHelper,
-    undefined,
-  );
-  return new OTLPExporterBase<ReadableSpan[]>(delegate) as SpanExporter;
-}
-
 /**
- * Span and trace ids from a pool of crypto-random bytes, refilled 4 KiB at a time: the SDK's default
- * draws them one Math.random() per byte, which showed in the bench on every span (sampled or not).
+ * Span and trace ids cut from a pool of crypto-random hex, refilled 4 KiB of bytes at a time: the
+ * SDK's default draws them one Math.random() per byte, which showed in the bench on every span.
  */
 class PooledIdGenerator implements IdGenerator {
-  private readonly pool = Buffer.allocUnsafe(4096);
-  private at = this.pool.length;
+  private readonly bytes = Buffer.allocUnsafe(4096);
+  private pool = '';
+  private at = 0;
+  private staged: string | undefined;
+
+  /** The trace id the next generateTraceId returns. */
+  stage(traceId: string): void {
+    this.staged = traceId;
+  }
 
   generateTraceId(): string {
-    return this.take(16);
+    const staged = this.staged;
+    if (staged === undefined) return this.take(32);
+    this.staged = undefined;
+    return staged;
   }
 
   generateSpanId(): string {
-    return this.take(8);
+    return this.take(16);
   }
 
-  private take(bytes: number): string {
-    if (this.at + bytes > this.pool.length) {
-      randomFillSync(this.pool);
+  private take(digits: number): string {
+    if (this.at + digits > this.pool.length) {
+      this.pool = randomFillSync(this.bytes).toString('hex');
       this.at = 0;
     }
-    const id = this.pool.toString('hex', this.at, this.at + bytes);
-    this.at += bytes;
+    const id = this.pool.slice(this.at, this.at + digits);
+    this.at += digits;
     // An all-zero id is invalid (W3C trace context); 2^-64 at worst, but never hand one out.
-    return /[^0]/.test(id) ? id : this.take(bytes);
+    return ALL_ZEROS.test(id) ? this.take(digits) : id;
   }
 }
+
+const ALL_ZEROS = /^0+$/;
 
 /**
  * One span. Its context (to parent other spans) is made only when asked for. Attributes are names,
@@ -136,21 +160,13 @@ class SdkSpan implements TraceSpan {
   readonly traceId: string;
   readonly spanId: string;
 
-  private readonly recording: boolean;
+  readonly recording: boolean;
 
-  /**
-   * `attributes` are set only on a span the sampler records: the SDK would sanitize them for an
-   * unsampled span too, and twice for a sampled one when given at start (no sampler we use reads them).
-   */
-  constructor(
-    readonly span: Span,
-    attributes: SpanAttributes,
-  ) {
+  constructor(readonly span: Span) {
     const { traceId, spanId } = span.spanContext();
     this.traceId = traceId;
     this.spanId = spanId;
     this.recording = span.isRecording();
-    if (this.recording) this.span.setAttributes(attributes as Attributes);
   }
 
   context(): Context {
@@ -181,4 +197,37 @@ class SdkSpan implements TraceSpan {
     // performance.now() milliseconds; the SDK reads a plain number as milliseconds since the epoch.
     this.span.end(at === undefined ? undefined : performance.timeOrigin + at);
   }
+}
+
+/**
+ * A span the sampler dropped: it records nothing, and carries its trace context on (to backends, and
+ * to spans under it, which a parent-based sampler drops too) with the sampled flag off.
+ */
+class UnsampledSpan implements TraceSpan {
+  private ctx: Context | undefined;
+  readonly recording = false;
+
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    private readonly traceState: TraceState | undefined,
+  ) {}
+
+  spanContext(): SpanContext {
+    return {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      traceFlags: TraceFlags.NONE,
+      ...(this.traceState ? { traceState: this.traceState } : {}),
+    };
+  }
+
+  context(): Context {
+    this.ctx ??= trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(this.spanContext()));
+    return this.ctx;
+  }
+
+  setAttributes(): void {}
+  event(): void {}
+  end(): void {}
 }

@@ -13,6 +13,8 @@ export type SpanAttributes = Record<string, string | number | boolean | undefine
 export interface TraceSpan {
   readonly traceId: string;
   readonly spanId: string;
+  /** Whether the sampler kept it: an unsampled span only carries its trace context on. */
+  readonly recording: boolean;
   setAttributes(attributes: SpanAttributes): void;
   event(name: string, attributes?: SpanAttributes): void;
   /**
@@ -33,14 +35,12 @@ export interface Tracing {
    * A server span for a request that came in: a child of the caller's trace when `carrier` holds a
    * valid `traceparent`, else the root of a new trace.
    */
-  startIncoming(name: string, attributes: SpanAttributes, carrier: TraceCarrier): TraceSpan;
-  /** A span under `parent` (a new trace's root when undefined). */
-  start(
-    name: string,
-    attributes: SpanAttributes,
-    parent: TraceSpan | undefined,
-    kind?: 'internal' | 'client',
-  ): TraceSpan;
+  startIncoming(name: string, carrier: TraceCarrier): TraceSpan;
+  /**
+   * A span under `parent` (a new trace's root when undefined). Attributes are set afterwards, and
+   * only on a span that is `recording`, so an unsampled call does not build them.
+   */
+  start(name: string, parent: TraceSpan | undefined, kind?: 'internal' | 'client'): TraceSpan;
   /** The trace context of `span`, for a request sent on its behalf. */
   outgoing(span: TraceSpan): TraceCarrier;
   /** Sends what is buffered and stops. */
@@ -85,8 +85,14 @@ export function tracingSettingsFromEnv(
   return { endpoint, protocol, serviceVersion };
 }
 
-/** Loads the OpenTelemetry SDK and starts exporting spans. */
-export async function startTracing(settings: TracingSettings): Promise<Tracing> {
+/**
+ * Loads the OpenTelemetry SDK and starts exporting spans. `warn` hears of a sampler setting it could
+ * not use and of spans it could not export.
+ */
+export async function startTracing(
+  settings: TracingSettings,
+  warn: (message: string) => void,
+): Promise<Tracing> {
   const { createSdkTracing } = await import('./tracing-sdk.js');
-  return createSdkTracing(settings);
+  return createSdkTracing(settings, warn);
 }

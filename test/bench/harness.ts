@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 
-export type Unit = 'ms' | 'calls/s' | 'MB' | 'ms/step' | 'recall';
+export type Unit = 'ms' | 'µs' | 'calls/s' | 'MB' | 'ms/step' | 'recall';
 
 /**
  * What a row must reach. `ratio` bounds figure / reference; `max` bounds the figure itself;

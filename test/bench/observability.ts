@@ -4,14 +4,18 @@
  * to a collector in this process that reads and drops the exports; the default sampler keeps every
  * trace); and metrics with one trace in ten sampled (`parentbased_traceidratio`, 0.1), a production
  * setting. `tb__echo` is called on each in interleaved rounds (the order alternates), sequentially and
- * with 32 in flight; the per-round ratios show the spread.
+ * with 32 in flight; the per-round ratios show the spread. With 32 in flight the gateway's thread is
+ * busy all the time, so its CPU time per call (all its threads, from /proc) is the cost itself, read
+ * with less noise than calls/s on a shared machine: it is reported beside the rate.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   drive,
   type LatencyStats,
   latencyStats,
+  median,
   progress,
   type Row,
   Samples,
@@ -29,6 +33,7 @@ export interface ObservabilitySizes {
 const IN_FLIGHT = 32;
 const ARGS = { text: 'hello', n: 1 };
 const P50_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
+const CPU_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
 const RATE_TARGET: Target = { kind: 'ratio', op: '>=', bound: 0.95 };
 
 type Kind = 'off' | 'on' | 'sampled';
@@ -57,7 +62,8 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
     req.resume();
     req.on('end', () => {
       exports++;
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse: everything accepted.
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
     });
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
@@ -88,6 +94,8 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
     const conc = new Map(KINDS.map((k) => [k, new Samples()]));
     const seqRatios = { on: [] as number[], sampled: [] as number[] };
     const concRatios = { on: [] as number[], sampled: [] as number[] };
+    const cpuRatios = { on: [] as number[], sampled: [] as number[] };
+    const cpu = new Map(KINDS.map((k) => [k, { ms: 0, calls: 0 }]));
     for (let round = 0; round < sizes.rounds; round++) {
       progress(`observability: round ${round + 1}/${sizes.rounds}`);
       const k = round % KINDS.length;
@@ -100,19 +108,37 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
         seq.get(kind)!.add(r.latencies, r.wallMs);
         roundSeq.set(kind, latencyStats(r.latencies, r.wallMs));
       }
+      const roundCpu = new Map<Kind, number>();
       for (const kind of order) {
+        const pid = gateways.get(kind)!.pid;
+        const before = cpuMs(pid);
         const r = await drive(call(kind), Math.ceil(sizes.concurrent / sizes.rounds), IN_FLIGHT);
+        const after = cpuMs(pid);
         conc.get(kind)!.add(r.latencies, r.wallMs);
         roundConc.set(kind, latencyStats(r.latencies, r.wallMs));
+        if (before !== null && after !== null) {
+          const total = cpu.get(kind)!;
+          total.ms += after - before;
+          total.calls += r.latencies.length;
+          roundCpu.set(kind, (after - before) / r.latencies.length);
+        }
       }
       for (const kind of ['on', 'sampled'] as const) {
         seqRatios[kind].push(roundSeq.get(kind)!.p50 / roundSeq.get('off')!.p50);
         concRatios[kind].push(roundConc.get(kind)!.rate / roundConc.get('off')!.rate);
+        const [cpuKind, cpuOff] = [roundCpu.get(kind), roundCpu.get('off')];
+        if (cpuKind !== undefined && cpuOff) cpuRatios[kind].push(cpuKind / cpuOff);
       }
     }
     if (exports === 0) throw new Error('no gateway exported a span: tracing was not on');
     const spread = (ratios: number[]) =>
-      `per-round ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} over ${ratios.length} rounds`;
+      ratios.length === 0
+        ? 'not measured'
+        : `per-round ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}, over ${ratios.length} rounds`;
+    const cpuPerCall = (kind: Kind) => {
+      const total = cpu.get(kind)!;
+      return total.calls > 0 ? (total.ms * 1000) / total.calls : null;
+    };
     const reference = 'tracing and metrics off';
     const off = { seq: seq.get('off')!.stats(), conc: conc.get('off')!.stats() };
     return (['on', 'sampled'] as const).flatMap((kind): Row[] => {
@@ -144,10 +170,31 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
           target: RATE_TARGET,
           note: spread(concRatios[kind]),
         },
+        {
+          id: `observability.${kind}.c32.cpu`,
+          name: `stdio, ${IN_FLIGHT} in flight: gateway CPU per tb__echo call (all threads), ${LABEL[kind]}`,
+          unit: 'µs',
+          figure: cpuPerCall(kind),
+          reference: { label: reference, value: cpuPerCall('off') },
+          target: CPU_TARGET,
+          note: cpuPerCall(kind) === null ? 'needs /proc (Linux)' : spread(cpuRatios[kind]),
+        },
       ];
     });
   } finally {
     await Promise.allSettled([...gateways.values()].map((g) => g.close()));
     await new Promise<void>((resolve) => sink.close(() => resolve()));
+  }
+}
+
+/** CPU time (user + system, every thread) a process has used, in ms; null without /proc. */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
   }
 }
