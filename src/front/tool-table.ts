@@ -117,7 +117,11 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     };
   }
 
-  /** A call of `name` that the down backend answers with BACKEND_UNAVAILABLE (or serves, if it is back). */
+  /**
+   * A call of `name` that the down backend answers with BACKEND_UNAVAILABLE, or serves: one still
+   * connecting when resolve stopped waiting holds the call until it is ready (BackendCalls.runCall), so
+   * the call carries all the caller's options, progress and log level too, as a listed tool's does.
+   */
   private downTool(name: string, backend: Backend, tool: string): ServedTool | undefined {
     if (backend.status === 'ready' || backend.status === 'closed') return undefined;
     if (this.reserved(name)) return undefined;
@@ -126,12 +130,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       definition: { name, inputSchema: { type: 'object' } },
       backend: backend.name,
       backendTool: tool,
-      call: (args, ctx) =>
-        registry.callTool(backend.name, tool, args, {
-          signal: ctx.signal,
-          trace: ctx.trace,
-          credential: ctx.credential,
-        }),
+      call: (args, ctx) => registry.callTool(backend.name, tool, args, forwarded(ctx)),
     };
   }
 
