@@ -58,15 +58,22 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
       },
     );
   };
-  const hinted = async <T extends object>(list: Promise<T>): Promise<T> => ({
-    ...(await list),
-    ...hints?.(),
-  });
+  // The hints as of when the list began to be built, not only when it is answered: a list built while
+  // a backend connected lacks that backend, and must not be cached for LIST_TTL_MS because the
+  // backend got ready meanwhile (a modern client would hold the list without it that long).
+  const hinted = async <T extends object>(list: () => Promise<T>): Promise<T> => {
+    const before = hints?.();
+    const result = await list();
+    const after = hints?.();
+    return { ...result, ...(before && after && before.ttlMs < after.ttlMs ? before : after) };
+  };
   server.setRequestHandler('resources/list', (req, extra) =>
-    gated('resources/list', () => hinted(hub.listResources(req.params?.cursor, accessOf(extra)))),
+    gated('resources/list', () => hinted(() => hub.listResources(req.params?.cursor, accessOf(extra)))),
   );
   server.setRequestHandler('resources/templates/list', (req, extra) =>
-    gated('resources/templates/list', () => hinted(hub.listTemplates(req.params?.cursor, accessOf(extra)))),
+    gated('resources/templates/list', () =>
+      hinted(() => hub.listTemplates(req.params?.cursor, accessOf(extra))),
+    ),
   );
   // What a backend asks during prompts/get or resources/read reaches the client as during a tool call:
   // over the session for a 2025 client, as input_required for a 2026 one (through the bridge).
@@ -99,7 +106,7 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
     }),
   );
   server.setRequestHandler('prompts/list', (req, extra) =>
-    gated('prompts/list', () => hinted(hub.listPrompts(req.params?.cursor, accessOf(extra)))),
+    gated('prompts/list', () => hinted(() => hub.listPrompts(req.params?.cursor, accessOf(extra)))),
   );
   server.setRequestHandler('prompts/get', (req, extra) =>
     gated('prompts/get', async () => {

@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Tool } from '@modelcontextprotocol/server';
-import type { Backend, BackendRegistry } from '../backends/index.js';
+import type { Backend, BackendRegistry, CallOptions } from '../backends/index.js';
 import type { ToolGroups } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { fitNames, type Surface } from '../surface/index.js';
 import type { NameClashes } from './name-clashes.js';
 import { PIPELINE_TOOL_PREFIX, unsafeToolName } from './naming.js';
 import { pickServed, ServedNames } from './served-names.js';
-import type { ServedTool } from './served-tool.js';
+import type { CallContext, ServedTool } from './served-tool.js';
 
 /** A source of tools that can change while the gateway runs (pipelines, for one). */
 export interface ToolSource {
@@ -113,20 +113,15 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       definition: { name, inputSchema: { type: 'object' } },
       backend: backend.name,
       backendTool: tool,
-      call: (args, ctx) =>
-        registry.callTool(backend.name, tool, args, {
-          signal: ctx.signal,
-          onProgress: ctx.progress,
-          requester: ctx.requester,
-          trace: ctx.trace,
-          unlisted: true,
-          ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
-          credential: ctx.credential,
-        }),
+      call: (args, ctx) => registry.callTool(backend.name, tool, args, { ...forwarded(ctx), unlisted: true }),
     };
   }
 
-  /** A call of `name` that the down backend answers with BACKEND_UNAVAILABLE (or serves, if it is back). */
+  /**
+   * A call of `name` that the down backend answers with BACKEND_UNAVAILABLE, or serves: one still
+   * connecting when resolve stopped waiting holds the call until it is ready (BackendCalls.runCall), so
+   * the call carries all the caller's options, progress and log level too, as a listed tool's does.
+   */
   private downTool(name: string, backend: Backend, tool: string): ServedTool | undefined {
     if (backend.status === 'ready' || backend.status === 'closed') return undefined;
     if (this.reserved(name)) return undefined;
@@ -135,12 +130,7 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
       definition: { name, inputSchema: { type: 'object' } },
       backend: backend.name,
       backendTool: tool,
-      call: (args, ctx) =>
-        registry.callTool(backend.name, tool, args, {
-          signal: ctx.signal,
-          trace: ctx.trace,
-          credential: ctx.credential,
-        }),
+      call: (args, ctx) => registry.callTool(backend.name, tool, args, forwarded(ctx)),
     };
   }
 
@@ -291,18 +281,22 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
             : { ...tool, name, description: `[${server}] ${tool.description ?? tool.title ?? tool.name}` },
         backend: server,
         backendTool: listed.name,
-        call: (args, ctx) =>
-          registry.callTool(server, tool.name, args, {
-            signal: ctx.signal,
-            onProgress: ctx.progress,
-            requester: ctx.requester,
-            trace: ctx.trace,
-            ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
-            credential: ctx.credential,
-          }),
+        call: (args, ctx) => registry.callTool(server, tool.name, args, forwarded(ctx)),
       };
       this.originals.set(entry, listed.name);
       return entry;
     });
   }
+}
+
+/** What a client's call hands on to the backend's: cancellation, progress, its requests, trace, log level, credential. */
+function forwarded(ctx: CallContext): CallOptions {
+  return {
+    signal: ctx.signal,
+    onProgress: ctx.progress,
+    requester: ctx.requester,
+    trace: ctx.trace,
+    ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
+    credential: ctx.credential,
+  };
 }

@@ -1,10 +1,10 @@
 /**
  * Availability, through the real gateway and real testbed processes: a call made right after start to
- * a backend still starting waits for it instead of "Unknown tool"; the first tools/list includes
- * backends ready within the startup grace; calls made while a backend restarts wait for it (even when
- * a restart attempt is itself killed); a call in flight when its process dies is retried once on the
- * new process when the tool is read-only or idempotent — or the operator says so — and never
- * otherwise.
+ * a backend still starting waits for it instead of "Unknown tool" (and, served late, still gets its
+ * progress); the first tools/list includes backends ready within the startup grace; calls made while a
+ * backend restarts wait for it (even when a restart attempt is itself killed); a call in flight when
+ * its process dies is retried once on the new process when the tool is read-only or idempotent — or
+ * the operator says so — and never otherwise.
  */
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,33 @@ describe('availability: the first call after start', () => {
     expect(textOf(result)).not.toMatch(/Unknown tool/);
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toEqual({ server: 'slow', args: { first: true } });
+  }, 40_000);
+
+  it('a call that outwaits a backend still starting, and is served once it is ready, gets its progress', async () => {
+    // Ready after about 5 s (initialize 2.5 s, then tools/list 2.5 s, each within the 4 s timeout): the
+    // call's wait for the tool (4 s) ends first, and the call then waits on for the backend itself.
+    const config = writeConfig(
+      [
+        'timeout: 4s',
+        'startup_grace: 0s',
+        'servers:',
+        testbedServer('late', ['--start-delay', '2500', '--tools-delay', '2500']),
+      ].join('\n'),
+    );
+    gw = await startStdioGateway(['--config', config]);
+    const started = Date.now();
+    const seen: number[] = [];
+    const result = await gw.client.callTool(
+      { name: 'late__sleep', arguments: { ms: 300, steps: 3 } },
+      undefined,
+      { onprogress: (p) => seen.push(p.progress) },
+    );
+    expect(textOf(result)).not.toMatch(/BACKEND_|Unknown tool/);
+    expect(result.structuredContent).toEqual({ slept: 300 });
+    // Served after the tool wait ended (else this would not test the call held past it).
+    expect(Date.now() - started).toBeGreaterThan(4_000);
+    // The last one may come in the same read as the result, which the SDK client then drops.
+    expect(seen.slice(0, 2)).toEqual([1, 2]);
   }, 40_000);
 
   it('a call to <server>__<tool> of a configured backend that cannot start says why, not "Unknown tool"', async () => {

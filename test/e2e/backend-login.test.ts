@@ -12,24 +12,22 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GATEWAY_BIN,
-  type HttpGatewayProcess,
   NODE,
   type StdioGateway,
-  startHttpGateway,
   startStdioGateway,
   stopProcess,
   structured,
-  testbedServer,
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { freePort } from '../helpers/ports.js';
+import { startTokenBackend, type TokenBackend } from '../helpers/token-backend.js';
 import { waitFor } from '../helpers/wait.js';
 
 const KEY = 'a passphrase only this test knows';
 let issuer: TestIssuer;
-let backend: HttpGatewayProcess;
+let backend: TokenBackend;
 let backendUrl: string;
 let callbackPort: number;
 
@@ -39,18 +37,8 @@ beforeAll(async () => {
     loginRedirects: [`http://127.0.0.1:${callbackPort}/callback`],
     loginTokenTtl: 3,
   });
-  const port = await freePort();
-  backendUrl = `http://127.0.0.1:${port}/mcp`;
-  const config = writeConfig(`servers:
-${testbedServer('tb')}
-http:
-  auth:
-    issuer: ${issuer.issuer}
-    audience: ${backendUrl}
-    required_scopes: [mcp]
-    clock_skew: 0s
-`);
-  backend = await startHttpGateway(['--config', config, '--port', String(port)]);
+  backend = await startTokenBackend({ issuer: issuer.issuer, auth: '    clock_skew: 0s\n' });
+  backendUrl = backend.url;
 }, 60_000);
 
 afterAll(async () => {

@@ -1,35 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type HttpGatewayProcess,
-  type StdioGateway,
-  startHttpGateway,
-  startStdioGateway,
-  structured,
-  testbedServer,
-  textOf,
-  writeConfig,
-} from '../helpers/gateway.js';
+import { type StdioGateway, startStdioGateway, structured, textOf, writeConfig } from '../helpers/gateway.js';
 import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
-import { freePort } from '../helpers/ports.js';
+import { startTokenBackend, type TokenBackend } from '../helpers/token-backend.js';
 import { waitFor } from '../helpers/wait.js';
 
 let issuer: TestIssuer;
-let backend: HttpGatewayProcess;
+let backend: TokenBackend;
 let backendUrl: string;
 
 beforeAll(async () => {
   issuer = await startIssuer();
-  const port = await freePort();
-  backendUrl = `http://127.0.0.1:${port}/mcp`;
-  const config = writeConfig(`servers:
-${testbedServer('tb')}
-http:
-  auth:
-    issuer: ${issuer.issuer}
-    audience: ${backendUrl}
-    required_scopes: [mcp]
-`);
-  backend = await startHttpGateway(['--config', config, '--port', String(port)]);
+  backend = await startTokenBackend({ issuer: issuer.issuer });
+  backendUrl = backend.url;
 }, 60_000);
 
 afterAll(async () => {

@@ -9,9 +9,10 @@
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpGatewayProcess, startHttpGateway, testbedServer, writeConfig } from '../helpers/gateway.js';
+import type { HttpGatewayProcess } from '../helpers/gateway.js';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { freePort } from '../helpers/ports.js';
+import { startTokenBackend } from '../helpers/token-backend.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN_KEY = 'mcp-gateway-console-token';
@@ -28,17 +29,7 @@ describe('console sign-in through the authorization server', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     issuer = await startIssuer({ consoleRedirects: [`${base}/console/callback`] });
-    const config = writeConfig(`servers:
-${testbedServer('tb')}
-http:
-  console:
-    client_id: console
-    scopes: [openid, mcp]
-  auth:
-    issuer: ${issuer.issuer}
-    audience: ${base}/mcp
-    required_scopes: [mcp]
-    rules:
+    const rules = `    rules:
       - name: admins
         when: { groups: [admins] }
         servers: ['*']
@@ -46,8 +37,9 @@ http:
       - name: analysts
         when: { groups: [analysts] }
         servers: [tb]
-`);
-    gw = await startHttpGateway(['--config', config, '--port', String(port)]);
+`;
+    const login = '  console:\n    client_id: console\n    scopes: [openid, mcp]\n';
+    gw = (await startTokenBackend({ issuer: issuer.issuer, auth: rules }, { port, http: login })).gateway;
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,

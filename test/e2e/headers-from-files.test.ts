@@ -12,29 +12,19 @@ import {
   startHttpGateway,
   structured,
   tempDir,
-  testbedServer,
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
-import { freePort } from '../helpers/ports.js';
+import { startTokenBackend, type TokenBackend } from '../helpers/token-backend.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BACKEND_TOKEN = 'backend-secret-token-0123456789';
 
-let backend: HttpGatewayProcess;
+let backend: TokenBackend;
 let front: HttpGatewayProcess;
 
 beforeAll(async () => {
-  const port = await freePort();
-  backend = await startHttpGateway(
-    [
-      '--config',
-      writeConfig(`servers:\n${testbedServer('tb')}http:\n  token: \${BACKEND_TOKEN}\n`),
-      '--port',
-      String(port),
-    ],
-    { env: { BACKEND_TOKEN } },
-  );
+  backend = await startTokenBackend({ token: BACKEND_TOKEN });
   const dir = tempDir();
   // As a secret manager mounts it: one line, with the newline `echo` adds.
   writeFileSync(path.join(dir, 'backend-auth'), `Bearer ${BACKEND_TOKEN}\n`, { mode: 0o600 });
@@ -43,11 +33,11 @@ beforeAll(async () => {
     writeConfig(
       `servers:
   remote:
-    url: http://127.0.0.1:${port}/mcp
+    url: ${backend.url}
     headers_from_files:
       Authorization: backend-auth
   missing:
-    url: http://127.0.0.1:${port}/mcp
+    url: ${backend.url}
     headers_from_files:
       Authorization: ${path.join(dir, 'no-such-file')}
 `,

@@ -5,47 +5,25 @@ import {
   type HttpGatewayProcess,
   startHttpGateway,
   structured,
-  testbedServer,
   textOf,
   writeConfig,
 } from '../helpers/gateway.js';
 import { CLIENT_SECRET, startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
-import { freePort } from '../helpers/ports.js';
+import { ADMIN_AND_ANALYST_RULES, startTokenBackend, type TokenBackend } from '../helpers/token-backend.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The front gateway's own audience: callers' tokens name it and nothing else. */
 const FRONT = 'https://gateway.test/mcp';
 
 let issuer: TestIssuer;
-let backend: HttpGatewayProcess;
+let backend: TokenBackend;
 let front: HttpGatewayProcess;
 let backendUrl: string;
 
 beforeAll(async () => {
   issuer = await startIssuer();
-  const port = await freePort();
-  backendUrl = `http://127.0.0.1:${port}/mcp`;
-  backend = await startHttpGateway([
-    '--config',
-    writeConfig(`servers:
-${testbedServer('tb')}
-http:
-  auth:
-    issuer: ${issuer.issuer}
-    audience: ${backendUrl}
-    required_scopes: [mcp]
-    rules:
-      - name: the gateway itself
-        when: { clients: [admin-agent] }
-        servers: ["*"]
-        meta: ["*"]
-      - name: analysts
-        when: { clients: [analyst-agent] }
-        tools: [tb__echo]
-`),
-    '--port',
-    String(port),
-  ]);
+  backend = await startTokenBackend({ issuer: issuer.issuer, auth: ADMIN_AND_ANALYST_RULES });
+  backendUrl = backend.url;
   front = await startHttpGateway(
     [
       '--config',
