@@ -7,8 +7,9 @@
 import { dirname, resolve } from 'node:path';
 import type { Env } from './expand.js';
 import { readConfigText } from './load.js';
-import { emptyAsAbsent, normalizeServers } from './normalize.js';
+import { emptyAsAbsent } from './normalize.js';
 import { schemaProblems } from './schema.js';
+import { normalizeServers } from './servers.js';
 import { parseSource, sortIssues, toIssues } from './source.js';
 import type { ServersResult } from './types.js';
 

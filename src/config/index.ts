@@ -30,6 +30,7 @@ export {
   parseDuration,
 } from './duration.js';
 export { type Env, expandString } from './expand.js';
+export { DEFAULT_HTTP_HOST, TOKEN_ENV } from './http-settings.js';
 export { serverConfigFromInput } from './input.js';
 export {
   type AddressClass,
@@ -50,7 +51,7 @@ export {
   TOOL_SEPARATOR,
   validateServerName,
 } from './names.js';
-export { DEFAULT_HTTP_HOST, DEFAULT_PIPELINES_DIR, defaultConfig, TOKEN_ENV } from './normalize.js';
+export { DEFAULT_PIPELINES_DIR, defaultConfig } from './normalize.js';
 export { closest, pointerToPath } from './problems.js';
 export { DEFAULT_PROFILE } from './profiles.js';
 export { commandKey, parseHostEntry, REST_ARGS } from './register-allow.js';

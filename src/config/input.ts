@@ -1,9 +1,9 @@
 /** `register_server` input → `ServerConfig`, with the rules gateway.yaml entries follow. */
 import { GatewayError } from '../errors.js';
 import { validateServerName } from './names.js';
-import { normalizeServer } from './normalize.js';
 import { type Problem, problemMessage } from './problems.js';
 import { schemaProblems } from './schema.js';
+import { normalizeServer } from './servers.js';
 import type { ServerConfig, ServerInput, ServerSource } from './types.js';
 
 /**

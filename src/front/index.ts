@@ -1,6 +1,7 @@
 export type { ConfigStatus, ReloadResult, SettingsChange } from './config-reload.js';
 export { INLINE_PIPELINE_FILE } from './custom-pipeline.js';
-export { Gateway, type GatewayOptions, type ShutdownResult, STOP_RESERVE_MS } from './gateway.js';
+export { Gateway, type GatewayOptions } from './gateway.js';
+export { type ShutdownResult, STOP_RESERVE_MS } from './gateway-shutdown.js';
 export type { HttpFront } from './http.js';
 export { MCP_PATH } from './http.js';
 export {

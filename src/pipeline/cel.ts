@@ -15,16 +15,14 @@ import {
   REFUSED_FUNCTIONS,
   withBudget,
 } from './cel-env.js';
+import { EXPRESSION_ROOTS, type ExpressionRoot, STEP_RESULT_FIELDS } from './expression-roots.js';
 import { didYouMean, dq, list, sq } from './suggest.js';
 
-/** The same lists as expr.ts (kept here too so the two modules do not import each other). */
-const ROOTS = ['inputs', 'steps', 'item', 'index', 'failure'] as const;
-type Root = (typeof ROOTS)[number];
-const STEP_FIELDS = ['status', 'output', 'text', 'content', 'isError', 'error', 'attempts', 'durationMs'];
+const STEP_FIELDS: readonly string[] = STEP_RESULT_FIELDS;
 
 /** A read of `steps.<id>`, `inputs.<name>` (or all of `inputs`), `item` or `index`, at [start, end) of the source. */
 export interface CelRef {
-  readonly root: Root;
+  readonly root: ExpressionRoot;
   readonly step?: string;
   readonly input?: string;
   readonly start: number;
@@ -157,8 +155,8 @@ function walk(node: Node, refs: CelRef[], bound: ReadonlySet<string>, parent?: N
   const { op, args } = node;
   if (op === 'id') {
     const name = args as string;
-    if (bound.has(name) || !(ROOTS as readonly string[]).includes(name)) return;
-    const root = name as Root;
+    if (bound.has(name) || !(EXPRESSION_ROOTS as readonly string[]).includes(name)) return;
+    const root = name as ExpressionRoot;
     if (root === 'steps') {
       const id = parent?.op === '.' || parent?.op === '.?' ? ((parent.args as [Node, string])[1] ?? '') : '';
       if (!id)
@@ -187,7 +185,7 @@ function walk(node: Node, refs: CelRef[], bound: ReadonlySet<string>, parent?: N
       !STEP_FIELDS.includes(field)
     ) {
       throw new CelCompileError(
-        `unknown step result field ${sq(field)}${didYouMean(field, STEP_FIELDS, sq)}; fields: ${list(STEP_FIELDS)}`,
+        `unknown step result field ${sq(field)}${didYouMean(field, STEP_FIELDS, sq)}; fields: ${list([...STEP_FIELDS])}`,
         target.end + 1,
       );
     }
@@ -204,7 +202,7 @@ function walk(node: Node, refs: CelRef[], bound: ReadonlySet<string>, parent?: N
     let inner = bound;
     if (op === 'rcall' && BINDING_MACROS.has(name) && callArgs[0]?.op === 'id') {
       const variable = callArgs[0].args as string;
-      if ((ROOTS as readonly string[]).includes(variable)) {
+      if ((EXPRESSION_ROOTS as readonly string[]).includes(variable)) {
         throw new CelCompileError(
           `${dq(variable)} names an expression variable; choose another name for the ${name}() variable`,
           callArgs[0].start,

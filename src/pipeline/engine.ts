@@ -1,74 +1,41 @@
 /**
  * Runs a CompiledPipeline. Event-driven: a step is looked at exactly when its last dependency
  * finishes, and a call starts exactly when a concurrency slot frees up; there is no polling.
+ * This file is the scheduler; a step's state and results are in step-run.ts, one call in
+ * step-call.ts, retries in retry.ts, the slot pool in slots.ts, ending early in abort.ts.
  * See ARCHITECTURE.md for the flow and the rules.
  */
-import type { ContentBlock } from '@modelcontextprotocol/server';
-import type { ToolInvoker } from '../backends/types.js';
 import { formatDuration, MAX_DURATION_MS } from '../config/index.js';
-import { errorMessage, GatewayError, type GatewayErrorCode, isGatewayError } from '../errors.js';
-import { type ChildRunOptions, callChild } from './child-runs.js';
+import { errorMessage, GatewayError } from '../errors.js';
+import { type AbortKind, type AbortState, callerMessage, cancelReason, closeUnfinished } from './abort.js';
 import { compensate, type SectionBase } from './compensation.js';
-import { type ExpressionContext, evaluateCondition, render } from './expr.js';
+import { type ExpressionContext, render } from './expr.js';
 import { prepareInputs } from './inputs.js';
-import { type CallOutcome, interpretResult } from './result.js';
+import type { CallOutcome } from './result.js';
+import { backoffDelayMs, failedCall } from './retry.js';
+import type { RunOptions } from './run-options.js';
+import { Slots } from './slots.js';
+import { type Call, callTimeoutMs, invokeStep, openCall, renderArgs } from './step-call.js';
+import { gateStep } from './step-gate.js';
+import {
+  defaultOutput,
+  endedEvent,
+  type Failure,
+  StepRun,
+  startedEvent,
+  stepRecord,
+  stepResult,
+} from './step-run.js';
 import { sq } from './suggest.js';
 import type {
-  CallHooks,
-  ChildRunRecord,
   CompiledPipeline,
-  CompiledStep,
   RunHooks,
-  RunObserver,
   RunResult,
   RunStatus,
   StepEvent,
   StepRecord,
   StepResult,
-  StepStatus,
 } from './types.js';
-
-export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
-
-export interface RunOptions extends ChildRunOptions {
-  invoker: ToolInvoker;
-  /** Aborting it cancels the run: running calls get MCP cancellation, the run ends 'cancelled'. */
-  signal?: AbortSignal;
-  /** Called synchronously as steps start, retry and end; exceptions are ignored. */
-  onEvent?: (event: StepEvent) => void;
-  /** Per-call timeout when neither the step nor `timeoutFor` gives one. Default 10 s. */
-  defaultTimeoutMs?: number;
-  /** The backend's own timeout, if it has one. */
-  timeoutFor?: (server: string) => number | undefined;
-  /** A monotonic clock in milliseconds; default `performance.now`. */
-  now?: () => number;
-  /** Convert string inputs to their declared types ("10" → 10), for command lines. */
-  coerceInputs?: boolean;
-  /** Hears the run (and child runs) for tracing and metrics. */
-  observer?: RunObserver;
-  /** Opaque: the trace the run belongs to, handed to `observer` (see RunObserver). */
-  trace?: unknown;
-}
-
-/** Codes where calling again cannot help. */
-const NOT_RETRYABLE = new Set<GatewayErrorCode>([
-  'BACKEND_UNKNOWN',
-  'TOOL_UNKNOWN',
-  'PARAMS_INVALID',
-  'BACKEND_REMOVED',
-  'BACKEND_CANCELLED',
-  // Asking a recording again gives the same answer.
-  'REPLAY_MISSING',
-]);
-/** JSON-RPC codes of an upstream ProtocolError where calling again cannot help: method not found, invalid params. */
-const NOT_RETRYABLE_RPC = new Set([-32601, -32602]);
-
-/** Whether calling again after `err` (thrown by a ToolInvoker) may succeed. */
-export function isRetryable(err: unknown): boolean {
-  if (isGatewayError(err)) return !NOT_RETRYABLE.has(err.code);
-  const code = (err as { code?: unknown } | null)?.code;
-  return !(typeof code === 'number' && NOT_RETRYABLE_RPC.has(code));
-}
 
 /**
  * Run `pipeline` with `inputs` (validated against its `inputs`, defaults applied). Throws a
@@ -97,91 +64,6 @@ export async function runPipeline(
   }
   hooks?.ended(result);
   return result;
-}
-
-type AbortKind = 'failed' | 'deadline' | 'caller';
-interface AbortState {
-  kind: AbortKind;
-  message: string;
-  step?: string;
-  at: number;
-}
-
-type Phase = 'waiting' | 'queued' | 'running' | 'done';
-
-interface Failure {
-  message: string;
-  retryable: boolean;
-}
-
-class StepRun {
-  phase: Phase = 'waiting';
-  status: StepStatus | undefined;
-  remaining: number;
-  /** for_each values; undefined for a single call. */
-  items: unknown[] | undefined;
-  total = 1;
-  next = 0;
-  open = 0;
-  finished = 0;
-  limit = 1;
-  attempts = 0;
-  args: (Record<string, unknown> | undefined)[] = [];
-  outputs: unknown[] = [];
-  texts: string[] = [];
-  contents: ContentBlock[][] = [];
-  failures: (Failure | undefined)[] = [];
-  /** A pipeline step: each call's child run. */
-  children: (ChildRunRecord | undefined)[] = [];
-  error: string | undefined;
-  reason: string | undefined;
-  startedAt: number | undefined;
-  endedAt: number | undefined;
-
-  constructor(
-    readonly step: CompiledStep,
-    readonly deps: readonly number[],
-    readonly dependents: readonly number[],
-  ) {
-    this.remaining = deps.length;
-  }
-}
-
-interface Call {
-  controller: AbortController;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  hooks: CallHooks | undefined;
-}
-
-/** A FIFO pool of slots; `request` runs its callback as soon as a slot is free. */
-class Slots {
-  private queue: ((() => void) | undefined)[] = [];
-  private head = 0;
-  constructor(private free: number) {}
-
-  request(grant: () => void): void {
-    if (this.free > 0) {
-      this.free--;
-      grant();
-    } else this.queue.push(grant);
-  }
-
-  release(): void {
-    if (this.head < this.queue.length) {
-      const grant = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      grant();
-    } else this.free++;
-  }
-
-  clear(): void {
-    this.queue = [];
-    this.head = 0;
-  }
 }
 
 class Run {
@@ -286,44 +168,19 @@ class Run {
   private consider(index: number): void {
     if (this.aborted) return;
     const r = this.runs[index]!;
-    const { step } = r;
-    if (!step.when) {
-      const blocker = r.deps.find((d) => {
-        const status = this.runs[d]!.status;
-        return status === 'skipped' || status === 'cancelled';
-      });
-      if (blocker !== undefined) {
-        this.skip(r, `dependency ${sq(this.runs[blocker]!.step.id)} was skipped`);
-        return;
-      }
-    } else {
-      let go: boolean;
-      try {
-        go = evaluateCondition(step.when, this.ctx);
-      } catch (err) {
-        this.stepFailed(r, `when: ${errorMessage(err)}`);
-        return;
-      }
-      if (!go) {
-        this.skip(r, 'when is false');
-        return;
-      }
+    const gate = gateStep(r, this.runs, this.ctx);
+    if (gate.kind === 'skip') {
+      this.skip(r, gate.reason);
+      return;
     }
-    if (step.forEach) {
-      let items: unknown;
-      try {
-        items = render(step.forEach, this.ctx);
-      } catch (err) {
-        this.stepFailed(r, `for_each: ${errorMessage(err)}`);
-        return;
-      }
-      if (!Array.isArray(items)) {
-        this.stepFailed(r, `for_each must yield a list; it yielded ${describe(items)}`);
-        return;
-      }
-      r.items = items;
-      r.total = items.length;
-      r.limit = step.concurrency ?? this.pipeline.concurrency;
+    if (gate.kind === 'fail') {
+      this.stepFailed(r, gate.message);
+      return;
+    }
+    if (gate.items) {
+      r.items = gate.items;
+      r.total = gate.items.length;
+      r.limit = r.step.concurrency ?? this.pipeline.concurrency;
       if (r.total === 0) {
         this.markStarted(r);
         this.complete(r);
@@ -347,16 +204,7 @@ class Run {
     if (r.startedAt !== undefined) return;
     r.phase = 'running';
     r.startedAt = this.at();
-    const { step } = r;
-    this.emit({
-      type: 'started',
-      step: step.id,
-      at: r.startedAt,
-      server: step.server,
-      tool: step.tool,
-      ...(r.items ? { items: r.items.length } : {}),
-      ...(step.pipeline ? { pipeline: step.pipeline.name } : {}),
-    });
+    this.emit(startedEvent(r, r.startedAt));
   }
 
   /** Make one call; the caller holds a slot for it. */
@@ -370,7 +218,7 @@ class Run {
     let args = r.args[item];
     if (args === undefined) {
       try {
-        args = this.argsFor(r, item);
+        args = renderArgs(step, this.ctx, r.items, item);
       } catch (err) {
         this.slots.release();
         this.itemFailed(r, item, { message: `args: ${errorMessage(err)}`, retryable: false });
@@ -380,71 +228,23 @@ class Run {
       }
       r.args[item] = args;
     }
-    // A child pipeline has its own step timeouts and deadline: only its step's `timeout` bounds it.
-    const stepTimeout = step.pipeline
-      ? step.timeoutMs
-      : (step.timeoutMs ??
-        this.options.timeoutFor?.(step.server) ??
-        this.options.defaultTimeoutMs ??
-        DEFAULT_STEP_TIMEOUT_MS);
-    const timeoutMs = stepTimeout === undefined ? undefined : Math.min(stepTimeout, MAX_DURATION_MS);
-    const controller = new AbortController();
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              controller.abort(
-                new GatewayError('BACKEND_TIMEOUT', `timed out after ${formatDuration(timeoutMs)}`),
-              ),
-            timeoutMs,
-          );
+    const timeoutMs = callTimeoutMs(step, this.options);
     const hooks = this.hooks?.call(step.id, r.items ? item : undefined, attempt);
-    const call: Call = { controller, timer, hooks };
+    const call = openCall(timeoutMs, hooks);
     this.inflight.add(call);
     r.attempts++;
-    const { signal } = controller;
-    new Promise<CallOutcome>((resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      try {
-        if (step.pipeline) {
-          const at = this.at();
-          callChild(
-            { parent: this.pipeline, step, ...(r.items ? { item } : {}), inputs: args, signal, at },
-            hooks ? { ...this.options, trace: hooks.trace } : this.options,
-            runPipeline,
-          ).then(({ outcome, record }) => {
-            if (record) r.children[item] = record;
-            resolve(outcome);
-          }, reject);
-        } else {
-          this.options.invoker
-            .callTool(step.server, step.tool, args, {
-              signal,
-              timeoutMs: timeoutMs ?? MAX_DURATION_MS,
-              ...(hooks ? { trace: hooks.trace } : {}),
-            })
-            .then((result) => resolve(interpretResult(result, step.parse)), reject);
-        }
-      } catch (err) {
-        reject(err);
-      }
-    }).then(
+    invokeStep(
+      { parent: this.pipeline, step, item: r.items ? item : undefined, args, timeoutMs, at: () => this.at() },
+      call,
+      this.options,
+      runPipeline,
+      (record) => {
+        r.children[item] = record;
+      },
+    ).then(
       (outcome) => this.callDone(r, item, attempt, call, outcome),
       (err: unknown) => this.callDone(r, item, attempt, call, failedCall(err ?? new Error('call failed'))),
     );
-  }
-
-  private argsFor(r: StepRun, item: number): Record<string, unknown> {
-    const { step } = r;
-    if (!step.args) return {};
-    const ctx = r.items ? { ...this.ctx, item: r.items[item], index: item } : this.ctx;
-    const value = render(step.args, ctx);
-    if (value === undefined || value === null) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`must yield a mapping; it yielded ${describe(value)}`);
-    }
-    return value as Record<string, unknown>;
   }
 
   private callDone(r: StepRun, item: number, attempt: number, call: Call, outcome: CallOutcome): void {
@@ -466,8 +266,7 @@ class Run {
       if (r.finished === r.total) this.complete(r);
       else this.pump(r);
     } else if (outcome.retryable && attempt < step.retry.attempts) {
-      const { backoffMs, factor, maxBackoffMs } = step.retry;
-      const delayMs = Math.min(backoffMs * factor ** (attempt - 1), maxBackoffMs, MAX_DURATION_MS);
+      const delayMs = backoffDelayMs(step.retry, attempt);
       this.emit({
         type: 'retrying',
         step: step.id,
@@ -534,34 +333,8 @@ class Run {
     r.startedAt ??= this.at();
     r.endedAt = this.at();
     const durationMs = r.endedAt - r.startedAt;
-    const result: StepResult = {
-      status,
-      output: r.items ? r.outputs : r.outputs[0],
-      text: r.items ? r.texts : (r.texts[0] ?? ''),
-      content: r.items ? r.contents : (r.contents[0] ?? []),
-      isError: r.failures.some((f) => f !== undefined),
-      attempts: r.attempts,
-      durationMs,
-    };
-    if (r.error !== undefined) result.error = r.error;
-    this.ctx.steps[r.step.id] = result;
-    const { id } = r.step;
-    if (status === 'succeeded') {
-      this.emit({ type: 'succeeded', step: id, at: r.endedAt, durationMs, attempts: r.attempts });
-    } else {
-      this.emit({
-        type: 'failed',
-        step: id,
-        server: r.step.server,
-        tool: r.step.tool,
-        at: r.endedAt,
-        durationMs,
-        attempts: r.attempts,
-        error: r.error ?? 'failed',
-        retryable: r.failures.some((f) => f?.retryable === true),
-        continued: r.step.onError === 'continue',
-      });
-    }
+    this.ctx.steps[r.step.id] = stepResult(r, status, durationMs);
+    this.emit(endedEvent(r, status, r.endedAt, durationMs));
     this.settle(r);
   }
 
@@ -596,7 +369,13 @@ class Run {
     if (this.deadline) clearTimeout(this.deadline);
     this.options.signal?.removeEventListener('abort', this.onCallerAbort);
     const aborted = this.aborted;
-    if (aborted) this.closeUnfinished(aborted);
+    if (aborted)
+      closeUnfinished(
+        this.runs,
+        (id) => this.byId.get(id)!,
+        aborted,
+        (e) => this.emit(e),
+      );
 
     let status: RunStatus = aborted ? (aborted.kind === 'caller' ? 'cancelled' : 'failed') : 'succeeded';
     let error = aborted?.message;
@@ -605,7 +384,7 @@ class Run {
       try {
         output = this.pipeline.output
           ? (render(this.pipeline.output, this.ctx) ?? null)
-          : this.defaultOutput();
+          : defaultOutput(this.runs);
       } catch (err) {
         status = 'failed';
         error = `output: ${errorMessage(err)}`;
@@ -613,7 +392,7 @@ class Run {
     }
     const steps: Record<string, StepRecord> = {};
     for (const r of this.runs)
-      Object.defineProperty(steps, r.step.id, { value: record(r), enumerable: true });
+      Object.defineProperty(steps, r.step.id, { value: stepRecord(r), enumerable: true });
     const result: RunResult = {
       pipeline: this.pipeline.name,
       status,
@@ -625,102 +404,4 @@ class Run {
     };
     this.resolve(result);
   }
-
-  /** After an abort: dependents of the failed step are skipped, everything else still open is cancelled. */
-  private closeUnfinished(aborted: AbortState): void {
-    const downstream = new Uint8Array(this.runs.length);
-    if (aborted.kind === 'failed' && aborted.step !== undefined) {
-      const queue = [this.byId.get(aborted.step)!];
-      for (let head = 0; head < queue.length; head++) {
-        for (const d of this.runs[queue[head]!]!.dependents) {
-          if (!downstream[d]) {
-            downstream[d] = 1;
-            queue.push(d);
-          }
-        }
-      }
-    }
-    const reason = cancelReason(aborted);
-    this.runs.forEach((r, i) => {
-      if (r.phase === 'done') return;
-      const { id } = r.step;
-      if (downstream[i]) {
-        r.status = 'skipped';
-        r.reason = `step ${sq(aborted.step!)} failed`;
-        this.emit({ type: 'skipped', step: id, at: aborted.at, reason: r.reason });
-      } else {
-        r.status = 'cancelled';
-        if (r.startedAt !== undefined) r.endedAt = aborted.at;
-        r.error = r.startedAt !== undefined ? reason : `not started: ${reason}`;
-        this.emit({ type: 'cancelled', step: id, at: aborted.at, reason: r.error });
-      }
-      r.phase = 'done';
-    });
-  }
-
-  private defaultOutput(): Record<string, unknown> {
-    const entries: [string, unknown][] = [];
-    for (const r of this.runs) {
-      const value = r.status === 'skipped' ? undefined : r.items ? r.outputs : r.outputs[0];
-      if (value !== undefined) entries.push([r.step.id, value]);
-    }
-    return Object.fromEntries(entries);
-  }
-}
-
-function record(r: StepRun): StepRecord {
-  const rec: StepRecord = {
-    status: r.status ?? 'cancelled',
-    attempts: r.attempts,
-    durationMs: r.startedAt !== undefined && r.endedAt !== undefined ? r.endedAt - r.startedAt : 0,
-  };
-  if (r.startedAt !== undefined) rec.startedAt = r.startedAt;
-  if (r.endedAt !== undefined) rec.endedAt = r.endedAt;
-  if (r.error !== undefined) rec.error = r.error;
-  if (r.reason !== undefined) rec.reason = r.reason;
-  if (r.status === 'succeeded' || r.status === 'failed') {
-    const output = r.items ? r.outputs : r.outputs[0];
-    if (output !== undefined) rec.output = output;
-  }
-  if (r.items) rec.items = r.items.length;
-  if (r.step.pipeline) {
-    if (r.items) rec.children = Array.from({ length: r.items.length }, (_, i) => r.children[i] ?? null);
-    else if (r.children[0]) rec.child = r.children[0];
-  }
-  return rec;
-}
-
-function failedCall(err: unknown): CallOutcome {
-  return {
-    ok: false,
-    message: errorMessage(err),
-    retryable: isRetryable(err),
-    text: '',
-    content: [],
-    isError: false,
-  };
-}
-
-function cancelReason(aborted: AbortState): string {
-  switch (aborted.kind) {
-    case 'failed':
-      return `cancelled: step ${sq(aborted.step!)} failed`;
-    case 'deadline':
-      return `cancelled: ${aborted.message}`;
-    case 'caller':
-      return 'cancelled by the caller';
-  }
-}
-
-function callerMessage(signal: AbortSignal | undefined): string {
-  const reason: unknown = signal?.reason;
-  const detail = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
-  return `run cancelled by the caller${detail}`;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing (the path selected no value)';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
 }

@@ -3,7 +3,7 @@
  * steps, self-references and cycles, then layered. Everything here is O(V + E) but for sorting each
  * step's own dependency list.
  */
-import { expressionSteps, type Template, templateExpressions } from './expr.js';
+import { expressionSteps, type Template, templateExpressions } from './template.js';
 import type { CompiledPipeline } from './types.js';
 
 /** `step` depends on `dependsOn`, because of a `needs` entry or an expression; `where` locates it. */

@@ -17,12 +17,7 @@ export {
 } from './catalog.js';
 export type { PipelineResolver } from './child-runs.js';
 export { allSteps } from './compensation.js';
-export {
-  DEFAULT_STEP_TIMEOUT_MS,
-  isRetryable,
-  type RunOptions,
-  runPipeline,
-} from './engine.js';
+export { runPipeline } from './engine.js';
 export { toMermaid } from './graph.js';
 export { type InputsResult, type PrepareInputsOptions, prepareInputs } from './inputs.js';
 export { MAX_PIPELINE_BYTES } from './parse.js';
@@ -55,6 +50,8 @@ export {
   RecordingInvoker,
   ReplayInvoker,
 } from './recording.js';
+export { isRetryable } from './retry.js';
+export { DEFAULT_STEP_TIMEOUT_MS, type RunOptions } from './run-options.js';
 export { pipelineSchema } from './schema.js';
 export {
   catalogTypeEnv,

@@ -2,8 +2,9 @@
  * Problems found while compiling a pipeline, each placed at its line and column: by a key path, or
  * for an expression by its place inside the string.
  */
-import type { Segment } from './expr.js';
+
 import type { ParsedSource, Position } from './parse.js';
+import type { Segment } from './template.js';
 import type { PipelineIssue } from './types.js';
 
 export type Data = Record<string, unknown>;

@@ -7,8 +7,9 @@
  * (JSON.parse keeps the last, YAML is an error), or that nests deeper than MAX_JSON_DEPTH gets
  * `undefined`, and the caller parses it as YAML, which reports each problem where it is.
  */
-import type { Segment } from './expr.js';
+
 import type { ParsedSource, Position } from './parse.js';
+import type { Segment } from './template.js';
 
 /** Deeper text goes the YAML way, whose depth bound then decides (this one stays below it). */
 export const MAX_JSON_DEPTH = 64;

@@ -14,8 +14,8 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { parseYamlDocument } from '../config/index.js';
-import type { Segment } from './expr.js';
 import { parseJsonSource } from './json-source.js';
+import type { Segment } from './template.js';
 
 export const MAX_PIPELINE_BYTES = 1024 * 1024;
 /** Aliases a file may expand; more looks like a billion-laughs attack. */

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import { pointerToPath } from '../config/index.js';
-import type { Segment } from './expr.js';
 import { didYouMean, dq, list } from './suggest.js';
+import type { Segment } from './template.js';
 
 const SCHEMA_URL = new URL('../../schemas/pipeline.schema.json', import.meta.url);
 

@@ -1,10 +1,10 @@
 /** Checks and compiled forms of single steps: tool or pipeline call, durations, retry, tools known. */
 import { DURATION_PATTERN, parseDuration } from '../config/index.js';
-import type { ExpressionRef, Segment, Template } from './expr.js';
 import type { analyzeGraph } from './graph.js';
 import { type Collector, type Data, isObject, type Where } from './issue-collector.js';
 import { formatPath } from './schema.js';
 import { didYouMean, list, sq } from './suggest.js';
+import type { ExpressionRef, Segment, Template } from './template.js';
 import type { CompiledStep, KnownTools, PipelineCall, RetryPolicy } from './types.js';
 
 export const DEFAULT_RETRY_BACKOFF_MS = 100;

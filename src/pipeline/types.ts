@@ -1,5 +1,5 @@
 import type { ContentBlock } from '@modelcontextprotocol/server';
-import type { Template, TemplateSite } from './expr.js';
+import type { Template, TemplateSite } from './template.js';
 
 /** One problem in a pipeline file, at the line and column (1-based) an editor jumps to. */
 export interface PipelineIssue {

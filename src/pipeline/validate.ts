@@ -7,15 +7,7 @@
 import { parseDuration } from '../config/index.js';
 import { formatAt } from '../errors.js';
 import { compileInputs } from './compile-inputs.js';
-import {
-  type CompiledTemplate,
-  compileTemplate,
-  conditionTypeProblem,
-  expressionRefs,
-  type Segment,
-  type Template,
-  type TemplateSite,
-} from './expr.js';
+import { conditionTypeProblem } from './expr.js';
 import { analyzeGraph, type DependencyEdge } from './graph.js';
 import { Collector, type Data, isObject, sorted, type Where } from './issue-collector.js';
 import { type ParsedSource, type Position, parsePipelineText } from './parse.js';
@@ -31,6 +23,14 @@ import {
   type StepDraft,
 } from './step-checks.js';
 import { didYouMean, sq } from './suggest.js';
+import {
+  type CompiledTemplate,
+  compileTemplate,
+  expressionRefs,
+  type Segment,
+  type Template,
+  type TemplateSite,
+} from './template.js';
 import type { CompiledPipeline, CompiledStep, KnownTools, PipelineIssue } from './types.js';
 
 export {

@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CelEvalError } from '../../src/pipeline/cel.js';
 import { CEL_BUDGET } from '../../src/pipeline/cel-env.js';
-import { compileTemplate, type ExpressionContext, render } from '../../src/pipeline/expr.js';
+import { type ExpressionContext, render } from '../../src/pipeline/expr.js';
 import { validatePipelineText } from '../../src/pipeline/index.js';
+import { compileTemplate } from '../../src/pipeline/template.js';
 import { expectNoPollution, hostileJsonArb, runs, timed } from './fuzz-helpers.js';
 
 /** A single evaluation: the budget's clock plus generous slack for a loaded machine. */

@@ -8,13 +8,14 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { compileExpression, evaluate } from '../../src/pipeline/expr.js';
+import { evaluate } from '../../src/pipeline/expr.js';
 import {
   MAX_PIPELINE_BYTES,
   runPipeline,
   type ValidationResult,
   validatePipelineText,
 } from '../../src/pipeline/index.js';
+import { compileExpression } from '../../src/pipeline/jsonpath.js';
 import {
   expectNoPollution,
   hostileJsonArb,

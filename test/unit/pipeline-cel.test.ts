@@ -6,14 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { CelCompileError, CelEvalError, compileCel } from '../../src/pipeline/cel.js';
 import { CEL_BUDGET, CEL_LIMITS } from '../../src/pipeline/cel-env.js';
-import {
-  compileTemplate,
-  type ExpressionContext,
-  evaluateCondition,
-  expressionRefs,
-  render,
-} from '../../src/pipeline/expr.js';
+import { type ExpressionContext, evaluateCondition, render } from '../../src/pipeline/expr.js';
 import { runPipeline, validatePipelineText } from '../../src/pipeline/index.js';
+import { compileTemplate, expressionRefs } from '../../src/pipeline/template.js';
 import { FakeInvoker, json } from './pipeline-fake-invoker.js';
 
 const ctx: ExpressionContext = {

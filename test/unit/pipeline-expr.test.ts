@@ -1,15 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax
 import { JSONPath } from 'jsonpath-plus';
 import { describe, expect, it } from 'vitest';
-import {
-  compileExpression,
-  compileTemplate,
-  type ExpressionContext,
-  evaluate,
-  isTruthy,
-  render,
-  toText,
-} from '../../src/pipeline/expr.js';
+import { type ExpressionContext, evaluate, isTruthy, render, toText } from '../../src/pipeline/expr.js';
+import { compileExpression } from '../../src/pipeline/jsonpath.js';
+import { compileTemplate } from '../../src/pipeline/template.js';
 
 const ctx: ExpressionContext = {
   inputs: { limit: 10, state: 'CA', flag: false, nothing: null },

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax
 import { describe, expect, it } from 'vitest';
-import type { Segment } from '../../src/pipeline/expr.js';
 import { validatePipelineText } from '../../src/pipeline/index.js';
 import { MAX_JSON_DEPTH, parseJsonSource } from '../../src/pipeline/json-source.js';
 import { parsePipelineText } from '../../src/pipeline/parse.js';
+import type { Segment } from '../../src/pipeline/template.js';
 
 /** The same text read the YAML way: a comment line in front keeps it off the JSON fast path. */
 function viaYaml(text: string) {

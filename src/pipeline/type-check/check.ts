@@ -4,7 +4,7 @@
  * what it reads and compared with the parameter it feeds. Pure: it needs a compiled pipeline and the
  * tools' JSON Schemas, nothing live, so `validate`, a reload and a backend connecting all use it.
  */
-import type { Template, TemplateSite } from '../expr.js';
+import type { Template, TemplateSite } from '../template.js';
 import type { CompiledPipeline, CompiledStep, PipelineIssue } from '../types.js';
 import {
   ANY,

@@ -3,7 +3,8 @@
  * output schema, the pipeline's inputs, a for_each item), or what a CEL expression plainly yields.
  */
 import type { CelExpression } from '../cel.js';
-import type { AnyExpression, Expression, Template } from '../expr.js';
+import type { Expression } from '../jsonpath.js';
+import type { AnyExpression, Template } from '../template.js';
 import {
   ANY,
   arrayOf,
