@@ -10,7 +10,6 @@ import {
   type Context,
   ROOT_CONTEXT,
   type Span,
-  type SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
@@ -70,11 +69,13 @@ export function createSdkTracing(settings: TracingSettings, warn: (message: stri
     const decision = sampler.shouldSample(parent, traceId, name, kind, NO_ATTRIBUTES, []);
     if (decision.decision === SamplingDecision.NOT_RECORD) {
       const traceState = decision.traceState ?? (child ? parentContext.traceState : undefined);
-      return new UnsampledSpan(traceId, ids.generateSpanId(), traceState);
+      return new GatewaySpan(traceId, ids.generateSpanId(), TraceFlags.NONE, traceState, undefined);
     }
     // A new trace keeps the id the sampler judged (the SDK draws a root's trace id itself).
     if (!child) ids.stage(traceId);
-    return new SdkSpan(tracer.startSpan(name, { kind }, parent));
+    const span = tracer.startSpan(name, { kind }, parent);
+    const { spanId, traceFlags, traceState } = span.spanContext();
+    return new GatewaySpan(traceId, spanId, traceFlags, traceState, span);
   };
 
   return {
@@ -88,22 +89,18 @@ export function createSdkTracing(settings: TracingSettings, warn: (message: stri
       return begin(name, SpanKind.SERVER, parent);
     },
     start(name, parent, kind) {
-      const ctx =
-        parent instanceof SdkSpan || parent instanceof UnsampledSpan ? parent.context() : ROOT_CONTEXT;
+      const ctx = parent instanceof GatewaySpan ? parent.context() : ROOT_CONTEXT;
       return begin(name, kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL, ctx);
     },
     outgoing(span) {
-      const context =
-        span instanceof SdkSpan
-          ? span.span.spanContext()
-          : span instanceof UnsampledSpan
-            ? span.spanContext()
-            : undefined;
-      if (!context) return {};
+      if (!(span instanceof GatewaySpan)) return {};
       // What the W3C propagator writes, without its generic carrier machinery: this runs per call.
-      const { traceId, spanId, traceFlags, traceState } = context;
-      const traceparent = `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-      const tracestate = traceState?.serialize();
+      const flags =
+        span.traceFlags === TraceFlags.SAMPLED
+          ? '01'
+          : (span.traceFlags & 0xff).toString(16).padStart(2, '0');
+      const traceparent = `00-${span.traceId}-${span.spanId}-${flags}`;
+      const tracestate = span.traceState?.serialize();
       return tracestate ? { traceparent, tracestate } : { traceparent };
     },
     shutdown: () => provider.shutdown(),
@@ -151,83 +148,64 @@ class PooledIdGenerator implements IdGenerator {
 const ALL_ZEROS = /^0+$/;
 
 /**
- * One span. Its context (to parent other spans) is made only when asked for. Attributes are names,
- * ids and counts, set as given (the SDK drops undefined ones); free text — an error message, which can
- * quote a token a backend echoed — is redacted (see secrets.ts).
+ * One span: the SDK's when the sampler kept it, else none — the trace context alone, carried on (to
+ * backends, and to spans under it, which a parent-based sampler drops too) with the sampled flag off.
+ * Kept or not, it is the same class, so the call path that hands it on sees one shape.
+ *
+ * Attributes are names, ids and counts, set as given (the SDK drops undefined ones); free text — an
+ * error message, which can quote a token a backend echoed — is redacted (see secrets.ts).
  */
-class SdkSpan implements TraceSpan {
+class GatewaySpan implements TraceSpan {
   private ctx: Context | undefined;
-  readonly traceId: string;
-  readonly spanId: string;
-
   readonly recording: boolean;
 
-  constructor(readonly span: Span) {
-    const { traceId, spanId } = span.spanContext();
-    this.traceId = traceId;
-    this.spanId = spanId;
-    this.recording = span.isRecording();
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    readonly traceFlags: number,
+    readonly traceState: TraceState | undefined,
+    private readonly span: Span | undefined,
+  ) {
+    this.recording = span?.isRecording() ?? false;
   }
 
+  /** A context holding this span, to parent others. */
   context(): Context {
-    this.ctx ??= trace.setSpan(ROOT_CONTEXT, this.span);
+    this.ctx ??= trace.setSpan(
+      ROOT_CONTEXT,
+      this.span ??
+        trace.wrapSpanContext({
+          traceId: this.traceId,
+          spanId: this.spanId,
+          traceFlags: this.traceFlags,
+          ...(this.traceState ? { traceState: this.traceState } : {}),
+        }),
+    );
     return this.ctx;
   }
 
   setAttributes(attributes: SpanAttributes): void {
-    if (this.recording) this.span.setAttributes(attributes as Attributes);
+    if (this.recording) this.span?.setAttributes(attributes as Attributes);
   }
 
   event(name: string, attributes?: SpanAttributes): void {
-    if (!this.recording) return;
+    const span = this.span;
+    if (!this.recording || !span) return;
     if (!attributes) {
-      this.span.addEvent(name);
+      span.addEvent(name);
       return;
     }
     const redacted: Attributes = {};
     for (const [k, v] of Object.entries(attributes))
       if (v !== undefined) redacted[k] = typeof v === 'string' ? secrets.redact(v) : v;
-    this.span.addEvent(name, redacted);
+    span.addEvent(name, redacted);
   }
 
   end(error?: string, at?: number): void {
-    if (!this.recording) return;
-    if (error !== undefined)
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
+    const span = this.span;
+    if (!this.recording || !span) return;
+    if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
     // performance.now() milliseconds; the SDK reads a plain number as milliseconds since the epoch.
-    this.span.end(at === undefined ? undefined : performance.timeOrigin + at);
+    span.end(at === undefined ? undefined : performance.timeOrigin + at);
   }
-}
-
-/**
- * A span the sampler dropped: it records nothing, and carries its trace context on (to backends, and
- * to spans under it, which a parent-based sampler drops too) with the sampled flag off.
- */
-class UnsampledSpan implements TraceSpan {
-  private ctx: Context | undefined;
-  readonly recording = false;
-
-  constructor(
-    readonly traceId: string,
-    readonly spanId: string,
-    private readonly traceState: TraceState | undefined,
-  ) {}
-
-  spanContext(): SpanContext {
-    return {
-      traceId: this.traceId,
-      spanId: this.spanId,
-      traceFlags: TraceFlags.NONE,
-      ...(this.traceState ? { traceState: this.traceState } : {}),
-    };
-  }
-
-  context(): Context {
-    this.ctx ??= trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(this.spanContext()));
-    return this.ctx;
-  }
-
-  setAttributes(): void {}
-  event(): void {}
-  end(): void {}
 }

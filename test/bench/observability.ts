@@ -1,6 +1,6 @@
 /**
- * What tracing and metrics cost on the namespaced call path. Three gateways over stdio with the same
- * backend: nothing on; Prometheus metrics (`--metrics-port`) and every call traced (OTLP http/protobuf
+ * What tracing and metrics cost on the namespaced call path. Four gateways over stdio with the same
+ * backend: nothing on; Prometheus metrics alone (`--metrics-port`); metrics and every call traced (OTLP http/protobuf
  * to a collector in this process that reads and drops the exports; the default sampler keeps every
  * trace); and metrics with one trace in ten sampled (`parentbased_traceidratio`, 0.1), a production
  * setting. `tb__echo` is called on each in interleaved rounds (the order alternates), sequentially and
@@ -36,9 +36,11 @@ const P50_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
 const CPU_TARGET: Target = { kind: 'ratio', op: '<=', bound: 1.05 };
 const RATE_TARGET: Target = { kind: 'ratio', op: '>=', bound: 0.95 };
 
-type Kind = 'off' | 'on' | 'sampled';
-const KINDS: readonly Kind[] = ['off', 'on', 'sampled'];
+type Kind = 'off' | 'metrics' | 'on' | 'sampled';
+const KINDS: readonly Kind[] = ['off', 'metrics', 'on', 'sampled'];
+const MEASURED = ['metrics', 'on', 'sampled'] as const;
 const LABEL: Record<Exclude<Kind, 'off'>, string> = {
+  metrics: 'metrics only',
   on: 'tracing (every call) + metrics',
   sampled: 'tracing (10 % sampled) + metrics',
 };
@@ -74,8 +76,9 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
   };
   const gateways = new Map<Kind, GatewayEndpoint>();
   try {
-    progress('observability: starting gateways with nothing on, everything traced, and 10 % traced');
+    progress('observability: starting gateways with nothing on, metrics, everything traced, and 10 % traced');
     gateways.set('off', await startWith({}, []));
+    gateways.set('metrics', await startWith({}, ['--metrics-port', '0']));
     gateways.set('on', await startWith(otel, ['--metrics-port', '0']));
     gateways.set(
       'sampled',
@@ -92,9 +95,8 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
     }
     const seq = new Map(KINDS.map((k) => [k, new Samples()]));
     const conc = new Map(KINDS.map((k) => [k, new Samples()]));
-    const seqRatios = { on: [] as number[], sampled: [] as number[] };
-    const concRatios = { on: [] as number[], sampled: [] as number[] };
-    const cpuRatios = { on: [] as number[], sampled: [] as number[] };
+    const ratios = () => ({ metrics: [] as number[], on: [] as number[], sampled: [] as number[] });
+    const [seqRatios, concRatios, cpuRatios] = [ratios(), ratios(), ratios()];
     const cpu = new Map(KINDS.map((k) => [k, { ms: 0, calls: 0 }]));
     for (let round = 0; round < sizes.rounds; round++) {
       progress(`observability: round ${round + 1}/${sizes.rounds}`);
@@ -123,7 +125,7 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
           roundCpu.set(kind, (after - before) / r.latencies.length);
         }
       }
-      for (const kind of ['on', 'sampled'] as const) {
+      for (const kind of MEASURED) {
         seqRatios[kind].push(roundSeq.get(kind)!.p50 / roundSeq.get('off')!.p50);
         concRatios[kind].push(roundConc.get(kind)!.rate / roundConc.get('off')!.rate);
         const [cpuKind, cpuOff] = [roundCpu.get(kind), roundCpu.get('off')];
@@ -141,7 +143,7 @@ export async function observabilityRows(sizes: ObservabilitySizes): Promise<Row[
     };
     const reference = 'tracing and metrics off';
     const off = { seq: seq.get('off')!.stats(), conc: conc.get('off')!.stats() };
-    return (['on', 'sampled'] as const).flatMap((kind): Row[] => {
+    return MEASURED.flatMap((kind): Row[] => {
       const s = seq.get(kind)!.stats();
       const c = conc.get(kind)!.stats();
       return [

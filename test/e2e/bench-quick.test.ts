@@ -46,8 +46,8 @@ const EXPECTED_ROWS = [
   'footprint.startup.idle',
   'footprint.startup.backends',
   'footprint.ready.backends',
-  ...['on', 'sampled'].flatMap((kind) =>
-    ['seq.p50', 'seq.p99', 'c32.rate'].map((m) => `observability.${kind}.${m}`),
+  ...['metrics', 'on', 'sampled'].flatMap((kind) =>
+    ['seq.p50', 'seq.p99', 'c32.rate', 'c32.cpu'].map((m) => `observability.${kind}.${m}`),
   ),
   ...['hub', 'legacy', 'modern'].flatMap((kind) => [`peers.${kind}.seq.p50`, `peers.${kind}.c32.rate`]),
   'search.recall_at_1',
