@@ -178,6 +178,7 @@ export class Gateway {
           nameClashes,
           surface: this.surface,
           listTools: () => this.table.list(),
+          servedName: (server, tool) => this.table.servedNameOf(server, tool),
           ...(this.cluster ? { shared: this.cluster } : {}),
         }),
         ...pipelineMetaTools(this.pipelines),

@@ -5,6 +5,7 @@ import { parseDuration, servedPrefix, serverConfigFromInput } from '../config/in
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Surface, SurfaceReport } from '../surface/index.js';
 import { approveTool } from './approve-tool.js';
+import { serverRowFor } from './caller-view.js';
 import type { SharedRegistrations } from './cluster-sync.js';
 import { describeClash } from './name-clashes.js';
 import { checkHttpRegistration, checkRuntimeCount } from './register-policy.js';
@@ -28,6 +29,8 @@ export interface MetaToolDeps {
   listTools?: () => unknown;
   /** With `cluster.redis`: registrations shared by every replica, capped across the cluster. */
   shared?: SharedRegistrations;
+  /** The name a backend tool is served as, for a restricted caller's rules (`tools` globs) in list_servers. */
+  servedName?: (server: string, tool: string) => string;
 }
 
 /** How long register_server waits for a new backend's first connection before answering. */
@@ -223,17 +226,20 @@ function listServers(deps: MetaToolDeps): ServedTool {
         'Every backend: transport, status (connecting, ready, failed, needs login — with the command to run, closed), tools, last error, where it came from, and a config change still waiting to start (pendingChange).',
       inputSchema: { type: 'object', properties: {} },
     },
-    async call() {
+    async call(_args, ctx) {
       const clashesOf = (await deps.nameClashes?.()) ?? (() => []);
+      const access = ctx.access;
       const servers = deps.registry.list().map((info) => {
         const backend = deps.registry.get(info.name);
         const clashes = clashesOf(info.name);
-        return {
+        const row = {
           ...publicInfo(info),
           prefix: backend ? servedPrefix(backend.config) : servedPrefix(info),
           ...(clashes.length > 0 ? { nameClashes: clashes } : {}),
           ...deps.surface?.report(info.name),
         };
+        // A caller restricted by http.auth.rules is not told of tools it may not list (caller-view.ts).
+        return access ? serverRowFor(access, row, deps.servedName) : row;
       });
       const cluster = deps.shared ? await clusterStatus(deps.shared) : undefined;
       return jsonResult(

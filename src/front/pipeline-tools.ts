@@ -6,6 +6,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import { MAX_RUNS } from '../cluster/index.js';
 import { GatewayError } from '../errors.js';
 import { CUSTOM_SCENARIO, servedPipeline, summarize } from '../pipeline/index.js';
+import { pipelineVisible, runsFor } from './caller-view.js';
 import { pipelineToolName } from './naming.js';
 import { formatSummaries, runToolResult } from './pipeline-format.js';
 import type { PipelineHost } from './pipeline-host.js';
@@ -95,10 +96,13 @@ function listPipelines(host: PipelineHost): ServedTool {
         },
       },
     },
-    async call(args) {
+    async call(args, ctx) {
       const runs = runCount(args.runs);
       const catalog = host.current();
-      const pipelines = catalog.list().map((entry) => {
+      // A caller restricted by http.auth.rules is told only of the pipelines it may list (caller-view.ts).
+      const access = ctx.access;
+      const entries = access ? catalog.list().filter((e) => pipelineVisible(access, e.name)) : catalog.list();
+      const pipelines = entries.map((entry) => {
         const summary = summarize(entry);
         const serves = catalog.get(entry.name) === entry && servedPipeline(entry) !== undefined;
         const typeProblems = serves ? host.types.problemsOf(entry.file) : [];
@@ -110,7 +114,8 @@ function listPipelines(host: PipelineHost): ServedTool {
       });
       if (runs === 0)
         return jsonResult({ dir: catalog.dir, pipelines }, formatSummaries(catalog.dir, pipelines));
-      const recent = await host.recentRuns(runs);
+      const all = await host.recentRuns(runs);
+      const recent = access ? runsFor(access, all) : all;
       return jsonResult(
         { dir: catalog.dir, pipelines, runs: recent },
         `${formatSummaries(catalog.dir, pipelines)}\n\n${formatRuns(recent)}`,

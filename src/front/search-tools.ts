@@ -1,6 +1,8 @@
 import type { Tool } from '@modelcontextprotocol/server';
+import type { Access } from '../auth/index.js';
 import { GatewayError } from '../errors.js';
 import { ToolIndex } from '../search/index.js';
+import { listedTarget } from './access-check.js';
 import type { ServedTool } from './served-tool.js';
 import { jsonResult } from './served-tool.js';
 import { readParams, requireString } from './tool-args.js';
@@ -16,7 +18,10 @@ export interface SearchableTable {
 
 export interface SearchToolsOptions {
   table: SearchableTable;
-  /** The profile's view (and any per-server filter): a tool it refuses is unknown to find/describe/call. */
+  /**
+   * The profile's view (and any per-server filter): a tool it refuses is unknown to find/describe/call.
+   * Per caller, the call's `access` (http.auth.rules) narrows it further, as it narrows tools/list.
+   */
   visible: (tool: ServedTool) => boolean;
 }
 
@@ -48,15 +53,20 @@ export class SearchTools {
     this.options.table.off('changed', this.onChanged);
   }
 
-  /** The ranked, visible tools for `query`. */
-  find(query: string, limit = DEFAULT_LIMIT) {
+  /** The ranked tools for `query` that the view shows and `access` (a restricted caller's) allows. */
+  find(query: string, limit = DEFAULT_LIMIT, access?: Access) {
     this.refresh();
-    return this.index.search(query, limit, (name) => this.visibleTool(name) !== undefined);
+    return this.index.search(query, limit, (name) => this.visibleTool(name, access) !== undefined);
   }
 
-  private visibleTool(name: string): ServedTool | undefined {
+  /**
+   * `name`, if this caller may see it: a tool its rules forbid is as unknown as one that does not
+   * exist (not listed, not found, not described), so search reveals no more than tools/list does.
+   */
+  private visibleTool(name: string, access?: Access): ServedTool | undefined {
     const tool = this.options.table.get(name);
-    return tool && this.options.visible(tool) ? tool : undefined;
+    if (!tool || !this.options.visible(tool)) return undefined;
+    return !access || access.allows(listedTarget(name, tool)) ? tool : undefined;
   }
 
   private refresh(): void {
@@ -72,9 +82,9 @@ export class SearchTools {
     this.indexedGroups = new Set(groups.keys());
   }
 
-  /** An unknown name, with the closest visible names as "did you mean". */
-  private unknown(name: string, tool: string): GatewayError {
-    const near = this.find(name, 3).map((h) => h.name);
+  /** An unknown name, with the closest names this caller may see as "did you mean". */
+  private unknown(name: string, tool: string, access?: Access): GatewayError {
+    const near = this.find(name, 3, access).map((h) => h.name);
     const hint = near.length > 0 ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : '';
     return new GatewayError('TOOL_UNKNOWN', `${tool}: no tool '${name}'${hint}`, {
       tool: name,
@@ -106,10 +116,10 @@ export class SearchTools {
         },
         annotations: { readOnlyHint: true },
       },
-      call: async (args) => {
+      call: async (args, ctx) => {
         const query = requireString(args, 'query', 'find_tools');
         const limit = readLimit(args.limit);
-        const tools = this.find(query, limit).map((h) => ({
+        const tools = this.find(query, limit, ctx.access).map((h) => ({
           name: h.name,
           description: h.summary,
           inputSchema: h.inputSchema,
@@ -137,10 +147,10 @@ export class SearchTools {
         },
         annotations: { readOnlyHint: true },
       },
-      call: async (args) => {
+      call: async (args, ctx) => {
         const name = requireString(args, 'name', 'describe_tool');
-        const tool = this.visibleTool(name);
-        if (!tool) throw this.unknown(name, 'describe_tool');
+        const tool = this.visibleTool(name, ctx.access);
+        if (!tool) throw this.unknown(name, 'describe_tool', ctx.access);
         return jsonResult({ ...tool.definition });
       },
     };
@@ -166,7 +176,9 @@ export class SearchTools {
         const toolArgs = readParams(args.arguments, 'call_tool');
         // Waits for a backend still connecting, as a direct tools/call does.
         const tool = await this.options.table.resolve(name, ctx.signal);
-        if (!tool || !this.options.visible(tool)) throw this.unknown(name, 'call_tool');
+        // A tool the caller's rules forbid was refused before this (server.ts, ACCESS_DENIED), as a
+        // direct tools/call of it is; the suggestions for an unknown one are only tools it may see.
+        if (!tool || !this.options.visible(tool)) throw this.unknown(name, 'call_tool', ctx.access);
         return tool.call(toolArgs, ctx);
       },
     };

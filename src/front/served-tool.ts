@@ -1,4 +1,5 @@
 import type { CallToolResult, LoggingLevel, Tool } from '@modelcontextprotocol/server';
+import type { Access } from '../auth/index.js';
 import type { CallerCredential, ClientRequester } from '../backends/index.js';
 
 export type FrontTransport = 'stdio' | 'http';
@@ -25,6 +26,12 @@ export interface CallContext {
   logLevel?: LoggingLevel;
   /** The caller's OAuth token, for backends marked `forward_caller_token` only (backends/forward-token.ts). */
   credential?: CallerCredential;
+  /**
+   * What this caller may use (`http.auth.rules`), set only when that is not everything: the meta tools
+   * that name tools (find_tools, describe_tool, list_servers, list_pipelines) leave out what it may not
+   * list. Unset = unrestricted, so a gateway without rules pays nothing per call.
+   */
+  access?: Access;
 }
 
 /** One tool as the front serves it: its definition and how to run it. */

@@ -176,6 +176,8 @@ export function createFrontServer(options: FrontServerOptions): Server {
       trace,
       ...(logLevel ? { logLevel } : {}),
       ...credentialOf(extra.http?.authInfo),
+      // Only a restricted caller's: the tools that list tools then leave out what it may not see.
+      ...(access && !access.unrestricted ? { access } : {}),
       ...(options.hub && era === 'legacy'
         ? { requester: clientRequester(server, extra, options.bridge?.maxRounds) }
         : {}),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Access } from '../../src/auth/index.js';
 import { BackendRegistry } from '../../src/backends/index.js';
 import type { StdioServerConfig } from '../../src/config/types.js';
 import { isGatewayError } from '../../src/errors.js';
@@ -118,6 +119,32 @@ describe('search mode tools', () => {
         );
       expect(isGatewayError(error, 'TOOL_UNKNOWN'), String(error)).toBe(true);
     }
+  });
+
+  it("a caller's access (http.auth.rules) narrows find and describe to what it may list", async () => {
+    // As server.ts hands it on for a restricted caller: the testbed's tools only.
+    const access: Access = {
+      unrestricted: false,
+      allows: (t) => t.kind === 'backend' && t.server === 'testbed',
+    };
+    const as = { ...ctx(), access };
+    const found = await tool('find_tools').call({ query: 'add facts to the knowledge graph', limit: 50 }, as);
+    const names = (found.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name);
+    expect(names.filter((n) => n.startsWith('memory__'))).toEqual([]);
+    const error = (name: string) =>
+      tool('describe_tool')
+        .call({ name }, as)
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+    const forbidden = await error('memory__create_entities');
+    const missing = await error('memory__create_entitiez');
+    expect(isGatewayError(forbidden, 'TOOL_UNKNOWN'), String(forbidden)).toBe(true);
+    expect(forbidden?.message.replace('entities', 'X')).toBe(missing?.message.replace('entitiez', 'X'));
+    // Without access in the context (no rules): everything, as before.
+    const all = await tool('describe_tool').call({ name: 'memory__create_entities' }, ctx());
+    expect(all.isError).toBeFalsy();
   });
 
   it("follows a backend's tools/list_changed", async () => {
