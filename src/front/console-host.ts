@@ -265,7 +265,17 @@ async function callTool(
     return errorResult(`${name} is not allowed for ${caller ?? 'this caller'}`, { code: 'ACCESS_DENIED' });
   try {
     return await telemetry.toolCall({ tool: name, args, transport: 'http', caller }, (trace) =>
-      gate.run('tools/call', () => tool.call(args, { signal, transport: 'http', era: 'modern', trace })),
+      gate.run('tools/call', () =>
+        // A restricted caller's access goes with the call, as from server.ts: list_servers and
+        // list_pipelines then name only what it may list.
+        tool.call(args, {
+          signal,
+          transport: 'http',
+          era: 'modern',
+          trace,
+          ...(access.unrestricted ? {} : { access }),
+        }),
+      ),
     );
   } catch (err) {
     if (err instanceof GatewayError) return errorResult(secrets.redact(err.message), { code: err.code });

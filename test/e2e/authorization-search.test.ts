@@ -47,6 +47,7 @@ beforeAll(async () => {
 ${testbedServer('open')}
 ${testbedServer('hidden')}
 http:
+  console: true
   auth:
     issuer: ${issuer.issuer}
     audience: ${RESOURCE}
@@ -212,6 +213,17 @@ describe.each(ERAS)('a %s client of a search profile', (_era, negotiation) => {
       expect(listed.names).toEqual(['open-echo']);
       expect(listed.text).not.toContain('hidden-echo');
     });
+    // The console's "try it" form calls them as the same caller, and is told the same.
+    const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', RESOURCE);
+    const res = await fetch(`${new URL(gw.url).origin}/console/api/tools/call`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'list_servers', arguments: {} }),
+    });
+    expect(res.status).toBe(200);
+    const viaConsole = structured<{ servers: Row[] }>(await res.json()).servers;
+    expect(viaConsole.find((r) => r.name === 'hidden')).toMatchObject({ tools: [], toolCount: 0 });
+    expect(viaConsole.find((r) => r.name === 'open')?.tools).toContain('echo');
     await withClient('mcp mcp:admin', negotiation, async (admin) => {
       const hidden = (await servers(admin)).rows.find((r) => r.name === 'hidden');
       expect(hidden?.tools).toEqual(expect.arrayContaining(['echo', 'add']));
