@@ -6,9 +6,9 @@
  * prompts/list, prompts/get, completion/complete, resources/subscribe (2025) and subscriptions/listen
  * (2026-07-28).
  */
-import type { Client } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOTH_ERAS, bearerClient, ERA_LEGACY, type Era, eraServer, NEGOTIATION } from '../helpers/eras.js';
+import { ERA_LEGACY, eraServer } from '../helpers/eras.js';
 import { type HttpGatewayProcess, startHttpGateway, tempDir, writeConfig } from '../helpers/gateway.js';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { waitFor } from '../helpers/wait.js';
@@ -52,15 +52,27 @@ afterAll(async () => {
   await issuer?.close();
 });
 
-const ERAS = BOTH_ERAS;
+const ERAS = [
+  ['legacy', { mode: 'legacy' }],
+  ['modern', { mode: { pin: '2026-07-28' } }],
+] as const;
 
-async function connect(scope: string, era: Era): Promise<Client> {
+async function connect(scope: string, era: 'legacy' | 'modern'): Promise<Client> {
   const token = await issuer.clientToken(
     scope.includes('admin') ? 'admin-agent' : 'analyst-agent',
     scope,
     RESOURCE,
   );
-  return bearerClient(gw.url, token, NEGOTIATION[era], 'auth-resources');
+  const transport = new StreamableHTTPClientTransport(new URL(gw.url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const negotiation = ERAS.find(([e]) => e === era)?.[1];
+  const client = new Client(
+    { name: 'auth-resources', version: '1.0.0' },
+    { versionNegotiation: negotiation },
+  );
+  await client.connect(transport);
+  return client;
 }
 
 /** Waits for both backends to be listed to an admin: the lists are shared, so then they are complete. */
