@@ -7,19 +7,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { secrets } from '../secrets.js';
 import type { Problem, Segment } from './problems.js';
 import type { BackendOAuth, TokenStoreSettings } from './types.js';
+import { isData, nonEmpty } from './values.js';
 
 export const TOKEN_KEY_ENV = 'MCP_GATEWAY_TOKEN_KEY';
 export const DEFAULT_CALLBACK_PORT = 33418;
-
-type Data = Record<string, unknown>;
-
-function isData(value: unknown): value is Data {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
 
 /**
  * `token_store:` resolved against the config's folder. Default: `$MCP_GATEWAY_DATA/oauth-tokens.enc`
@@ -33,14 +24,14 @@ export function tokenStoreSettings(
   const data = isData(raw) ? raw : {};
   const dataDir = env.MCP_GATEWAY_DATA ? resolve(baseDir, env.MCP_GATEWAY_DATA) : resolve(baseDir, '.data');
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const path = text(data.path) ? at(data.path as string) : resolve(dataDir, 'oauth-tokens.enc');
-  const keyFile = text(data.key_file) ? at(data.key_file as string) : `${path}.key`;
+  const path = nonEmpty(data.path) ? at(data.path as string) : resolve(dataDir, 'oauth-tokens.enc');
+  const keyFile = nonEmpty(data.key_file) ? at(data.key_file as string) : `${path}.key`;
   return { path, keyFile, keyEnv: TOKEN_KEY_ENV };
 }
 
 /** `servers.<name>.forward_caller_token` (the schema has checked its shape). */
 export function forwardCallerToken(raw: unknown): { audience: string } | undefined {
-  const audience = isData(raw) ? text(raw.audience) : undefined;
+  const audience = isData(raw) ? nonEmpty(raw.audience) : undefined;
   return audience ? { audience } : undefined;
 }
 
@@ -52,13 +43,13 @@ export function backendOAuth(
   store: TokenStoreSettings,
 ): BackendOAuth | undefined {
   if (!isData(raw)) return undefined;
-  const clientId = text(raw.client_id);
-  const clientSecret = text(raw.client_secret);
+  const clientId = nonEmpty(raw.client_id);
+  const clientSecret = nonEmpty(raw.client_secret);
   if (clientSecret) secrets.add(clientSecret, '<oauth client secret>');
-  const scope = text(raw.scope);
-  const issuer = text(raw.issuer);
+  const scope = nonEmpty(raw.scope);
+  const issuer = nonEmpty(raw.issuer);
   const common = { ...(scope ? { scope } : {}), ...(issuer ? { issuer } : {}) };
-  const grant = text(raw.grant) ?? (clientSecret ? 'client_credentials' : 'authorization_code');
+  const grant = nonEmpty(raw.grant) ?? (clientSecret ? 'client_credentials' : 'authorization_code');
   if (grant === 'client_credentials') {
     if (!clientId || !clientSecret) {
       problems.push({ path, text: 'grant client_credentials needs client_id and client_secret' });

@@ -6,9 +6,9 @@
  * prompts/list, prompts/get, completion/complete, resources/subscribe (2025) and subscriptions/listen
  * (2026-07-28).
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERA_LEGACY, eraServer } from '../helpers/eras.js';
+import { BOTH_ERAS, bearerClient, ERA_LEGACY, type Era, eraServer, NEGOTIATION } from '../helpers/eras.js';
 import { type HttpGatewayProcess, startHttpGateway, tempDir, writeConfig } from '../helpers/gateway.js';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { waitFor } from '../helpers/wait.js';
@@ -52,27 +52,15 @@ afterAll(async () => {
   await issuer?.close();
 });
 
-const ERAS = [
-  ['legacy', { mode: 'legacy' }],
-  ['modern', { mode: { pin: '2026-07-28' } }],
-] as const;
+const ERAS = BOTH_ERAS;
 
-async function connect(scope: string, era: 'legacy' | 'modern'): Promise<Client> {
+async function connect(scope: string, era: Era): Promise<Client> {
   const token = await issuer.clientToken(
     scope.includes('admin') ? 'admin-agent' : 'analyst-agent',
     scope,
     RESOURCE,
   );
-  const transport = new StreamableHTTPClientTransport(new URL(gw.url), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  const negotiation = ERAS.find(([e]) => e === era)?.[1];
-  const client = new Client(
-    { name: 'auth-resources', version: '1.0.0' },
-    { versionNegotiation: negotiation },
-  );
-  await client.connect(transport);
-  return client;
+  return bearerClient(gw.url, token, NEGOTIATION[era], 'auth-resources');
 }
 
 /** Waits for both backends to be listed to an admin: the lists are shared, so then they are complete. */

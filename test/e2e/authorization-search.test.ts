@@ -7,8 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, type ClientOptions, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOTH_ERAS, bearerClient, type Negotiation } from '../helpers/eras.js';
 import {
   type HttpGatewayProcess,
   startHttpGateway,
@@ -81,24 +82,12 @@ afterAll(async () => {
   await issuer?.close();
 });
 
-type Negotiation = NonNullable<ClientOptions['versionNegotiation']>;
-const ERAS: [string, Negotiation][] = [
-  ['legacy', { mode: 'legacy' }],
-  ['modern', { mode: { pin: '2026-07-28' } }],
-];
+const ERAS = BOTH_ERAS;
 
 async function connect(scope: string, negotiation: Negotiation): Promise<Client> {
   const client_ = scope.includes('admin') ? 'admin-agent' : 'analyst-agent';
   const token = await issuer.clientToken(client_, scope, SEARCH_RESOURCE);
-  const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/searchable`), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  const client = new Client(
-    { name: 'search-rules-test', version: '1.0.0' },
-    { versionNegotiation: negotiation },
-  );
-  await client.connect(transport);
-  return client;
+  return bearerClient(`${gw.url}/searchable`, token, negotiation, 'search-rules-test');
 }
 
 async function found(client: Client, query: string): Promise<string[]> {

@@ -7,8 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, type ClientOptions, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOTH_ERAS, bearerClient, type Negotiation } from '../helpers/eras.js';
 import {
   type HttpGatewayProcess,
   startHttpGateway,
@@ -85,19 +86,10 @@ afterAll(async () => {
   await otherIssuer?.close();
 });
 
-type Negotiation = NonNullable<ClientOptions['versionNegotiation']>;
-const ERAS: [string, Negotiation][] = [
-  ['legacy', { mode: 'legacy' }],
-  ['modern', { mode: { pin: '2026-07-28' } }],
-];
+const ERAS = BOTH_ERAS;
 
-async function connect(token: string, versionNegotiation: Negotiation, url = gw.url): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  const client = new Client({ name: 'auth-test', version: '1.0.0' }, { versionNegotiation });
-  await client.connect(transport);
-  return client;
+function connect(token: string, versionNegotiation: Negotiation, url = gw.url): Promise<Client> {
+  return bearerClient(url, token, versionNegotiation);
 }
 
 async function toolNames(client: Client): Promise<string[]> {
@@ -330,11 +322,7 @@ http:
   it('accepts an active token for this resource, with its scopes', async () => {
     const token = await issuer.clientToken('opaque-agent', 'mcp mcp:read', RESOURCE);
     expect(token.split('.')).toHaveLength(1);
-    const transport = new StreamableHTTPClientTransport(new URL(introspecting.url), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    });
-    const client = new Client({ name: 'auth-test', version: '1.0.0' });
-    await client.connect(transport);
+    const client = await bearerClient(introspecting.url, token);
     try {
       await waitFor(async () => (await toolNames(client)).includes('tb__echo'), { timeoutMs: 20_000 });
       expect(await toolNames(client)).toEqual(['tb__echo']);

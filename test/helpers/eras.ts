@@ -19,10 +19,36 @@ export function eraServer(name: string, script: string, protocol: string, extra 
 
 export type Era = 'legacy' | 'modern';
 
-export const NEGOTIATION: Record<Era, NonNullable<ClientOptions['versionNegotiation']>> = {
+export type Negotiation = NonNullable<ClientOptions['versionNegotiation']>;
+
+export const NEGOTIATION: Record<Era, Negotiation> = {
   legacy: { mode: 'legacy' },
   modern: { mode: { pin: '2026-07-28' } },
 };
+
+/** Both eras with how a client negotiates each, for `describe.each`. */
+export const BOTH_ERAS: [Era, Negotiation][] = [
+  ['legacy', NEGOTIATION.legacy],
+  ['modern', NEGOTIATION.modern],
+];
+
+/**
+ * An SDK client connected over Streamable HTTP to `url` with a bearer token; it negotiates as
+ * `versionNegotiation` says (the SDK's default when unset).
+ */
+export async function bearerClient(
+  url: string,
+  token: string,
+  versionNegotiation?: Negotiation,
+  name = 'auth-test',
+): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name, version: '1.0.0' }, versionNegotiation ? { versionNegotiation } : {});
+  await client.connect(transport);
+  return client;
+}
 
 /** A client of `era` that answers elicitations with `name` (and counts them). */
 export function eraClient(
