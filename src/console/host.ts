@@ -60,7 +60,12 @@ export interface AuthorizedRequest {
 /** One run as the console hears it (the shape of src/front/run-watch.ts's RunWatch). */
 export interface RunWatch {
   event(event: StepEvent): void;
-  call(step: string, item: number | undefined, attempt: number): (error?: string) => void;
+  call(
+    step: string,
+    item: number | undefined,
+    attempt: number,
+    at: number,
+  ): (error: string | undefined, at: number) => void;
   ended(result: RunResult): void;
 }
 

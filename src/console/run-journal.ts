@@ -43,12 +43,11 @@ export class RunJournal {
   }
 
   private start(pipeline: CompiledPipeline, inputs: unknown): RunWatch {
-    const t0 = Date.now();
     const run: RunView = {
       id: randomUUID(),
       pipeline: pipeline.name,
       state: 'running',
-      startedAt: t0,
+      startedAt: Date.now(),
       inputs: bounded(inputs),
       steps: [...pipeline.steps.values()].map((s) => ({
         id: s.id,
@@ -88,13 +87,14 @@ export class RunJournal {
         applyEvent(stepFor(e.step), e);
         changed();
       },
-      call: (stepId, item, attempt) => {
+      // Calls are timed by the engine's clock, as its step events are, so each lies within its step.
+      call: (stepId, item, attempt, at) => {
         const step = stepFor(stepId);
-        const call: CallView = { attempt, start: Date.now() - t0, ...(item !== undefined ? { item } : {}) };
+        const call: CallView = { attempt, start: Math.round(at), ...(item !== undefined ? { item } : {}) };
         if (step.calls.length < MAX_CALLS) step.calls.push(call);
         changed();
-        return (error) => {
-          call.end = Date.now() - t0;
+        return (error, endedAt) => {
+          call.end = Math.round(endedAt);
           if (error !== undefined) call.error = secrets.redact(error);
           changed();
         };

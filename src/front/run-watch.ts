@@ -16,8 +16,16 @@ import type {
 /** One run as a watcher hears it. Methods must be cheap and must not throw. */
 export interface RunWatch {
   event(event: StepEvent): void;
-  /** A call of a top-level step began (`item` for a for_each step); call what it returns when it ends. */
-  call(step: string, item: number | undefined, attempt: number): (error?: string) => void;
+  /**
+   * A call of a top-level step began `at` ms into the run (`item` for a for_each step); call what it
+   * returns when it ends. Both times are in the clock of the step events' `at`.
+   */
+  call(
+    step: string,
+    item: number | undefined,
+    attempt: number,
+    at: number,
+  ): (error: string | undefined, at: number) => void;
   ended(result: RunResult): void;
 }
 
@@ -54,14 +62,14 @@ export function watchRun(
       watches = mine;
       return {
         event: (e) => hooks?.event(e),
-        call(step, item, attempt): CallHooks {
-          const inner = hooks?.call(step, item, attempt);
-          const ends = mine.map((w) => w.call(step, item, attempt));
+        call(step, item, attempt, at): CallHooks {
+          const inner = hooks?.call(step, item, attempt, at);
+          const ends = mine.map((w) => w.call(step, item, attempt, at));
           return {
             trace: inner?.trace,
-            end(error) {
-              inner?.end(error);
-              for (const end of ends) end(error);
+            end(error, endedAt) {
+              inner?.end(error, endedAt);
+              for (const end of ends) end(error, endedAt);
             },
           };
         },

@@ -103,6 +103,7 @@ export function createRunObserver(
             { 'mcpgw.step': step, 'mcpgw.item': item, 'mcpgw.attempt': attempt },
             steps.get(step)?.span ?? runSpan,
           );
+          // The engine's `at` is ms into the run, not performance.now(): the span ends now instead.
           return { trace: span, end: (error) => span.end(error) };
         },
         ended(result) {

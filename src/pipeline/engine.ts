@@ -229,7 +229,7 @@ class Run {
       r.args[item] = args;
     }
     const timeoutMs = callTimeoutMs(step, this.options);
-    const hooks = this.hooks?.call(step.id, r.items ? item : undefined, attempt);
+    const hooks = this.hooks?.call(step.id, r.items ? item : undefined, attempt, this.at());
     const call = openCall(timeoutMs, hooks);
     this.inflight.add(call);
     r.attempts++;
@@ -248,7 +248,9 @@ class Run {
   }
 
   private callDone(r: StepRun, item: number, attempt: number, call: Call, outcome: CallOutcome): void {
-    call.hooks?.end(outcome.ok ? undefined : outcome.message);
+    // A call still open when the run aborted ended then, as its step did (closeUnfinished): the run
+    // stopped waiting for it at that moment.
+    call.hooks?.end(outcome.ok ? undefined : outcome.message, this.aborted ? this.aborted.at : this.at());
     clearTimeout(call.timer);
     this.inflight.delete(call);
     this.slots.release();
@@ -314,7 +316,8 @@ class Run {
     r.error = message;
     this.finishStep(r, 'failed');
     if (r.step.onError === 'fail') {
-      this.abort('failed', `step ${sq(r.step.id)} failed: ${message}`, r.step.id);
+      // The run aborts when the step ended, so its calls still open end when it did.
+      this.abort('failed', `step ${sq(r.step.id)} failed: ${message}`, r.step.id, r.endedAt);
     }
   }
 
@@ -347,9 +350,9 @@ class Run {
     }
   }
 
-  private abort(kind: AbortKind, message: string, step?: string): void {
+  private abort(kind: AbortKind, message: string, step?: string, at = this.at()): void {
     if (this.aborted || this.done) return;
-    this.aborted = { kind, message, at: this.at(), ...(step !== undefined ? { step } : {}) };
+    this.aborted = { kind, message, at, ...(step !== undefined ? { step } : {}) };
     if (this.deadline) clearTimeout(this.deadline);
     for (const timer of this.backoffs) clearTimeout(timer);
     this.backoffs.clear();

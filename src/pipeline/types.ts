@@ -223,14 +223,17 @@ export interface RunObserver {
 
 export interface RunHooks {
   event(event: StepEvent): void;
-  /** One call of `step` (`item` for a for_each step), attempt 1, 2…; the call runs inside `run`. */
-  call(step: string, item: number | undefined, attempt: number): CallHooks;
+  /**
+   * One call of `step` (`item` for a for_each step), attempt 1, 2…, starting `at` ms into the run:
+   * the clock of the step events' `at`, so a call's times lie within its step's.
+   */
+  call(step: string, item: number | undefined, attempt: number, at: number): CallHooks;
   ended(result: RunResult): void;
 }
 
 export interface CallHooks {
   /** What the call (a tool call, or a child run) carries as its `trace`. */
   trace: unknown;
-  /** The call settled; `error` says why it failed. */
-  end(error?: string): void;
+  /** The call settled `at` ms into the run (the step events' clock); `error` says why it failed. */
+  end(error: string | undefined, at: number): void;
 }
