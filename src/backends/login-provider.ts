@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
+  OAuthClientInformationContext,
   OAuthClientMetadata,
   OAuthClientProvider,
   StoredOAuthClientInformation,
@@ -92,12 +93,17 @@ export class LoginProvider implements OAuthClientProvider {
     return this.stateValue;
   }
 
-  clientInformation(): StoredOAuthClientInformation | undefined {
+  clientInformation(ctx?: OAuthClientInformationContext): StoredOAuthClientInformation | undefined {
     const { oauth } = this.target;
     if (oauth.clientId) {
+      // Stamped with the issuer the SDK asks for, as it would stamp it itself and then save it: a
+      // configured client is the config's, and saving it would write the token store on every
+      // attempt — which woke the backend's own wait for a login into a loop of attempts, and could
+      // overwrite the tokens a concurrent `mcp-gateway login` had just written.
       return {
         client_id: oauth.clientId,
         ...(oauth.clientSecret ? { client_secret: oauth.clientSecret } : {}),
+        ...(ctx ? { issuer: ctx.issuer } : {}),
       } as StoredOAuthClientInformation;
     }
     const registered = this.entry()?.client;
@@ -108,6 +114,8 @@ export class LoginProvider implements OAuthClientProvider {
   }
 
   saveClientInformation(info: StoredOAuthClientInformation): void {
+    // A configured client lives in the config; only a registered one (RFC 7591) is kept.
+    if (this.target.oauth.clientId) return;
     this.store.update(this.target.name, (e) => ({ ...this.fresh(e), client: { ...info } }));
   }
 

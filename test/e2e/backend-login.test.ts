@@ -117,6 +117,11 @@ token_store:
       expect((await serverRow(gw, 'remote'))?.lastError).toContain(
         `mcp-gateway login remote --config ${config}`,
       );
+      // It waits for the login instead of trying again and again: one attempt, one warning. (Saving
+      // the configured client to the store on each attempt used to wake this wait into a loop that
+      // could overwrite the tokens a login was writing.)
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(gw.stderr().match(/needs login: run/g)).toHaveLength(1);
 
       const done = await login(config, 'bob');
       expect(done.stdout).toContain('Logged in');
