@@ -94,7 +94,7 @@ export class BackendCalls {
     options: CallOptions = {},
   ): Promise<CallToolResult> {
     this.inFlight.enter();
-    const started = Date.now();
+    const started = options.startedAt ?? Date.now();
     try {
       try {
         return await this.runCall(tool, args, options);
@@ -106,7 +106,9 @@ export class BackendCalls {
           telemetry.logFields(options.trace),
         );
         telemetry.backendRetry(this.host.name, tool, 2, 'the process died mid-call', options.trace);
-        return await this.runCall(tool, args, { ...options, timeoutMs: left });
+        // `left` already counts the time since `startedAt`.
+        const { startedAt: _counted, ...retry } = options;
+        return await this.runCall(tool, args, { ...retry, timeoutMs: left });
       }
     } finally {
       this.inFlight.leave();
@@ -140,10 +142,11 @@ export class BackendCalls {
     options: CallOptions,
   ): Promise<CallToolResult> {
     const limit = options.timeoutMs ?? this.host.timeoutMs();
-    const started = Date.now();
+    // One deadline for the wait for a starting backend and the call: it may have begun in the front.
+    const started = options.startedAt ?? Date.now();
     const { signal } = options;
     if (signal?.aborted) throw cancelledError(this.host.name, tool, signal);
-    const connecting = this.host.whileConnecting(limit, signal);
+    const connecting = this.host.whileConnecting(Math.max(limit - (Date.now() - started), 0), signal);
     if (connecting) {
       await connecting;
       if (signal?.aborted) throw cancelledError(this.host.name, tool, signal);

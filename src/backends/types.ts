@@ -63,6 +63,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the backend's and the gateway's default. */
   timeoutMs?: number;
+  /**
+   * When the call's timeout began (Date.now()), if before the call reached the backend: the front
+   * waiting for a backend still starting to list the tool counts against the same timeout.
+   */
+  startedAt?: number;
   /** Called with each progress notification the backend sends for this call. */
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /**

@@ -27,6 +27,11 @@ export interface CallContext {
   /** The caller's OAuth token, for backends marked `forward_caller_token` only (backends/forward-token.ts). */
   credential?: CallerCredential;
   /**
+   * When the call's timeout began (Date.now()), set when the tool table waited for its backend to
+   * start before the call: that wait counts against the call's timeout (CallOptions.startedAt).
+   */
+  startedAt?: number;
+  /**
    * What this caller may use (`http.auth.rules`), set only when that is not everything: the meta tools
    * that name tools (find_tools, describe_tool, list_servers, list_pipelines) leave out what it may not
    * list. Unset = unrestricted, so a gateway without rules pays nothing per call.

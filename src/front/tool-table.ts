@@ -87,9 +87,10 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
    * The tool called `name`, waiting when its prefix is that of a backend still connecting (at
    * start, or restarting before it listed its tools): a client that calls a tool it knows right after
    * the gateway started gets the call, not "Unknown tool". Waits at most the backend's timeout (which
-   * also bounds its connecting), or until `signal` aborts. For a backend that is not ready then (it
-   * failed to start), the call goes to the backend anyway, which answers BACKEND_UNAVAILABLE with why:
-   * truer than "Unknown tool" for a server that is configured but down.
+   * also bounds its connecting), or until `signal` aborts; the tool returned after a wait counts the
+   * wait against the call's timeout, so the call ends within that timeout, not twice it. For a backend
+   * that is not ready then (it failed to start), the call goes to the backend anyway, which answers
+   * BACKEND_UNAVAILABLE with why: truer than "Unknown tool" for a server that is configured but down.
    */
   async resolve(name: string, signal?: AbortSignal): Promise<ServedTool | undefined> {
     const found = this.get(name);
@@ -97,8 +98,12 @@ export class ToolTable extends EventEmitter<{ changed: [] }> {
     const owner = this.backendOf(name);
     if (owner?.backend.status === 'ready') return this.unlistedTool(name, owner.backend, owner.tool);
     if (!owner) return undefined;
-    if (owner.backend.status === 'connecting' && !signal?.aborted) await this.settled(owner.backend, signal);
-    return this.get(name) ?? this.downTool(name, owner.backend, owner.tool);
+    if (owner.backend.status !== 'connecting' || signal?.aborted)
+      return this.get(name) ?? this.downTool(name, owner.backend, owner.tool);
+    const startedAt = Date.now();
+    await this.settled(owner.backend, signal);
+    const tool = this.get(name) ?? this.downTool(name, owner.backend, owner.tool);
+    return tool && { ...tool, call: (args, ctx) => tool.call(args, { ...ctx, startedAt }) };
   }
 
   /**
@@ -298,5 +303,6 @@ function forwarded(ctx: CallContext): CallOptions {
     trace: ctx.trace,
     ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
     credential: ctx.credential,
+    ...(ctx.startedAt !== undefined ? { startedAt: ctx.startedAt } : {}),
   };
 }

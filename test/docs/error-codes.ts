@@ -21,7 +21,7 @@ export const ERROR_CODE_DOCS: Record<string, string> = {
   BACKEND_REMOVED:
     "The backend was removed (`remove_server`, or gone or replaced in gateway.yaml on reload) while the request ran, and it did not finish within the grace (`remove_server`'s `grace`, default 0; on reload the backend's call timeout).",
   BACKEND_TIMEOUT:
-    "The call took longer than its timeout (the step's, else the server's, else the config's, 10 s by default); the backend was sent MCP cancellation.",
+    "The call took longer than its timeout (the step's, else the server's, else the config's, 10 s by default), time spent waiting for the backend to start included; the backend was sent MCP cancellation.",
   BACKEND_CANCELLED:
     'The client cancelled the request, or a pipeline run was cancelled or failed fast while the call ran.',
   BACKEND_NEEDS_LOGIN:

@@ -6,6 +6,7 @@
  * its process dies is retried once on the new process when the tool is read-only or idempotent — or
  * the operator says so — and never otherwise.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,19 +81,16 @@ describe('availability: the first call after start', () => {
     expect(result.structuredContent).toEqual({ server: 'slow', args: { first: true } });
   }, 40_000);
 
-  it('a call that outwaits a backend still starting, and is served once it is ready, gets its progress', async () => {
-    // Ready after about 5 s (initialize 2.5 s, then tools/list 2.5 s, each within the 4 s timeout): the
-    // call's wait for the tool (4 s) ends first, and the call then waits on for the backend itself.
+  it('a call served once a backend still starting is ready gets its progress', async () => {
+    const dir = tempDir();
+    const go = path.join(dir, 'go');
     const config = writeConfig(
-      [
-        'timeout: 4s',
-        'startup_grace: 0s',
-        'servers:',
-        testbedServer('late', ['--start-delay', '2500', '--tools-delay', '2500']),
-      ].join('\n'),
+      ['timeout: 20s', 'startup_grace: 0s', 'servers:', testbedServer('late', ['--start-when', go])].join(
+        '\n',
+      ),
     );
     gw = await startStdioGateway(['--config', config]);
-    const started = Date.now();
+    setTimeout(() => writeFileSync(go, ''), 1000);
     const seen: number[] = [];
     const result = await gw.client.callTool(
       { name: 'late__sleep', arguments: { ms: 300, steps: 3 } },
@@ -101,10 +99,55 @@ describe('availability: the first call after start', () => {
     );
     expect(textOf(result)).not.toMatch(/BACKEND_|Unknown tool/);
     expect(result.structuredContent).toEqual({ slept: 300 });
-    // Served after the tool wait ended (else this would not test the call held past it).
-    expect(Date.now() - started).toBeGreaterThan(4_000);
     // The last one may come in the same read as the result, which the SDK client then drops.
     expect(seen.slice(0, 2)).toEqual([1, 2]);
+  }, 40_000);
+
+  // The wait for a backend still starting and the call itself share one timeout: the call ends within
+  // it, not after a full timeout of waiting and another of calling.
+  it('a call to a backend that does not start in time fails within its timeout, not twice it', async () => {
+    const config = writeConfig(
+      [
+        'timeout: 3s',
+        'startup_grace: 0s',
+        'servers:',
+        testbedServer('never', ['--start-when', path.join(tempDir(), 'never')]),
+      ].join('\n'),
+    );
+    gw = await startStdioGateway(['--config', config]);
+    const started = Date.now();
+    const result = await gw.client.callTool({ name: 'never__echo', arguments: {} });
+    const took = Date.now() - started;
+    expect(errorCode(result)).toBe('BACKEND_UNAVAILABLE');
+    expect(textOf(result)).toContain('still connecting after 3000 ms');
+    expect(took).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeLessThan(4500);
+  }, 40_000);
+
+  it('a call that waited for its backend to start has only the rest of its timeout to run', async () => {
+    const dir = tempDir();
+    const go = path.join(dir, 'go');
+    const log = path.join(dir, 'testbed.jsonl');
+    const config = writeConfig(
+      [
+        'timeout: 3s',
+        'startup_grace: 0s',
+        'servers:',
+        testbedServer('late', ['--start-when', go], logEnv(log)),
+      ].join('\n'),
+    );
+    gw = await startStdioGateway(['--config', config]);
+    // Ready after about 1.5 s; the call then needs 2.5 s more: 4 s in all, over its 3 s.
+    setTimeout(() => writeFileSync(go, ''), 1500);
+    const started = Date.now();
+    const result = await gw.client.callTool({ name: 'late__sleep', arguments: { ms: 2500 } });
+    const took = Date.now() - started;
+    expect(errorCode(result), textOf(result)).toBe('BACKEND_TIMEOUT');
+    expect(textOf(result)).toContain('timed out after 3000 ms');
+    expect(took).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeLessThan(3900);
+    // It reached the backend, which was told to stop when the time was up.
+    await waitFor(() => readTestbedLog(log).some((e) => e.event === 'cancelled' && e.tool === 'sleep'));
   }, 40_000);
 
   it('a call to <server>__<tool> of a configured backend that cannot start says why, not "Unknown tool"', async () => {
