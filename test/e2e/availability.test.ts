@@ -145,7 +145,7 @@ describe('availability: the first call after start', () => {
     expect(errorCode(result), textOf(result)).toBe('BACKEND_TIMEOUT');
     expect(textOf(result)).toContain('timed out after 3000 ms');
     expect(took).toBeGreaterThanOrEqual(2900);
-    expect(took).toBeLessThan(3900);
+    expect(took).toBeLessThan(4500);
     // It reached the backend, which was told to stop when the time was up.
     await waitFor(() => readTestbedLog(log).some((e) => e.event === 'cancelled' && e.tool === 'sleep'));
   }, 40_000);
