@@ -22,6 +22,11 @@ export interface Access {
   /** True when nothing is restricted for this caller. */
   readonly unrestricted: boolean;
   allows(target: AccessTarget): boolean;
+  /**
+   * Whether the gateway's listings (list_servers) name `server` at all. Unset: every server is named
+   * (rules narrow tools, not the status page); a profile's view sets it to its `servers`.
+   */
+  showsServer?(server: string): boolean;
 }
 
 const UNRESTRICTED: Access = { unrestricted: true, allows: () => true };

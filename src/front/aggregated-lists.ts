@@ -33,6 +33,24 @@ export interface Origin {
 interface Listed<T> {
   items: T[];
   origins: Map<string, Origin>;
+  /** False when a backend's list failed and was left out: the list is not the whole. */
+  complete: boolean;
+}
+
+/** Page results built from a list that left a failed backend out (see `isPartialList`). */
+const partialResults = new WeakSet<object>();
+
+/**
+ * Whether a list result lacks a backend whose list failed: a client should not cache it (the gateway
+ * does not either; the next list asks that backend again).
+ */
+export function isPartialList(result: object): boolean {
+  return partialResults.has(result);
+}
+
+function page<R extends object>(listed: Listed<unknown>, result: R): R {
+  if (!listed.complete) partialResults.add(result);
+  return result;
 }
 
 /** An item of one backend's list, with its served name or URI and the backend's own. */
@@ -90,7 +108,7 @@ export class AggregatedLists {
       cursor,
       this.pageSize,
     );
-    return { resources: items, ...(nextCursor ? { nextCursor } : {}) };
+    return page(listed, { resources: items, ...(nextCursor ? { nextCursor } : {}) });
   }
 
   /** Every backend's resources, with served URIs. */
@@ -171,7 +189,7 @@ export class AggregatedLists {
       cursor,
       this.pageSize,
     );
-    return { resourceTemplates: items, ...(nextCursor ? { nextCursor } : {}) };
+    return page(listed, { resourceTemplates: items, ...(nextCursor ? { nextCursor } : {}) });
   }
 
   async listPrompts(
@@ -184,7 +202,7 @@ export class AggregatedLists {
       cursor,
       this.pageSize,
     );
-    return { prompts: items, ...(nextCursor ? { nextCursor } : {}) };
+    return page(listed, { prompts: items, ...(nextCursor ? { nextCursor } : {}) });
   }
 
   /** How many resources and prompts each backend has served, by server (the web console's backends page). */
@@ -218,7 +236,7 @@ export class AggregatedLists {
         const { served, clashes } = pickServed(CLASH_KIND[kind], r.items, this.names.precedence());
         this.clashes?.set(CLASH_KIND[kind], clashes);
         const origins = new Map(served.map((c) => [c.served, { server: c.server, own: c.own }]));
-        return { items: served.map((c) => c.item), origins };
+        return { items: served.map((c) => c.item), origins, complete: r.complete };
       });
       this.lists.set(kind, pending as Promise<Listed<unknown>>);
       void building.then(

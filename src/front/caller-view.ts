@@ -3,10 +3,12 @@
  * names each backend's tools, `list_pipelines` every pipeline. A tool or pipeline its rules do not let
  * it list is left out of them, as tools/list leaves it out (search mode's find_tools and describe_tool
  * do the same in search-tools.ts). The servers themselves stay: list_servers is the status page, and a
- * backend's name says no more than its status does. Only called with a restricted Access (the
- * CallContext carries none otherwise), so a gateway without rules never pays for it.
+ * backend's name says no more than its status does — unless a profile's view names the servers it
+ * shows (`profileAccess`). Only called with a restricted Access (the CallContext carries none
+ * otherwise), so a gateway without rules or profiles never pays for it.
  */
 import type { Access } from '../auth/index.js';
+import type { ProfileView } from './profile-view.js';
 import type { RunRecord } from './run-records.js';
 import type { NameClash } from './served-names.js';
 
@@ -41,6 +43,49 @@ export function serverRowFor(
     else delete out.renamed;
   }
   return out;
+}
+
+/**
+ * A profile's view as an Access, so list_servers and list_pipelines answer a profile's client as they
+ * answer a caller restricted by rules: its servers only, their tools in the view, its pipelines.
+ * Undefined for a view that narrows nothing they show. Resources and prompts are not narrowed by
+ * profiles.
+ */
+export function profileAccess(
+  view: ProfileView,
+  servedName: (server: string, tool: string) => string,
+): Access | undefined {
+  const s = view.settings;
+  if (!view.narrowsBackends && s.pipelines === undefined) return undefined;
+  return {
+    unrestricted: false,
+    allows(target) {
+      switch (target.kind) {
+        case 'backend':
+          return view.allowsBackendTool(
+            target.server,
+            target.served ?? servedName(target.server, target.tool),
+          );
+        case 'pipeline':
+        case 'meta':
+          return view.allows(target);
+        default:
+          return true;
+      }
+    },
+    showsServer: (server) => view.allowsServer(server),
+  };
+}
+
+/** What both `a` and `b` allow (either may be unset: no restriction). */
+export function bothAllow(a: Access | undefined, b: Access | undefined): Access | undefined {
+  if (!a || a.unrestricted) return b;
+  if (!b || b.unrestricted) return a;
+  return {
+    unrestricted: false,
+    allows: (target) => a.allows(target) && b.allows(target),
+    showsServer: (server) => (a.showsServer?.(server) ?? true) && (b.showsServer?.(server) ?? true),
+  };
 }
 
 /** Whether the caller may list `pipeline` (its tool, or route_pipeline with it as the scenario). */

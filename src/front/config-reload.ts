@@ -4,7 +4,13 @@
  * config is compared here.
  */
 import type { BackendRegistry, ReconcilePlan } from '../backends/index.js';
-import { type ConfigIssue, formatIssue, type GatewayConfig, loadConfigFile } from '../config/index.js';
+import {
+  type AuthSettings,
+  type ConfigIssue,
+  formatIssue,
+  type GatewayConfig,
+  loadConfigFile,
+} from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -35,6 +41,8 @@ export interface SettingsChange {
   allowCommands: boolean;
   allowUrlHosts: boolean;
   maxRuntimeBackends: boolean;
+  /** `http.auth.rules` changed: they apply from the next request. */
+  authRules: boolean;
   /** The pipelines folder moved: it is watched and loaded from its new place. */
   pipelines: boolean;
   /** Settings that changed in the file but keep their old value until a restart, by config key. */
@@ -117,6 +125,7 @@ export class ConfigReloader {
         allowUrlHosts: next.http.allowUrlHosts,
         // Which static token opens which profile is read on each request (http-endpoints.ts).
         tokens: next.http.tokens,
+        ...liveAuth(current.http.auth, next.http.auth),
       },
     };
     this.options.apply(applied);
@@ -167,6 +176,7 @@ export class ConfigReloader {
       settings.defaultTimeout ? 'default timeout changed' : '',
       settings.allowCommands ? 'http.allow_commands changed' : '',
       settings.allowUrlHosts ? 'http.allow_url_hosts changed' : '',
+      settings.authRules ? 'http.auth.rules changed' : '',
       settings.maxRuntimeBackends ? 'limits.max_runtime_backends changed' : '',
       settings.pipelines ? 'pipelines folder changed' : '',
     ].filter(Boolean);
@@ -185,6 +195,7 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
     a.port !== b.port ? 'http.port' : '',
     a.token !== b.token ? 'http.token' : '',
     !sameList(a.allowedHosts, b.allowedHosts) ? 'http.allowed_hosts' : '',
+    !sameJson(boundAuth(a.auth), boundAuth(b.auth)) ? 'http.auth' : '',
   ].filter(Boolean);
   const t = before.tools;
   const u = after.tools;
@@ -193,10 +204,29 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
     defaultTimeout: before.defaultTimeoutMs !== after.defaultTimeoutMs,
     allowCommands: !sameJson(a.allowCommands, b.allowCommands),
     allowUrlHosts: !sameJson(a.allowUrlHosts, b.allowUrlHosts),
+    // Rules apply live only where http.auth was on at start (the authenticator is bound then).
+    authRules: a.auth !== undefined && b.auth !== undefined && !sameJson(a.auth.rules, b.auth.rules),
     maxRuntimeBackends: before.limits.maxRuntimeBackends !== after.limits.maxRuntimeBackends,
     pipelines: before.pipelinesDir !== after.pipelinesDir,
     restartNeeded,
   };
+}
+
+/**
+ * `http.auth` as reloaded: its rules (read on each request, src/front/access-check.ts) from the new
+ * file; the issuer, audience and the rest stay as the authenticator was built at start.
+ */
+function liveAuth(current: AuthSettings | undefined, next: AuthSettings | undefined) {
+  if (!current || !next) return {};
+  const { rules: _old, ...bound } = current;
+  return { auth: next.rules ? { ...bound, rules: next.rules } : bound };
+}
+
+/** `http.auth` without its rules: what a reload cannot change. */
+function boundAuth(auth: AuthSettings | undefined): Omit<AuthSettings, 'rules'> | undefined {
+  if (!auth) return undefined;
+  const { rules: _rules, ...bound } = auth;
+  return bound;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

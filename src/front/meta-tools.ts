@@ -229,7 +229,8 @@ function listServers(deps: MetaToolDeps): ServedTool {
     async call(_args, ctx) {
       const clashesOf = (await deps.nameClashes?.()) ?? (() => []);
       const access = ctx.access;
-      const servers = deps.registry.list().map((info) => {
+      const shown = deps.registry.list().filter((info) => access?.showsServer?.(info.name) ?? true);
+      const servers = shown.map((info) => {
         const backend = deps.registry.get(info.name);
         const clashes = clashesOf(info.name);
         const row = {

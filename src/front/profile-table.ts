@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Tool } from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
+import { bothAllow, profileAccess } from './caller-view.js';
 import { PIPELINE_TOOL_PREFIX } from './naming.js';
 import type { ProfileView, ToolOrigin } from './profile-view.js';
 import { SearchTools } from './search-tools.js';
@@ -109,9 +110,20 @@ export class ProfileTable extends EventEmitter<{ changed: [] }> implements Sessi
     return !this.search || originOf(tool).kind === 'meta';
   }
 
-  /** call_backend and route_pipeline check the view before they reach a backend or a pipeline. */
+  /**
+   * call_backend and route_pipeline check the view before they reach a backend or a pipeline;
+   * list_servers and list_pipelines show only what the view holds.
+   */
   private guard(tool: ServedTool): ServedTool {
     if (tool.backend) return tool;
+    if (LISTINGS.has(tool.definition.name))
+      return {
+        ...tool,
+        call: (args, ctx) => {
+          const access = bothAllow(ctx.access, profileAccess(this.view, this.options.servedName));
+          return tool.call(args, access ? { ...ctx, access } : ctx);
+        },
+      };
     if (tool.definition.name === 'route_pipeline')
       return {
         ...tool,
@@ -165,6 +177,9 @@ export class ProfileTable extends EventEmitter<{ changed: [] }> implements Sessi
     return this.cache;
   }
 }
+
+/** The meta tools that list servers, tools and pipelines. */
+const LISTINGS = new Set(['list_servers', 'list_pipelines']);
 
 function originOf(tool: ServedTool): ToolOrigin {
   const name = tool.definition.name;

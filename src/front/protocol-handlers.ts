@@ -4,6 +4,7 @@ import { type Access, callerLabel, callerOf } from '../auth/index.js';
 import type { ClientRequester } from '../backends/index.js';
 import { type BridgedMethod, bridgedRequest, type InputBridge } from '../bridge/index.js';
 import { describeTarget } from './access-check.js';
+import { isPartialList } from './aggregated-lists.js';
 import { clientRequester } from './client-bridge.js';
 import type { ProtocolHub } from './protocol-hub.js';
 import type { RequestGate } from './request-gate.js';
@@ -65,7 +66,9 @@ export function serveProtocol(server: Server, hub: ProtocolHub, options: ServePr
     const before = hints?.();
     const result = await list();
     const after = hints?.();
-    return { ...result, ...(before && after && before.ttlMs < after.ttlMs ? before : after) };
+    const hint = before && after && before.ttlMs < after.ttlMs ? before : after;
+    // A list missing a backend whose list failed is not to be kept either.
+    return { ...result, ...(hint && isPartialList(result) ? { ...hint, ttlMs: 0 } : hint) };
   };
   server.setRequestHandler('resources/list', (req, extra) =>
     gated('resources/list', () => hinted(() => hub.listResources(req.params?.cursor, accessOf(extra)))),

@@ -5,13 +5,12 @@
  * ways out. Imported only when an OTLP metrics endpoint is configured.
  */
 import { ValueType } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import {
-  convertLegacyHttpOptions,
-  createOtlpHttpExportDelegate,
-} from '@opentelemetry/otlp-exporter-base/node-http';
-import { MetricsExporterMetricsHelper, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+  JsonMetricsSerializer,
+  MetricsExporterMetricsHelper,
+  ProtobufMetricsSerializer,
+} from '@opentelemetry/otlp-transformer';
 import {
   defaultResource,
   detectResources,
@@ -30,6 +29,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { MetricsExportSettings } from './metrics-settings.js';
+import { otlpHttpDelegate } from './otlp-http.js';
 
 export interface OtlpMetrics {
   shutdown(): Promise<void>;
@@ -63,14 +63,13 @@ export function startOtlpMetrics(registry: Registry, settings: MetricsExportSett
   return { shutdown: () => provider.shutdown() };
 }
 
+/** prom-client's values are totals since start: cumulative, whatever the protocol. */
 function exporterFor(settings: MetricsExportSettings): PushMetricExporter {
-  if (settings.protocol === 'http/json') return new OTLPMetricExporter();
-  const delegate = createOtlpHttpExportDelegate(
-    convertLegacyHttpOptions({}, 'METRICS', 'v1/metrics', { 'Content-Type': 'application/x-protobuf' }),
-    ProtobufMetricsSerializer,
-    'otlp_http_metric_exporter',
+  const delegate = otlpHttpDelegate(
+    'METRICS',
+    settings.protocol,
+    settings.protocol === 'http/json' ? JsonMetricsSerializer : ProtobufMetricsSerializer,
     MetricsExporterMetricsHelper,
-    undefined,
   );
   const base = new OTLPExporterBase(delegate);
   return {

@@ -1,15 +1,15 @@
 /**
- * Tracing on the OpenTelemetry SDK: a NodeTracerProvider (W3C trace context, no active-context
- * manager), the sampler OTEL_TRACES_SAMPLER names, a batch processor (OTEL_BSP_*) and the OTLP/HTTP
- * exporter (span-exporter.ts). Imported only when tracing is on.
+ * Tracing on the OpenTelemetry API and SDK: W3C trace context, the sampler OTEL_TRACES_SAMPLER names,
+ * the resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) and the OTLP/HTTP export delegate. The
+ * span itself is the gateway's RecordedSpan, not the SDK's Span and Tracer: on a traced call those
+ * cost about a fifth of the gateway's CPU (see docs/guides/operating.md, "What it costs"). There is
+ * no active-context manager (see tracing.ts). Imported only when tracing is on.
  */
 
 import { randomFillSync } from 'node:crypto';
 import {
-  type Attributes,
   type Context,
   ROOT_CONTEXT,
-  type Span,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
@@ -23,19 +23,16 @@ import {
   envDetector,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  type IdGenerator,
-  NodeTracerProvider,
-  SamplingDecision,
-} from '@opentelemetry/sdk-trace-node';
+import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { secrets } from '../secrets.js';
+import type { AttributeValue } from './protobuf-writer.js';
+import { RecordedSpan, spanLimitsFromEnv } from './recorded-span.js';
 import { samplerFromEnv } from './sampling.js';
-import { otlpSpanExporter } from './span-exporter.js';
+import { createSpanBatcher, type SpanSink } from './span-batcher.js';
 import type { SpanAttributes, TraceSpan, Tracing, TracingSettings } from './tracing.js';
 
 const TRACER_NAME = 'mcp-gateway';
-const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
+const NO_ATTRIBUTES = Object.freeze({});
 
 export function createSdkTracing(settings: TracingSettings, warn: (message: string) => void): Tracing {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our defaults.
@@ -46,36 +43,46 @@ export function createSdkTracing(settings: TracingSettings, warn: (message: stri
     .merge(detectResources({ detectors: [envDetector] }));
   const { sampler, problem } = samplerFromEnv(process.env);
   if (problem) warn(problem);
-  const ids = new PooledIdGenerator();
-  const provider = new NodeTracerProvider({
+  const limits = spanLimitsFromEnv(process.env);
+  const sink = createSpanBatcher(
+    settings.protocol,
     resource,
-    sampler,
-    idGenerator: ids,
-    spanProcessors: [new BatchSpanProcessor(otlpSpanExporter(settings.protocol, warn))],
-  });
-  // Not provider.register(): that installs the AsyncLocalStorage context manager (see tracing.ts).
+    { name: TRACER_NAME, version: settings.serviceVersion },
+    warn,
+  );
+  const ids = new PooledIds();
   const propagator = new W3CTraceContextPropagator();
-  const tracer = provider.getTracer(TRACER_NAME, settings.serviceVersion);
 
   /**
-   * The sampler is asked first, with the trace id the span will have: a span it drops is a plain
-   * object with two ids (what the SDK would make of it, minus the SDK's work), and one it keeps is
-   * started by the SDK, whose own sampler — the same one — then agrees.
+   * The sampler is asked with the trace id the span will have. A span it drops is two ids and a
+   * context, carried on (to backends, and to spans under it, which a parent-based sampler drops
+   * too) with the sampled flag off; a span it keeps records.
    */
-  const begin = (name: string, kind: SpanKind, parent: Context): TraceSpan => {
+  const begin = (name: string, kind: SpanKind, parent: Context): GatewaySpan => {
     const parentContext = trace.getSpanContext(parent);
     const child = parentContext !== undefined && trace.isSpanContextValid(parentContext);
-    const traceId = child ? parentContext.traceId : ids.generateTraceId();
+    const traceId = child ? parentContext.traceId : ids.traceId();
+    const spanId = ids.spanId();
     const decision = sampler.shouldSample(parent, traceId, name, kind, NO_ATTRIBUTES, []);
-    if (decision.decision === SamplingDecision.NOT_RECORD) {
-      const traceState = decision.traceState ?? (child ? parentContext.traceState : undefined);
-      return new GatewaySpan(traceId, ids.generateSpanId(), TraceFlags.NONE, traceState, undefined);
+    const traceState = decision.traceState ?? (child ? parentContext.traceState : undefined);
+    if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED) {
+      // RECORD (recorded, not exported) is no use without an in-process reader: treated as a drop.
+      return new GatewaySpan(traceId, spanId, TraceFlags.NONE, traceState, undefined, sink);
     }
-    // A new trace keeps the id the sampler judged (the SDK draws a root's trace id itself).
-    if (!child) ids.stage(traceId);
-    const span = tracer.startSpan(name, { kind }, parent);
-    const { spanId, traceFlags, traceState } = span.spanContext();
-    return new GatewaySpan(traceId, spanId, traceFlags, traceState, span);
+    const record = new RecordedSpan(
+      name,
+      kind,
+      traceId,
+      spanId,
+      TraceFlags.SAMPLED,
+      traceState,
+      child ? parentContext.spanId : undefined,
+      child ? parentContext.isRemote === true : false,
+      performance.now(),
+      limits,
+    );
+    if (decision.attributes) record.set(decision.attributes as Record<string, AttributeValue>);
+    return new GatewaySpan(traceId, spanId, TraceFlags.SAMPLED, traceState, record, sink);
   };
 
   return {
@@ -103,33 +110,24 @@ export function createSdkTracing(settings: TracingSettings, warn: (message: stri
       const tracestate = span.traceState?.serialize();
       return tracestate ? { traceparent, tracestate } : { traceparent };
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: () => sink.shutdown(),
   };
 }
 
 /**
- * Span and trace ids cut from a pool of crypto-random hex, refilled 4 KiB of bytes at a time: the
- * SDK's default draws them one Math.random() per byte, which showed in the bench on every span.
+ * Span and trace ids cut from a pool of crypto-random hex, refilled 4 KiB of bytes at a time (one
+ * randomFillSync and one hex conversion per 128 trace ids, not one per id).
  */
-class PooledIdGenerator implements IdGenerator {
+class PooledIds {
   private readonly bytes = Buffer.allocUnsafe(4096);
   private pool = '';
   private at = 0;
-  private staged: string | undefined;
 
-  /** The trace id the next generateTraceId returns. */
-  stage(traceId: string): void {
-    this.staged = traceId;
+  traceId(): string {
+    return this.take(32);
   }
 
-  generateTraceId(): string {
-    const staged = this.staged;
-    if (staged === undefined) return this.take(32);
-    this.staged = undefined;
-    return staged;
-  }
-
-  generateSpanId(): string {
+  spanId(): string {
     return this.take(16);
   }
 
@@ -148,11 +146,11 @@ class PooledIdGenerator implements IdGenerator {
 const ALL_ZEROS = /^0+$/;
 
 /**
- * One span: the SDK's when the sampler kept it, else none — the trace context alone, carried on (to
- * backends, and to spans under it, which a parent-based sampler drops too) with the sampled flag off.
- * Kept or not, it is the same class, so the call path that hands it on sees one shape.
+ * One span, sampled or not: the same class either way, so the call path that hands it on sees one
+ * shape. An unsampled one only carries its trace context on; a sampled one fills its RecordedSpan
+ * and gives it to the sink when it ends (once: a second `end` is ignored, as the SDK's is).
  *
- * Attributes are names, ids and counts, set as given (the SDK drops undefined ones); free text — an
+ * Attributes are names, ids and counts, set as given (undefined ones are skipped); free text — an
  * error message, which can quote a token a backend echoed — is redacted (see secrets.ts).
  */
 class GatewaySpan implements TraceSpan {
@@ -164,48 +162,51 @@ class GatewaySpan implements TraceSpan {
     readonly spanId: string,
     readonly traceFlags: number,
     readonly traceState: TraceState | undefined,
-    private readonly span: Span | undefined,
+    private record: RecordedSpan | undefined,
+    private readonly sink: SpanSink,
   ) {
-    this.recording = span?.isRecording() ?? false;
+    this.recording = record !== undefined;
   }
 
-  /** A context holding this span, to parent others. */
+  /** A context holding this span, to parent others (what the sampler reads the parent from). */
   context(): Context {
     this.ctx ??= trace.setSpan(
       ROOT_CONTEXT,
-      this.span ??
-        trace.wrapSpanContext({
-          traceId: this.traceId,
-          spanId: this.spanId,
-          traceFlags: this.traceFlags,
-          ...(this.traceState ? { traceState: this.traceState } : {}),
-        }),
+      trace.wrapSpanContext({
+        traceId: this.traceId,
+        spanId: this.spanId,
+        traceFlags: this.traceFlags,
+        ...(this.traceState ? { traceState: this.traceState } : {}),
+      }),
     );
     return this.ctx;
   }
 
   setAttributes(attributes: SpanAttributes): void {
-    if (this.recording) this.span?.setAttributes(attributes as Attributes);
+    this.record?.set(attributes);
   }
 
   event(name: string, attributes?: SpanAttributes): void {
-    const span = this.span;
-    if (!this.recording || !span) return;
-    if (!attributes) {
-      span.addEvent(name);
-      return;
+    const record = this.record;
+    if (!record) return;
+    let redacted: Record<string, AttributeValue> | undefined;
+    if (attributes) {
+      redacted = {};
+      for (const [k, v] of Object.entries(attributes))
+        if (v !== undefined) redacted[k] = typeof v === 'string' ? secrets.redact(v) : v;
     }
-    const redacted: Attributes = {};
-    for (const [k, v] of Object.entries(attributes))
-      if (v !== undefined) redacted[k] = typeof v === 'string' ? secrets.redact(v) : v;
-    span.addEvent(name, redacted);
+    record.addEvent(name, performance.now(), redacted);
   }
 
   end(error?: string, at?: number): void {
-    const span = this.span;
-    if (!this.recording || !span) return;
-    if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: secrets.redact(error) });
-    // performance.now() milliseconds; the SDK reads a plain number as milliseconds since the epoch.
-    span.end(at === undefined ? undefined : performance.timeOrigin + at);
+    const record = this.record;
+    if (!record) return;
+    this.record = undefined;
+    if (error !== undefined) {
+      record.status = SpanStatusCode.ERROR;
+      record.statusMessage = secrets.redact(error);
+    }
+    record.endAt = at ?? performance.now();
+    this.sink.ended(record);
   }
 }

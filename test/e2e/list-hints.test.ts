@@ -74,3 +74,37 @@ describe('list hints for a 2026-07-28 client', () => {
     expect(resourcesAgain.resources.some((r) => r.uri.includes('late'))).toBe(true);
   }, 30_000);
 });
+
+describe('list hints when a backend’s list fails', () => {
+  it('a list missing a backend whose list failed is not to be cached; the next one has it', async () => {
+    const failing = writeConfig(
+      [
+        'servers:',
+        testbedServer('steady', ['--slow-resources']),
+        testbedServer('flaky', ['--slow-resources', '--fail-lists', '1']),
+      ].join('\n'),
+      tempDir(),
+    );
+    const gw = await startHttpGateway(['--config', failing]);
+    const modern = eraClient('modern').client;
+    try {
+      await modern.connect(httpTransport(gw.url));
+      await waitFor(
+        async () => {
+          const { tools } = await modern.listTools(undefined, { cacheMode: 'bypass' });
+          return ['steady__echo', 'flaky__echo'].every((n) => tools.some((t) => t.name === n));
+        },
+        { timeoutMs: 20_000 },
+      );
+      const first = (await modern.listPrompts()) as { prompts: { name: string }[]; ttlMs?: number };
+      expect(first.prompts.map((p) => p.name)).toEqual(['steady__slow']);
+      expect(first.ttlMs).toBe(0);
+      const second = (await modern.listPrompts()) as { prompts: { name: string }[]; ttlMs?: number };
+      expect(second.prompts.map((p) => p.name).sort()).toEqual(['flaky__slow', 'steady__slow']);
+      expect(second.ttlMs).toBe(30_000);
+    } finally {
+      await modern.close();
+      await stopProcess(gw.child);
+    }
+  }, 40_000);
+});

@@ -49,7 +49,7 @@ describe('observability off', () => {
     expect(metered.filter((p) => p.startsWith('@opentelemetry/sdk'))).toEqual([]);
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' };
     const traced = loadedPackages(start(false, { ...endpoint, OTEL_METRICS_EXPORTER: 'none' }));
-    expect(traced).toContain('@opentelemetry/sdk-trace-node');
+    expect(traced).toContain('@opentelemetry/sdk-trace-base');
     expect(traced).not.toContain('prom-client');
     // An OTLP endpoint exports the metrics too (OTEL_METRICS_EXPORTER defaults to otlp).
     const both = loadedPackages(start(false, endpoint));

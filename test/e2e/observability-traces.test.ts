@@ -28,10 +28,13 @@ const SERVER = 2;
 const CLIENT = 3;
 const ERROR = 2;
 
-function otelEnv(receiver: OtlpReceiver): Record<string, string> {
+function otelEnv(
+  receiver: OtlpReceiver,
+  protocol: 'http/json' | 'http/protobuf' = 'http/json',
+): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
     OTEL_SERVICE_NAME: 'gateway-under-test',
     // Export within a tenth of a second instead of five.
     OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -57,7 +60,8 @@ describe('traces of a pipeline run over stdio, continuing the client trace from 
     const dir = tempDir('mcp-gateway-traces-');
     log = path.join(dir, 'testbed.log');
     const config = writeObservedSetup(dir, '', { TESTBED_LOG: log });
-    gw = await startStdioGateway(['serve', '--config', config], { env: otelEnv(receiver) });
+    // The default encoding, decoded by the receiver (test/helpers/otlp-protobuf.ts).
+    gw = await startStdioGateway(['serve', '--config', config], { env: otelEnv(receiver, 'http/protobuf') });
     await waitForTools(gw.client, ['pipeline__fanout']);
     const run = await gw.client.callTool({
       name: 'pipeline__fanout',
@@ -243,6 +247,9 @@ describe('traces in the default OTLP encoding', () => {
       // Give the disabled one the same time to (not) export.
       await new Promise((r) => setTimeout(r, 500));
       expect(receiver.requests).toEqual([{ path: '/v1/traces', contentType: 'application/x-protobuf' }]);
+      expect(receiver.spans).toMatchObject([
+        { name: 'tools/call tb__echo', kind: SERVER, resource: { 'service.name': 'gateway-under-test' } },
+      ]);
       expect(gw.stderr()).toContain('(http/protobuf)');
       expect(disabled.stderr()).not.toContain('tracing:');
     } finally {

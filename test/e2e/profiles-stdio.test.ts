@@ -96,6 +96,15 @@ describe('profiles over stdio', () => {
     expect(structured<{ sum: number }>(allowed).sum).toBe(5);
   });
 
+  it('list_servers shows only the profile’s servers and, of them, its tools', async () => {
+    const listed = structured(await small.client.callTool({ name: 'list_servers', arguments: {} })) as {
+      servers: { name: string; tools: string[]; toolCount: number }[];
+    };
+    expect(listed.servers.map((s) => s.name)).toEqual(['alpha']);
+    expect(listed.servers[0]?.tools.sort()).toEqual(['add', 'echo']);
+    expect(listed.servers[0]?.toolCount).toBe(2);
+  });
+
   it('a search profile serves find_tools, describe_tool and call_tool over its view', async () => {
     await waitFor(async () => {
       const r = await finder.client.callTool({

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeTraceRequest } from './otlp-protobuf.js';
 
 /** One span as an OTLP/HTTP JSON export carries it, decoded. */
 export interface ReceivedSpan {
@@ -84,7 +85,52 @@ export function metricPoints(
   return out;
 }
 
-/** An OTLP/HTTP receiver (JSON encoding) in the test process: collects every span exported to it. */
+interface ExportedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: OtlpValue }[];
+  events?: { name: string; attributes?: { key: string; value: OtlpValue }[] }[];
+  status?: { code?: number; message?: string };
+}
+
+/** The spans of one export (OTLP/JSON, or protobuf decoded to its shape), added to `spans`. */
+function collectSpans(
+  body: {
+    resourceSpans?: {
+      resource?: { attributes?: { key: string; value: OtlpValue }[] };
+      scopeSpans?: { spans?: ExportedSpan[] }[];
+    }[];
+  },
+  spans: ReceivedSpan[],
+): void {
+  for (const rs of body.resourceSpans ?? []) {
+    const resource = attributesOf(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        spans.push({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId || undefined,
+          name: s.name,
+          kind: s.kind,
+          attributes: attributesOf(s.attributes),
+          events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributesOf(e.attributes) })),
+          // Unset is 0 in protobuf and absent in JSON: read both as absent.
+          status: {
+            ...(s.status?.code ? { code: s.status.code } : {}),
+            ...(s.status?.message ? { message: s.status.message } : {}),
+          },
+          resource,
+        });
+      }
+    }
+  }
+}
+
+/** An OTLP/HTTP receiver (JSON or protobuf) in the test process: collects every span exported to it. */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metrics: OtlpMetricsExport[] = [];
@@ -96,29 +142,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] });
       if (req.url === '/v1/metrics' && req.headers['content-type']?.startsWith('application/json'))
         metrics.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpMetricsExport);
-      if (req.url === '/v1/traces' && req.headers['content-type']?.startsWith('application/json')) {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        for (const rs of body.resourceSpans ?? []) {
-          const resource = attributesOf(rs.resource?.attributes);
-          for (const ss of rs.scopeSpans ?? []) {
-            for (const s of ss.spans ?? []) {
-              spans.push({
-                traceId: s.traceId,
-                spanId: s.spanId,
-                parentSpanId: s.parentSpanId || undefined,
-                name: s.name,
-                kind: s.kind,
-                attributes: attributesOf(s.attributes),
-                events: (s.events ?? []).map((e: { name: string; attributes?: [] }) => ({
-                  name: e.name,
-                  attributes: attributesOf(e.attributes),
-                })),
-                status: s.status ?? {},
-                resource,
-              });
-            }
-          }
-        }
+      if (req.url === '/v1/traces') {
+        const body = Buffer.concat(chunks);
+        const type = req.headers['content-type'] ?? '';
+        if (type.startsWith('application/json')) collectSpans(JSON.parse(body.toString('utf8')), spans);
+        if (type.startsWith('application/x-protobuf')) collectSpans(decodeTraceRequest(body), spans);
       }
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
     });

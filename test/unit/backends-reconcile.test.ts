@@ -127,6 +127,7 @@ describe('compareSettings', () => {
       defaultTimeout: false,
       allowCommands: false,
       allowUrlHosts: false,
+      authRules: false,
       maxRuntimeBackends: false,
       pipelines: false,
       restartNeeded: [],
@@ -146,6 +147,8 @@ describe('compareSettings', () => {
         port: before.http.port + 1,
         token: 'secret-value',
         allowedHosts: ['gw.internal'],
+        // Turned on by a reload: the authenticator is built at start, so it waits for a restart.
+        auth: { issuer: 'https://issuer.test' } as NonNullable<GatewayConfig['http']['auth']>,
         allowCommands: [{ command: 'npx', args: [], env: [], cwd: [] }],
         allowUrlHosts: [
           { kind: 'range', text: '10.0.0.0/8', range: { family: 4, base: 10n << 24n, prefix: 8 } },
@@ -158,10 +161,26 @@ describe('compareSettings', () => {
       defaultTimeout: true,
       allowCommands: true,
       allowUrlHosts: true,
+      authRules: false,
       maxRuntimeBackends: true,
       pipelines: true,
-      restartNeeded: ['http.host', 'http.port', 'http.token', 'http.allowed_hosts'],
+      restartNeeded: ['http.host', 'http.port', 'http.token', 'http.allowed_hosts', 'http.auth'],
     });
     expect(JSON.stringify(change)).not.toContain('secret-value');
+  });
+
+  it('applies http.auth.rules live; the rest of http.auth needs a restart', () => {
+    const auth = { issuer: 'https://issuer.test', audience: 'https://gw.test/mcp' } as NonNullable<
+      GatewayConfig['http']['auth']
+    >;
+    const on: GatewayConfig = { ...before, http: { ...before.http, auth } };
+    const rules = [{ name: 'readers', when: {}, tools: ['tb__echo'] }] as NonNullable<typeof auth.rules>;
+    const ruled: GatewayConfig = { ...on, http: { ...on.http, auth: { ...auth, rules } } };
+    expect(compareSettings(on, ruled)).toMatchObject({ authRules: true, restartNeeded: [] });
+    const moved: GatewayConfig = {
+      ...ruled,
+      http: { ...ruled.http, auth: { ...auth, rules, audience: 'x' } },
+    };
+    expect(compareSettings(ruled, moved)).toMatchObject({ authRules: false, restartNeeded: ['http.auth'] });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bothAllow, pipelineVisible, profileAccess, runsFor } from '../../src/front/caller-view.js';
 import { mayUse, profilesFor } from '../../src/front/profile-access.js';
 import { ProfileView } from '../../src/front/profile-view.js';
 
@@ -64,5 +65,48 @@ describe('ProfileView.narrowsBackends', () => {
     expect(new ProfileView({ name: 'a', mode: 'full' }).narrowsBackends).toBe(false);
     expect(new ProfileView({ name: 'a', pipelines: [], mode: 'full' }).narrowsBackends).toBe(false);
     expect(new ProfileView({ name: 'a', exclude: ['x'], mode: 'full' }).narrowsBackends).toBe(true);
+  });
+});
+
+describe('profileAccess: a view as the listings see it', () => {
+  const servedName = (server: string, tool: string) => `${server}__${tool}`;
+
+  it('names only the view’s servers, its tools and its pipelines; runs filter the same way', () => {
+    const view = new ProfileView({
+      name: 'db',
+      servers: ['sqlite'],
+      exclude: ['sqlite__write_*'],
+      pipelines: ['report'],
+      mode: 'full',
+    });
+    const access = profileAccess(view, servedName);
+    expect(access?.showsServer?.('sqlite')).toBe(true);
+    expect(access?.showsServer?.('weather')).toBe(false);
+    expect(access?.allows({ kind: 'backend', server: 'sqlite', tool: 'read_query' })).toBe(true);
+    expect(access?.allows({ kind: 'backend', server: 'sqlite', tool: 'write_query' })).toBe(false);
+    expect(access && pipelineVisible(access, 'report')).toBe(true);
+    expect(access && pipelineVisible(access, 'cleanup')).toBe(false);
+    const runs = [{ pipeline: 'report' }, { pipeline: 'cleanup' }] as Parameters<typeof runsFor>[1];
+    expect(access && runsFor(access, runs).map((r) => r.pipeline)).toEqual(['report']);
+  });
+
+  it('is nothing for a view that narrows nothing listed', () => {
+    expect(
+      profileAccess(new ProfileView({ name: 'all', metaTools: ['list_servers'], mode: 'full' }), servedName),
+    ).toBeUndefined();
+  });
+
+  it('composes with http.auth.rules: both must allow', () => {
+    const view = new ProfileView({ name: 'db', servers: ['sqlite', 'weather'], mode: 'full' });
+    const rules = {
+      unrestricted: false,
+      allows: (t: { kind: string; server?: string }) => t.kind !== 'backend' || t.server === 'weather',
+    };
+    const both = bothAllow(rules as Parameters<typeof bothAllow>[0], profileAccess(view, servedName));
+    expect(both?.allows({ kind: 'backend', server: 'weather', tool: 'get_forecast' })).toBe(true);
+    expect(both?.allows({ kind: 'backend', server: 'sqlite', tool: 'read_query' })).toBe(false);
+    expect(both?.showsServer?.('sqlite')).toBe(true);
+    expect(both?.showsServer?.('github')).toBe(false);
+    expect(bothAllow(undefined, undefined)).toBeUndefined();
   });
 });
