@@ -12,12 +12,16 @@ import type { Resource } from '@opentelemetry/resources';
 import { type AttributeValue, keyField, ProtobufWriter, varintSize } from './protobuf-writer.js';
 import type { RecordedSpan } from './recorded-span.js';
 
+/** Span.attributes. */
+const SPAN_ATTRIBUTES = 9;
 const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
 const SPAN_FLAGS_IS_REMOTE = 0x200;
 
 export class ProtobufSpanBatch {
   private readonly spans = new ProtobufWriter();
   private readonly keys = new Map<string, Uint8Array>();
+  private readonly pairs = new Map<string, Map<string, Uint8Array>>();
+  private readonly scratch = new ProtobufWriter(1024);
   /** ResourceSpans.resource (field 1) and ScopeSpans.scope (field 1), ready to copy in. */
   private readonly resourceField: Uint8Array;
   private readonly scopeField: Uint8Array;
@@ -52,7 +56,7 @@ export class ProtobufSpanBatch {
     w.varint(span.kind + 1);
     w.time(7, span.startAt);
     w.time(8, span.endAt);
-    this.attributes(9, span.attributes);
+    this.attributes(SPAN_ATTRIBUTES, span.attributes);
     if (span.events) {
       for (const event of span.events) {
         const e = w.open(11);
@@ -100,13 +104,42 @@ export class ProtobufSpanBatch {
 
   private attributes(field: number, attributes: Record<string, AttributeValue>): void {
     for (const key in attributes) {
-      let encoded = this.keys.get(key);
-      if (!encoded) {
-        encoded = keyField(key);
-        // Keys are the gateway's own attribute names, a few dozen; the bound is a guard.
-        if (this.keys.size < 1024) this.keys.set(key, encoded);
-      }
-      this.spans.keyValue(field, encoded, attributes[key] as AttributeValue);
+      const value = attributes[key] as AttributeValue;
+      const whole = field === SPAN_ATTRIBUTES ? this.cachedPair(key, value) : undefined;
+      if (whole) this.spans.raw(whole);
+      else this.spans.keyValue(field, this.keyOf(key), value);
     }
+  }
+
+  private keyOf(key: string): Uint8Array {
+    let encoded = this.keys.get(key);
+    if (!encoded) {
+      encoded = keyField(key);
+      // Keys are the gateway's own attribute names, a few dozen; the bound is a guard.
+      if (this.keys.size < 1024) this.keys.set(key, encoded);
+    }
+    return encoded;
+  }
+
+  /**
+   * A span attribute whose value recurs (a tool, server, transport, outcome) as its whole encoded
+   * KeyValue, made once; undefined for values that do not (numbers, long strings, or a key past its
+   * bound, such as session ids).
+   */
+  private cachedPair(key: string, value: AttributeValue): Uint8Array | undefined {
+    if (typeof value !== 'string' || value.length > 128) return undefined;
+    let byValue = this.pairs.get(key);
+    if (!byValue) {
+      if (this.pairs.size >= 1024) return undefined;
+      byValue = new Map();
+      this.pairs.set(key, byValue);
+    }
+    let encoded = byValue.get(value);
+    if (!encoded && byValue.size < 256) {
+      this.scratch.keyValue(SPAN_ATTRIBUTES, this.keyOf(key), value);
+      encoded = this.scratch.take();
+      byValue.set(value, encoded);
+    }
+    return encoded;
   }
 }

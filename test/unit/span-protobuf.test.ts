@@ -94,6 +94,9 @@ describe('ProtobufSpanBatch', () => {
     const sdk = ProtobufTraceSerializer.serializeRequest(spans.map((s) => readableSpan(s, resource, scope)));
     const theirs = decodeTraceRequest(Buffer.from(sdk as Uint8Array));
     expect(ours).toEqual(theirs);
+    // Again, with the recurring attribute values' encodings now cached.
+    for (const s of spans) batch.add(s);
+    expect(decodeTraceRequest(Buffer.from(batch.take()))).toEqual(theirs);
     // And what was decoded is what was recorded, not two encoders agreeing on nothing.
     const [request, backend] = ours.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
     expect(request).toMatchObject({
