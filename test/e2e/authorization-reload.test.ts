@@ -4,8 +4,9 @@
  * `http.auth` (the audience here) is reported as needing a restart and the old value stays.
  */
 import { writeFileSync } from 'node:fs';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearerClient } from '../helpers/eras.js';
 import {
   type HttpGatewayProcess,
   startHttpGateway,
@@ -42,12 +43,7 @@ beforeAll(async () => {
   file = writeConfig(yaml(issuer.issuer, 'tb__echo'), tempDir());
   gw = await startHttpGateway(['--config', file]);
   const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', RESOURCE);
-  client = new Client({ name: 'rules-reload', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(gw.url), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
+  client = await bearerClient(gw.url, token, undefined, 'rules-reload');
   await waitFor(() => gw.stderr().includes(`watching ${file} for changes`));
 }, 60_000);
 
