@@ -138,7 +138,8 @@ export class ConfigReloader {
       logger.warn(`reloading ${file}: ${errorMessage(err)}`);
       plan = { add: [], replace: [], remove: [], unchanged: [], clashes: [], cancelled: [] };
     }
-    if (settings.toolGroups) this.options.invalidateTools();
+    // New rules change what restricted callers list: the sessions hear list_changed and ask again.
+    if (settings.toolGroups || settings.authRules) this.options.invalidateTools();
     if (settings.pipelines) {
       try {
         await this.options.pipelinesMoved?.(current.pipelinesDir, next.pipelinesDir);

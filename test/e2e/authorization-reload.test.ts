@@ -1,12 +1,12 @@
 /**
  * `http.auth.rules` are hot-reloaded: an edit of gateway.yaml changes what an OAuth caller may list
- * and call from its next request, on the session it already has; a change to the rest of
+ * and call from its next request, on the session it already has (which hears list_changed); a change to the rest of
  * `http.auth` (the audience here) is reported as needing a restart and the old value stays.
  */
 import { writeFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerClient } from '../helpers/eras.js';
+import { bearerClient, NEGOTIATION } from '../helpers/eras.js';
 import {
   type HttpGatewayProcess,
   startHttpGateway,
@@ -37,13 +37,18 @@ let issuer: TestIssuer;
 let gw: HttpGatewayProcess;
 let file: string;
 let client: Client;
+let listChanged = 0;
 
 beforeAll(async () => {
   issuer = await startIssuer();
   file = writeConfig(yaml(issuer.issuer, 'tb__echo'), tempDir());
   gw = await startHttpGateway(['--config', file]);
   const token = await issuer.clientToken('analyst-agent', 'mcp mcp:read', RESOURCE);
-  client = await bearerClient(gw.url, token, undefined, 'rules-reload');
+  // A 2025 session: list_changed reaches it on its standing stream.
+  client = await bearerClient(gw.url, token, NEGOTIATION.legacy, 'rules-reload');
+  client.setNotificationHandler('notifications/tools/list_changed', () => {
+    listChanged++;
+  });
   await waitFor(() => gw.stderr().includes(`watching ${file} for changes`));
 }, 60_000);
 
@@ -64,7 +69,9 @@ describe('http.auth.rules, hot-reloaded', () => {
     expect(JSON.stringify(refused.content)).toMatch(/not allowed/);
 
     writeFileSync(file, yaml(issuer.issuer, 'tb__echo, tb__add'));
+    const heard = listChanged;
     await waitFor(() => gw.stderr().includes('http.auth.rules changed'), { timeoutMs: 15_000 });
+    await waitFor(() => listChanged > heard, { timeoutMs: 5_000, message: 'the session hears list_changed' });
     expect(await tools()).toEqual(['tb__add', 'tb__echo']);
     const sum = await client.callTool({ name: 'tb__add', arguments: { a: 1, b: 2 } });
     expect(structured(sum)).toEqual({ sum: 3 });
