@@ -218,8 +218,8 @@ export function compareSettings(before: GatewayConfig, after: GatewayConfig): Se
  * file; the issuer, audience and the rest stay as the authenticator was built at start.
  */
 function liveAuth(current: AuthSettings | undefined, next: AuthSettings | undefined) {
-  if (!current || !next) return {};
-  const { rules: _old, ...bound } = current;
+  const bound = boundAuth(current);
+  if (!bound || !next) return {};
   return { auth: next.rules ? { ...bound, rules: next.rules } : bound };
 }
 

@@ -56,8 +56,9 @@ export class ProtobufWriter {
       return;
     }
     // 64-bit two's complement (int64 attribute values and big counts).
-    let low = Number(BigInt.asUintN(64, BigInt(value)) & 0xffffffffn);
-    let high = Number(BigInt.asUintN(64, BigInt(value)) >> 32n);
+    const bits = BigInt.asUintN(64, BigInt(value));
+    let low = Number(bits & 0xffffffffn);
+    let high = Number(bits >> 32n);
     while (high > 0 || low > 0x7f) {
       this.buf[this.pos++] = (low & 0x7f) | 0x80;
       low = ((low >>> 7) | (high << 25)) >>> 0;
